@@ -1,0 +1,58 @@
+"""CDK entry point: read the settings once, build the stack, add cdk-nag, synthesize."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from stacks.ml_pipeline_stack import MlPipelineStack
+from stacks.settings import SOURCES, SettingsError, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+STAGING_DIR = PROJECT_ROOT / "build" / "pipeline-code"
+
+
+def build_app(
+    environ: Mapping[str, str],
+    *,
+    outdir: str | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> App:
+    """Create the app with its one stack and the cdk-nag checks.
+
+    The CDK CLI passes `cdk.json` context through the environment; tests pass it explicitly.
+    """
+    app = App(outdir=outdir, context=dict(context) if context is not None else None)
+    context = {key: app.node.try_get_context(key) for key, _ in SOURCES.values()}
+    settings = load_settings(context, environ)
+    MlPipelineStack(
+        app,
+        settings.stack_name,
+        settings=settings,
+        staging_dir=STAGING_DIR / settings.pipeline_name,
+        env=Environment(account=settings.account, region=settings.region),
+        description=f"{settings.project_name}: SageMaker ML pipeline and its infrastructure",
+    )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    return app
+
+
+def main() -> int:
+    """Synthesize; a bad setting stops synth with a message naming it."""
+    try:
+        app = build_app(os.environ)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

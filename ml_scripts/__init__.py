@@ -1,0 +1,1 @@
+"""Code that runs inside the SageMaker containers: processing, training, evaluation, inference."""

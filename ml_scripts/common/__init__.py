@@ -1,0 +1,1 @@
+"""Shared by every step: the data contract, CSV record reading, validation, feature transform."""

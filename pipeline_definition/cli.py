@@ -1,0 +1,81 @@
+"""`python -m pipeline_definition COMMAND ...`: one entry point, one module per command.
+
+Each command module exposes `HELP`, `configure(parser)` and `run(args) -> int`. Modules are
+imported when their command runs, so `--help` and light commands never load the SageMaker SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+# command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "render": ("pipeline_definition.commands.render", "print the pipeline definition JSON"),
+    "validate": (
+        "pipeline_definition.commands.validate",
+        "check a definition against the SageMaker API model, offline",
+    ),
+    "diff": ("pipeline_definition.commands.diff", "show step-level changes between definitions"),
+    "run-local": (
+        "pipeline_definition.commands.run_local",
+        "run the definition on this machine, no Docker, no AWS",
+    ),
+    "execute": ("pipeline_definition.commands.execute", "start (and monitor) an execution"),
+    "status": ("pipeline_definition.commands.status", "show an execution and its steps"),
+    "list": ("pipeline_definition.commands.list_executions", "list recent executions"),
+}
+
+
+class CommandModule(Protocol):
+    """What a command module provides."""
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the command's arguments."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the command; return the exit code."""
+
+
+class CommandError(Exception):
+    """A user-facing error: printed as one line, exit code 2 unless given."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _load(name: str) -> CommandModule:
+    return cast(CommandModule, importlib.import_module(COMMANDS[name][0]))
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    """The top-level parser; only the chosen command's module is imported."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline_definition",
+        description="Render, validate, diff, run locally and operate the SageMaker pipeline.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            _load(name).configure(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run one command."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in arguments if a in COMMANDS), None)
+    args = build_parser(command).parse_args(arguments)
+    try:
+        return _load(args.command).run(args)
+    except CommandError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,46 @@
+"""`render`: print the definition the app deploys, rendered offline with the SageMaker SDK."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pipeline_definition.cli import CommandError
+from pipeline_definition.config import pipeline_config
+from pipeline_definition.project_settings import default_staging_dir, project_settings
+from pipeline_definition.render import DefinitionTooLargeError, render_definition
+from stacks.settings import SettingsError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add render's arguments."""
+    parser.add_argument("--out", type=Path, help="write the definition here instead of stdout")
+    parser.add_argument(
+        "--staging-dir",
+        type=Path,
+        help="where to stage the code the definition refers to "
+        "(default: build/pipeline-code/<pipeline name>)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render and print or write the definition."""
+    try:
+        settings = project_settings(os.environ)
+    except SettingsError as error:
+        raise CommandError(str(error)) from error
+    staging_dir = args.staging_dir or default_staging_dir(settings)
+    try:
+        rendered = render_definition(pipeline_config(settings), staging_dir)
+    except (DefinitionTooLargeError, FileNotFoundError, ValueError) as error:
+        raise CommandError(str(error)) from error
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(rendered.body)
+        print(f"wrote {args.out} ({len(rendered.body):,} characters)", file=sys.stderr)
+    else:
+        sys.stdout.write(rendered.body)
+    print(f"code staged in {staging_dir}", file=sys.stderr)
+    return 0

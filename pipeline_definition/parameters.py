@@ -1,0 +1,77 @@
+"""The pipeline's parameters: names, types and defaults, declared once.
+
+The README's parameter table, the trigger Lambda and the execute CLI all read this module,
+so a parameter added here is documented, accepted and type-checked everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sagemaker.core.workflow.parameters import (
+    Parameter,
+    ParameterFloat,
+    ParameterInteger,
+    ParameterString,
+)
+
+APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+
+# Tuned on the validation split of the embedded data; see bench/RESULTS.md.
+DEFAULT_MAX_DEPTH = 4
+DEFAULT_ETA = 0.05
+DEFAULT_NUM_ROUND = 2000
+DEFAULT_RMSE_THRESHOLD = 0.14
+
+
+@dataclass(frozen=True)
+class PipelineParameters:
+    """Every parameter of the pipeline, as SDK objects the steps refer to."""
+
+    input_data: ParameterString
+    processing_instance_type: ParameterString
+    processing_instance_count: ParameterInteger
+    training_instance_type: ParameterString
+    training_instance_count: ParameterInteger
+    max_depth: ParameterInteger
+    eta: ParameterFloat
+    num_round: ParameterInteger
+    rmse_threshold: ParameterFloat
+    model_approval_status: ParameterString
+
+    def as_list(self) -> list[Parameter]:
+        """The parameters in the order the definition lists them."""
+        return [
+            self.input_data,
+            self.processing_instance_type,
+            self.processing_instance_count,
+            self.training_instance_type,
+            self.training_instance_count,
+            self.max_depth,
+            self.eta,
+            self.num_round,
+            self.rmse_threshold,
+            self.model_approval_status,
+        ]
+
+
+def pipeline_parameters(default_input_data: str) -> PipelineParameters:
+    """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample."""
+    return PipelineParameters(
+        input_data=ParameterString("InputData", default_value=default_input_data),
+        processing_instance_type=ParameterString(
+            "ProcessingInstanceType", default_value="ml.t3.medium"
+        ),
+        processing_instance_count=ParameterInteger("ProcessingInstanceCount", default_value=1),
+        training_instance_type=ParameterString("TrainingInstanceType", default_value="ml.m5.large"),
+        training_instance_count=ParameterInteger("TrainingInstanceCount", default_value=1),
+        max_depth=ParameterInteger("MaxDepth", default_value=DEFAULT_MAX_DEPTH),
+        eta=ParameterFloat("Eta", default_value=DEFAULT_ETA),
+        num_round=ParameterInteger("NumRound", default_value=DEFAULT_NUM_ROUND),
+        rmse_threshold=ParameterFloat("RmseThreshold", default_value=DEFAULT_RMSE_THRESHOLD),
+        model_approval_status=ParameterString(
+            "ModelApprovalStatus",
+            default_value="PendingManualApproval",
+            enum_values=list(APPROVAL_STATUSES),
+        ),
+    )

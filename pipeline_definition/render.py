@@ -1,0 +1,92 @@
+"""Render the pipeline definition JSON, offline and deterministically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline_definition.config import PipelineConfig
+from pipeline_definition.placeholders import unknown_placeholders
+from pipeline_definition.sdk_environment import sdk_render_environment
+from pipeline_definition.staging import CODE_PREFIX, CodeStaging
+
+# AWS::SageMaker::Pipeline accepts a PipelineDefinitionBody of at most this many characters.
+MAX_DEFINITION_CHARACTERS = 1_048_576
+
+
+class DefinitionTooLargeError(ValueError):
+    """The rendered definition does not fit in a CloudFormation PipelineDefinitionBody."""
+
+
+@dataclass(frozen=True)
+class RenderedDefinition:
+    """The definition body and the staged code it refers to."""
+
+    body: str
+    staging_dir: Path
+    code_keys: tuple[str, ...]
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The body parsed as JSON."""
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+
+def to_json(definition: dict[str, Any]) -> str:
+    """Pretty-print with sorted keys so that diffs read line by line."""
+    return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def check_size(body: str) -> None:
+    """Raise DefinitionTooLargeError when `body` exceeds the CloudFormation limit."""
+    if len(body) > MAX_DEFINITION_CHARACTERS:
+        raise DefinitionTooLargeError(
+            f"the pipeline definition has {len(body):,} characters; AWS::SageMaker::Pipeline "
+            f"accepts at most {MAX_DEFINITION_CHARACTERS:,} in PipelineDefinitionBody. "
+            "Shorten step arguments or move large values into files the steps read."
+        )
+
+
+def render_definition(config: PipelineConfig, staging_dir: Path) -> RenderedDefinition:
+    """Build the pipeline with the SDK and return its definition and staged code."""
+    shutil.rmtree(staging_dir / CODE_PREFIX, ignore_errors=True)
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    staging = CodeStaging(staging_dir)
+    with sdk_render_environment(config.region), _quiet_sdk_logs():
+        # The SDK can only be imported once the environment above is in place.
+        from pipeline_definition.builder import build_pipeline  # noqa: PLC0415
+        from pipeline_definition.offline_session import OfflinePipelineSession  # noqa: PLC0415
+
+        session = OfflinePipelineSession(
+            region=config.region, default_bucket=config.artifact_bucket, staging=staging
+        )
+        pipeline = build_pipeline(config, session)
+        raw = pipeline.definition()
+    body = to_json(json.loads(raw))
+    check_size(body)
+    unknown = unknown_placeholders(body)
+    if unknown:
+        raise ValueError(f"the definition refers to unknown placeholders: {sorted(unknown)}")
+    return RenderedDefinition(
+        body=body, staging_dir=staging_dir, code_keys=tuple(sorted(staging.staged))
+    )
+
+
+class _quiet_sdk_logs:  # noqa: N801 - used as a context manager like contextlib helpers
+    """The SDK logs at INFO/WARNING about things that are expected in a pipeline render."""
+
+    LOGGERS = ("sagemaker", "sagemaker.config")
+
+    def __enter__(self) -> None:
+        self._levels = {name: logging.getLogger(name).level for name in self.LOGGERS}
+        for name in self.LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)

@@ -1,0 +1,1 @@
+"""The CDK side: one stack that composes small constructs."""

@@ -1,0 +1,70 @@
+"""The one stack: it composes the constructs and wires them with grants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from pipeline_definition.config import pipeline_config
+from stacks.execution_role import SageMakerExecutionRole
+from stacks.model_registry import ModelRegistry
+from stacks.sagemaker_pipeline import SageMakerPipeline
+from stacks.settings import Settings
+from stacks.storage import DataStorage
+
+
+class MlPipelineStack(Stack):
+    """Buckets, key, role, model registry and the SageMaker pipeline, deployed together."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        staging_dir: Path,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        storage = DataStorage(
+            self,
+            "DataStorage",
+            project_name=settings.project_name,
+            existing_bucket_name=settings.existing_bucket_name,
+        )
+        execution_role = SageMakerExecutionRole(
+            self,
+            "ExecutionRole",
+            data_bucket=storage.data_bucket,
+            artifact_bucket=storage.artifact_bucket,
+            key=storage.key,
+            existing_role_arn=settings.existing_role_arn,
+        )
+        registry = ModelRegistry(
+            self, "ModelRegistry", group_name=settings.model_package_group_name
+        )
+        pipeline = SageMakerPipeline(
+            self,
+            "Pipeline",
+            config=pipeline_config(settings),
+            staging_dir=staging_dir,
+            role=execution_role.role,
+            data_bucket=storage.data_bucket,
+            artifact_bucket=storage.artifact_bucket,
+            key=storage.key,
+        )
+        pipeline.pipeline.add_dependency(registry.group)
+
+        CfnOutput(self, "PipelineName", value=settings.pipeline_name)
+        CfnOutput(self, "DataBucketName", value=storage.data_bucket.bucket_name)
+        CfnOutput(
+            self,
+            "RawDataLocation",
+            value=f"s3://{storage.data_bucket.bucket_name}/{settings.raw_data_prefix}",
+        )
+        CfnOutput(self, "ArtifactBucketName", value=storage.artifact_bucket.bucket_name)
+        CfnOutput(self, "ModelPackageGroupName", value=registry.group_name)
+        CfnOutput(self, "ExecutionRoleArn", value=execution_role.role.role_arn)

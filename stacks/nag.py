@@ -1,0 +1,83 @@
+"""Acknowledging cdk-nag findings precisely: one finding, one construct, one reason.
+
+cdk-nag 3 names each IAM wildcard finding after the flattened CloudFormation value
+(`AwsSolutions-IAM5[Resource::<DataBucket.Arn>/processed/*]`). Computing those names from the
+same tokens the grants used keeps acknowledgements correct when logical IDs change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
+
+
+def _flatten_function(node: dict[str, Any]) -> str | None:
+    if "Fn::Join" in node:
+        delimiter, items = node["Fn::Join"]
+        return str(delimiter).join(flatten_cfn_reference(item) for item in items)
+    if "Fn::Sub" in node:
+        return flatten_cfn_reference(node["Fn::Sub"])
+    if "Fn::GetAtt" in node:
+        resource, attribute = node["Fn::GetAtt"]
+        return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
+    if "Fn::ImportValue" in node:
+        return flatten_cfn_reference(node["Fn::ImportValue"])
+    if "Ref" in node:
+        return f"<{flatten_cfn_reference(node['Ref'])}>"
+    return None
+
+
+def flatten_cfn_reference(node: Any) -> str:
+    """Flatten a resolved CloudFormation value the way cdk-nag names its findings."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    flattened = _flatten_function(node) if isinstance(node, dict) else None
+    return flattened if flattened is not None else json.dumps(node, separators=(",", ":"))
+
+
+def wildcard_resource(scope: IConstruct, resource: str) -> str:
+    """The IAM5 finding id for a wildcard resource (a string that may hold tokens)."""
+    return (
+        f"AwsSolutions-IAM5[Resource::{flatten_cfn_reference(Stack.of(scope).resolve(resource))}]"
+    )
+
+
+def wildcard_action(action: str) -> str:
+    """The IAM5 finding id for a wildcard action such as `s3:GetObject*`."""
+    return f"AwsSolutions-IAM5[Action::{action}]"
+
+
+def acknowledge(construct: IConstruct, findings: Mapping[str, str]) -> None:
+    """Acknowledge each finding id on `construct` with its reason."""
+    Validations.of(construct).acknowledge(
+        *[Acknowledgment(id=finding, reason=reason) for finding, reason in findings.items()]
+    )
+
+
+# CDK's own Lambda handlers attach this managed policy to write their logs.
+LAMBDA_BASIC_EXECUTION_FINDING = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AWSLambdaBasicExecutionRole]"
+)
+
+# Reasons for the wildcard actions that CDK's bucket and key grants emit.
+GRANT_ACTION_REASONS = {
+    "s3:GetObject*": "bucket grant: object reads (object, version, ACL, tagging) on named prefixes",
+    "s3:GetBucket*": "bucket grant: bucket metadata reads of the named bucket only",
+    "s3:List*": "bucket grant: listing the named bucket, needed for S3Prefix inputs",
+    "s3:DeleteObject*": "bucket grant: overwriting outputs on the named prefixes only",
+    "s3:Abort*": "bucket grant: aborting multipart uploads on the named prefixes only",
+    "kms:ReEncrypt*": "key grant: re-encryption with the stack's own key only",
+    "kms:GenerateDataKey*": "key grant: data keys from the stack's own key only",
+}
+
+
+def grant_action_findings(actions: tuple[str, ...]) -> dict[str, str]:
+    """Finding ids and reasons for the named grant-generated wildcard actions."""
+    return {wildcard_action(action): GRANT_ACTION_REASONS[action] for action in actions}

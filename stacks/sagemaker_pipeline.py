@@ -1,0 +1,246 @@
+"""The SageMaker pipeline: its definition rendered by the SDK, its code, and what it may do.
+
+At synth the construct renders the definition offline (see `pipeline_definition.render`), ships
+the staged code to the artifact bucket, and emits an `AWS::SageMaker::Pipeline` whose body is
+the rendered JSON with its `${...}` placeholders resolved by `Fn::Sub`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from pipeline_definition import placeholders
+from pipeline_definition.config import PipelineConfig
+from pipeline_definition.render import RenderedDefinition, render_definition
+from stacks.nag import (
+    LAMBDA_BASIC_EXECUTION_FINDING,
+    acknowledge,
+    grant_action_findings,
+    wildcard_resource,
+)
+
+ECR_IMAGE_PATTERN = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+    r"(?P<repository>[a-z0-9._/-]+)(:[\w.-]+)?$"
+)
+IMAGE_KEYS = frozenset({"ImageUri", "TrainingImage", "Image"})
+
+
+def image_uris_in(definition: dict[str, Any]) -> list[str]:
+    """Return the container images the definition's steps run, sorted and unique."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in IMAGE_KEYS and isinstance(value, str):
+                    found.add(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(definition)
+    return sorted(found)
+
+
+def repository_arns(images: list[str], partition: str) -> list[str]:
+    """Map ECR image URIs to their repository ARNs; raise ValueError for non-ECR images."""
+    arns = set()
+    for image in images:
+        match = ECR_IMAGE_PATTERN.match(image)
+        if not match:
+            raise ValueError(f"image {image!r} is not an ECR image URI")
+        arns.add(
+            f"arn:{partition}:ecr:{match['region']}:{match['account']}:"
+            f"repository/{match['repository']}"
+        )
+    return sorted(arns)
+
+
+class SageMakerPipeline(Construct):
+    """Renders the definition and deploys it as an `AWS::SageMaker::Pipeline`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        staging_dir: Path,
+        role: iam.IRole,
+        data_bucket: s3.IBucket,
+        artifact_bucket: s3.IBucket,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.rendered: RenderedDefinition = render_definition(config, staging_dir)
+        self.pipeline_name = config.pipeline_name
+        code_asset = s3_assets.Asset(self, "CodeAsset", path=str(self.rendered.staging_dir))
+        code_logs = logs.LogGroup(
+            self,
+            "CodeDeploymentLogs",
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.code = s3deploy.BucketDeployment(
+            self,
+            "Code",
+            sources=[s3deploy.Source.bucket(code_asset.bucket, code_asset.s3_object_key)],
+            destination_bucket=artifact_bucket,
+            # Keys are content hashes: old code stays for cached and running executions.
+            prune=False,
+            retain_on_delete=True,
+            server_side_encryption=s3deploy.ServerSideEncryption.AWS_KMS,
+            server_side_encryption_aws_kms_key_id=key.key_id,
+            log_group=code_logs,
+            memory_limit=512,
+        )
+        key.grant_encrypt_decrypt(self.code.handler_role)
+
+        variables = {
+            placeholders.ARTIFACT_BUCKET: artifact_bucket.bucket_name,
+            placeholders.DATA_BUCKET: data_bucket.bucket_name,
+            placeholders.KMS_KEY_ARN: key.key_arn,
+            # The part of the ARN after ":role/", so that a role with a path keeps it.
+            placeholders.ROLE_NAME: Fn.select(1, Fn.split(":role/", role.role_arn)),
+        }
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=config.pipeline_name,
+            role_arn=role.role_arn,
+            pipeline_definition={
+                "PipelineDefinitionBody": Fn.sub(self.rendered.body, variables),
+            },
+            pipeline_description="House-price model: process, train, evaluate, gate, register",
+        )
+        # The definition refers to code objects that the deployment puts in place.
+        self.pipeline.node.add_dependency(self.code)
+
+        self._allow_running(role, config)
+        self._acknowledge_code_deployment(code_asset, artifact_bucket)
+
+    def _allow_running(self, role: iam.IRole, config: PipelineConfig) -> None:
+        stack = Stack.of(self)
+
+        def arn(resource: str, name: str) -> str:
+            return stack.format_arn(
+                service="sagemaker",
+                resource=resource,
+                resource_name=name,
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+
+        # Pipelines name the jobs they start "pipelines-<execution>-<step>-<suffix>".
+        jobs = [arn("processing-job", "pipelines-*"), arn("training-job", "pipelines-*")]
+        model_packages = arn("model-package", f"{config.model_package_group_name}/*")
+        self._role = role
+        self._run_findings = {
+            wildcard_resource(self, jobs[0]): "job names are generated per execution and step",
+            wildcard_resource(self, jobs[1]): "job names are generated per execution and step",
+            wildcard_resource(self, model_packages): "each registration is a new version",
+        }
+        statements = [
+            iam.PolicyStatement(
+                sid="RunPipelineJobs",
+                actions=[
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:StopTrainingJob",
+                ],
+                resources=jobs,
+            ),
+            iam.PolicyStatement(
+                sid="RegisterModels",
+                actions=[
+                    "sagemaker:CreateModelPackage",
+                    "sagemaker:DescribeModelPackage",
+                    "sagemaker:DescribeModelPackageGroup",
+                    "sagemaker:AddTags",
+                ],
+                resources=[
+                    arn("model-package-group", config.model_package_group_name),
+                    model_packages,
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="PassRoleToJobs",
+                actions=["iam:PassRole"],
+                resources=[role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                sid="PullStepImages",
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=repository_arns(
+                    image_uris_in(self.rendered.definition), partition=stack.partition
+                ),
+            ),
+            iam.PolicyStatement(
+                sid="EcrLogin",
+                actions=["ecr:GetAuthorizationToken"],
+                resources=["*"],
+            ),
+        ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+
+    def _acknowledge_code_deployment(self, asset: s3_assets.Asset, bucket: s3.IBucket) -> None:
+        handler_role = self.code.handler_role
+        handler = handler_role.node.scope
+        assert handler is not None
+        managed = "CDK's BucketDeployment handler, a singleton whose settings aws-cdk-lib owns"
+        acknowledge(
+            handler,
+            {
+                "AwsSolutions-L1": f"{managed}; its runtime follows aws-cdk-lib releases.",
+                "Serverless-LambdaDLQ": f"{managed}; CloudFormation reports its failures.",
+                "Serverless-LambdaLatestVersion": f"{managed}; its runtime follows aws-cdk-lib.",
+                "Serverless-LambdaTracing": f"{managed}; a one-shot copy needs no tracing.",
+            },
+        )
+        acknowledge(
+            handler_role,
+            {LAMBDA_BASIC_EXECUTION_FINDING: f"{managed}; the policy only allows writing logs."},
+        )
+        findings = grant_action_findings(
+            (
+                "s3:GetObject*",
+                "s3:GetBucket*",
+                "s3:List*",
+                "s3:DeleteObject*",
+                "s3:Abort*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+            )
+        )
+        findings[wildcard_resource(self, asset.bucket.arn_for_objects("*"))] = (
+            "reads the staged code asset from the CDK bootstrap bucket"
+        )
+        findings[wildcard_resource(self, bucket.arn_for_objects("*"))] = (
+            "writes the code objects into the artifact bucket below code/"
+        )
+        acknowledge(handler_role.node.find_child("DefaultPolicy"), findings)
+        if isinstance(self._role, iam.Role):
+            acknowledge(self._role.node.find_child("DefaultPolicy"), self._run_findings)

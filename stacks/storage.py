@@ -1,0 +1,132 @@
+"""Data storage: the KMS key, the data and artifact buckets, and their access logs.
+
+Layout (one place to change it):
+
+| location | holds |
+| --- | --- |
+| data bucket `data/raw/` | raw CSV files; a new object here starts a run |
+| data bucket `processed/<execution>/ProcessData/` | splits, quarantine, report, transform |
+| artifact bucket `code/` | the scripts and SDK drivers the definition refers to |
+| artifact bucket `models/<execution>/` | `model.tar.gz` from TrainModel |
+| artifact bucket `evaluation/<execution>/` | `evaluation.json` and plots |
+| access-log bucket | server access logs of both buckets |
+
+With an existing bucket (`S3_BUCKET`), that bucket plays both data roles under the same prefixes
+and the stack neither creates nor changes it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.nag import LAMBDA_BASIC_EXECUTION_FINDING
+
+ACCESS_LOG_RETENTION = Duration.days(365)
+NONCURRENT_VERSION_RETENTION = Duration.days(90)
+NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+
+
+class DataStorage(Construct):
+    """The KMS key and the buckets the pipeline reads and writes."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project_name: str,
+        existing_bucket_name: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=f"{project_name}: encrypts pipeline data, models and job volumes",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.data_bucket: s3.IBucket
+        self.artifact_bucket: s3.IBucket
+        self.access_log_bucket: s3.Bucket | None = None
+        if existing_bucket_name:
+            existing = s3.Bucket.from_bucket_name(self, "ExistingBucket", existing_bucket_name)
+            self.data_bucket = existing
+            self.artifact_bucket = existing
+            return
+
+        self.access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            # S3 server access log delivery supports only S3-managed keys.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=ACCESS_LOG_RETENTION,
+                    noncurrent_version_expiration=Duration.days(1),
+                )
+            ],
+        )
+        Validations.of(self.access_log_bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the access-log bucket; logging it into itself would loop.",
+            )
+        )
+        # Raw data keeps every version; old versions of code and models expire.
+        self.data_bucket = self._bucket("Data", "data", event_bridge=True, lifecycle_rules=[])
+        self._acknowledge_notifications_handler()
+        self.artifact_bucket = self._bucket(
+            "Artifacts",
+            "artifacts",
+            event_bridge=False,
+            lifecycle_rules=[
+                s3.LifecycleRule(noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION)
+            ],
+        )
+
+    def _bucket(
+        self,
+        construct_id: str,
+        log_prefix: str,
+        *,
+        event_bridge: bool,
+        lifecycle_rules: list[s3.LifecycleRule],
+    ) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            construct_id,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix=f"{log_prefix}/",
+            event_bridge_enabled=event_bridge,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=lifecycle_rules,
+        )
+
+    def _acknowledge_notifications_handler(self) -> None:
+        # event_bridge_enabled adds CDK's singleton that turns on the bucket's EventBridge
+        # notifications at deploy time; it is created at stack level under this fixed id.
+        handler = Stack.of(self).node.try_find_child(NOTIFICATIONS_HANDLER_ID)
+        if handler is None:
+            return
+        Validations.of(handler.node.find_child("Role")).acknowledge(
+            Acknowledgment(
+                id=LAMBDA_BASIC_EXECUTION_FINDING,
+                reason="CDK's bucket-notifications handler (managed by aws-cdk-lib) only writes "
+                "its own logs with this policy.",
+            )
+        )
