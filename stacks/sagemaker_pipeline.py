@@ -24,6 +24,8 @@ from constructs import Construct
 from pipeline_definition import placeholders
 from pipeline_definition.config import PipelineConfig
 from pipeline_definition.render import RenderedDefinition, render_definition
+from pipeline_definition.validate import format_issues, validate_definition
+from stacks.checkov import CDK_HELPER_FUNCTION_SKIPS, skip_checks
 from stacks.nag import (
     LAMBDA_BASIC_EXECUTION_FINDING,
     acknowledge,
@@ -70,6 +72,10 @@ def repository_arns(images: list[str], partition: str) -> list[str]:
     return sorted(arns)
 
 
+class InvalidDefinitionError(ValueError):
+    """The rendered definition would be rejected by SageMaker."""
+
+
 class SageMakerPipeline(Construct):
     """Renders the definition and deploys it as an `AWS::SageMaker::Pipeline`."""
 
@@ -87,13 +93,24 @@ class SageMakerPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.rendered: RenderedDefinition = render_definition(config, staging_dir)
+        issues = validate_definition(self.rendered.definition)
+        if issues:
+            raise InvalidDefinitionError(
+                f"the rendered definition of {config.pipeline_name} fails validation against "
+                f"the SageMaker API model ({len(issues)} issue(s)):\n{format_issues(issues)}"
+            )
         self.pipeline_name = config.pipeline_name
         code_asset = s3_assets.Asset(self, "CodeAsset", path=str(self.rendered.staging_dir))
         code_logs = logs.LogGroup(
             self,
             "CodeDeploymentLogs",
             retention=logs.RetentionDays.ONE_YEAR,
+            encryption_key=key,
             removal_policy=RemovalPolicy.DESTROY,
+        )
+        # CloudWatch Logs encrypts with the key only if the key policy lets the service use it.
+        key.grant_encrypt_decrypt(
+            iam.ServicePrincipal(f"logs.{Stack.of(self).region}.amazonaws.com")
         )
         self.code = s3deploy.BucketDeployment(
             self,
@@ -210,6 +227,14 @@ class SageMakerPipeline(Construct):
         handler_role = self.code.handler_role
         handler = handler_role.node.scope
         assert handler is not None
+        skip_checks(
+            handler,
+            {
+                **CDK_HELPER_FUNCTION_SKIPS,
+                "CKV_AWS_173": "CDK-managed handler; its environment holds no secrets, only "
+                "settings aws-cdk-lib writes",
+            },
+        )
         managed = "CDK's BucketDeployment handler, a singleton whose settings aws-cdk-lib owns"
         acknowledge(
             handler,

@@ -1,0 +1,95 @@
+"""`validate`: check a definition against the SageMaker API model, offline.
+
+Without FILE, the app's definition is rendered first, exactly as `render` does, into a
+temporary staging folder so that validating never touches the build folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from pipeline_definition.cli import CommandError
+from pipeline_definition.config import pipeline_config
+from pipeline_definition.graph import flatten_steps
+from pipeline_definition.project_settings import project_settings
+from pipeline_definition.render import DefinitionTooLargeError, render_definition
+from pipeline_definition.validate import validate_definition
+from stacks.settings import SettingsError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add validate's arguments."""
+    parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="the definition JSON to check, '-' for stdin (default: render the app's definition)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one issue per line and a summary; json: a list of issue objects",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate the definition; exit 0 when clean, 1 when there are issues."""
+    if args.file is None:
+        source, definition = "rendered definition", render_app_definition()
+    else:
+        source = "<stdin>" if args.file == "-" else args.file
+        definition = read_definition(args.file)
+    issues = validate_definition(definition)
+    steps = len(flatten_steps(definition)) if isinstance(definition, dict) else 0
+    summary = f"{source}: {_count(steps, 'step')} checked, {_count(len(issues), 'issue')}"
+    if args.format == "json":
+        json.dump([asdict(issue) for issue in issues], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        print(summary, file=sys.stderr)
+    else:
+        for issue in issues:
+            print(issue)
+        print(summary)
+    return 1 if issues else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def read_definition(file: str) -> Any:
+    """The parsed JSON of `file` ('-' reads stdin); CommandError when unreadable or not JSON."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise CommandError(f"{file}: no such file") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"{file}: cannot read it: {error}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(
+            f"{file}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from error
+
+
+def render_app_definition() -> dict[str, Any]:
+    """The app's definition, rendered offline as `render` does."""
+    try:
+        settings = project_settings(os.environ)
+    except SettingsError as error:
+        raise CommandError(str(error)) from error
+    with tempfile.TemporaryDirectory(prefix="validate-") as staging_dir:
+        try:
+            rendered = render_definition(pipeline_config(settings), Path(staging_dir))
+        except (DefinitionTooLargeError, FileNotFoundError, ValueError) as error:
+            raise CommandError(str(error)) from error
+        return rendered.definition

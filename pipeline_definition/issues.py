@@ -1,0 +1,40 @@
+"""What validating a pipeline definition reports: one issue per defect, with where it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+# Issues about the definition as a whole (parameters, cycles, top-level keys) use this step name.
+PIPELINE: Final = "<pipeline>"
+
+# The kinds of issue, so that callers can filter or count them.
+KINDS: Final = frozenset(
+    {
+        "unknown-key",
+        "wrong-type",
+        "missing-required",
+        "out-of-range",
+        "enum",
+        "pattern",
+        "dangling-reference",
+        "duplicate",
+        "cycle",
+        "unknown-step-type",
+        "invalid-expression",
+        "conflict",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One defect: the step it is in, its JSON path in the definition, and what is wrong."""
+
+    step: str
+    path: str
+    message: str
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.path}: {self.message}"
