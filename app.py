@@ -23,6 +23,7 @@ def build_app(
     *,
     outdir: str | None = None,
     context: Mapping[str, Any] | None = None,
+    staging_root: Path = STAGING_DIR,
 ) -> App:
     """Create the app with its one stack and the cdk-nag checks.
 
@@ -35,7 +36,7 @@ def build_app(
         app,
         settings.stack_name,
         settings=settings,
-        staging_dir=STAGING_DIR / settings.pipeline_name,
+        staging_dir=staging_root / settings.pipeline_name,
         env=Environment(account=settings.account, region=settings.region),
         description=f"{settings.project_name}: SageMaker ML pipeline and its infrastructure",
     )

@@ -24,6 +24,7 @@ byte-identical step arguments.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sagemaker.core import image_uris
@@ -336,6 +337,7 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
         image_uri=image_uris.retrieve("xgboost", region=ctx.region, version=XGBOOST_VERSION),
         role_arn=ctx.config.role_arn,
         sagemaker_session=ctx.session,
+        log_level=logging.WARNING,
         # The serving code is inside model.tar.gz (written at training time), so the SDK
         # needs no repack job.
         env_vars={

