@@ -91,7 +91,7 @@ def test_pipeline_definition_matches_snapshot(
 def test_bad_setting_stops_synth_with_a_message_naming_it(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import app  # noqa: PLC0415 - importing the app starts the jsii runtime
+    import app
 
     monkeypatch.setenv("PIPELINE_NAME", "not_valid!")
     assert app.main() == 1

@@ -99,18 +99,15 @@ def test_model_registration_is_scoped_to_the_model_package_group(statements: lis
 
 def test_s3_access_is_scoped_to_our_buckets_and_prefixes(statements: list[Any]) -> None:
     s3_resources = [
-        str(r) for s in statements if any(a.startswith("s3:") for a in _actions(s))
+        str(r)
+        for s in statements
+        if any(a.startswith("s3:") for a in _actions(s))
         for r in _resources(s)
     ]
     assert s3_resources, "the role needs S3 access"
     for resource in s3_resources:
         assert "DataStorage" in resource, resource
-    writes = {
-        str(r)
-        for s in statements
-        if "s3:PutObject" in _actions(s)
-        for r in _resources(s)
-    }
+    writes = {str(r) for s in statements if "s3:PutObject" in _actions(s) for r in _resources(s)}
     assert all(
         any(prefix in w for prefix in ("/processed/*", "/models/*", "/evaluation/*"))
         for w in writes

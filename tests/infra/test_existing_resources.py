@@ -41,9 +41,10 @@ def test_placeholders_are_bound_to_the_existing_bucket_and_role_path(existing: S
     assert variables["DataBucket"] == EXISTING_BUCKET
     role_name = variables["SageMakerRoleName"]
     # Fn::Sub rebuilds arn:<partition>:iam::<account>:role/<this>, so the path must survive.
-    assert role_name in ("service-role/TeamSageMakerRole", {
-        "Fn::Select": [1, {"Fn::Split": [":role/", EXISTING_ROLE]}]
-    })
+    assert role_name in (
+        "service-role/TeamSageMakerRole",
+        {"Fn::Select": [1, {"Fn::Split": [":role/", EXISTING_ROLE]}]},
+    )
     assert "${SageMakerRoleName}" in body
 
 

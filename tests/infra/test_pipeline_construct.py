@@ -41,7 +41,11 @@ def test_placeholders_are_bound_to_the_stack_resources(cdk_template: Template) -
     variables = Capture()
     cdk_template.has_resource_properties(
         "AWS::SageMaker::Pipeline",
-        {"PipelineDefinition": {"PipelineDefinitionBody": {"Fn::Sub": [Match.any_value(), variables]}}},
+        {
+            "PipelineDefinition": {
+                "PipelineDefinitionBody": {"Fn::Sub": [Match.any_value(), variables]}
+            }
+        },
     )
     bound = variables.as_object()
     assert set(bound) == {"ArtifactBucket", "DataBucket", "KmsKeyArn", "SageMakerRoleName"}
@@ -58,9 +62,7 @@ def test_body_is_indented_json_with_sorted_keys(synthesis: Synthesis) -> None:
 
 def test_body_has_the_parameters_of_the_issue_with_their_defaults(synthesis: Synthesis) -> None:
     parameters = {p["Name"]: p for p in synthesis.definition["Parameters"]}
-    assert parameters["InputData"]["DefaultValue"] == (
-        "s3://${DataBucket}/data/raw/house_data.csv"
-    )
+    assert parameters["InputData"]["DefaultValue"] == ("s3://${DataBucket}/data/raw/house_data.csv")
     assert parameters["ProcessingInstanceType"]["DefaultValue"] == "ml.t3.medium"
     assert parameters["TrainingInstanceType"]["DefaultValue"] == "ml.m5.large"
 
@@ -119,8 +121,14 @@ def test_model_package_group_is_created_and_retained(cdk_template: Template) -> 
 
 @pytest.mark.parametrize(
     "output",
-    ["PipelineName", "DataBucketName", "RawDataLocation", "ArtifactBucketName",
-     "ModelPackageGroupName", "ExecutionRoleArn"],
+    [
+        "PipelineName",
+        "DataBucketName",
+        "RawDataLocation",
+        "ArtifactBucketName",
+        "ModelPackageGroupName",
+        "ExecutionRoleArn",
+    ],
 )
 def test_stack_outputs_what_operators_need(template: dict[str, Any], output: str) -> None:
     assert output in template["Outputs"]

@@ -87,7 +87,7 @@ def synthesize(outdir: Path, environ: dict[str, str]) -> Synthesis:
 
     Code is staged beside `outdir`, so sessions and developers never share a staging folder.
     """
-    from app import build_app  # noqa: PLC0415 - importing the app starts the jsii runtime
+    from app import build_app
 
     saved = dict(os.environ)
     os.environ.clear()

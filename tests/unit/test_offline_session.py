@@ -19,7 +19,9 @@ from pipeline_definition.sdk_environment import sdk_render_environment
         ("iam", lambda c: c.get_role(RoleName="x"), "GetRole"),
     ],
 )
-def test_any_aws_call_fails_naming_the_operation(service: str, call: object, operation: str) -> None:
+def test_any_aws_call_fails_naming_the_operation(
+    service: str, call: object, operation: str
+) -> None:
     client = offline_boto_session("us-east-1").client(service)
     with pytest.raises(OfflineRenderError, match=operation):
         call(client)  # type: ignore[operator]
@@ -36,8 +38,8 @@ def test_render_environment_is_restored_afterwards(monkeypatch: pytest.MonkeyPat
 
 
 def test_offline_session_stages_uploads_under_content_hashes(tmp_path: Path) -> None:
-    from pipeline_definition.offline_session import OfflinePipelineSession  # noqa: PLC0415
-    from pipeline_definition.staging import CodeStaging  # noqa: PLC0415
+    from pipeline_definition.offline_session import OfflinePipelineSession
+    from pipeline_definition.staging import CodeStaging
 
     source = tmp_path / "drivers"
     source.mkdir()
