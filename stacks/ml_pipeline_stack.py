@@ -14,10 +14,11 @@ from stacks.model_registry import ModelRegistry
 from stacks.sagemaker_pipeline import SageMakerPipeline
 from stacks.settings import Settings
 from stacks.storage import DataStorage
+from stacks.trigger import PipelineTrigger
 
 
 class MlPipelineStack(Stack):
-    """Buckets, key, role, model registry and the SageMaker pipeline, deployed together."""
+    """Buckets, key, role, model registry, the SageMaker pipeline and its trigger, together."""
 
     def __init__(
         self,
@@ -57,6 +58,21 @@ class MlPipelineStack(Stack):
             key=storage.key,
         )
         pipeline.pipeline.add_dependency(registry.group)
+        trigger = PipelineTrigger(
+            self,
+            "Trigger",
+            data_bucket=storage.data_bucket,
+            raw_data_prefix=settings.raw_data_prefix,
+            pipeline_name=settings.pipeline_name,
+            pipeline_parameters={
+                p["Name"]: p["Type"] for p in pipeline.rendered.definition["Parameters"]
+            },
+            key=storage.key,
+            schedule=settings.trigger_schedule,
+            skip_if_running=settings.skip_if_running,
+        )
+        # The rules go live only once the pipeline exists.
+        trigger.node.add_dependency(pipeline.pipeline)
 
         CfnOutput(self, "PipelineName", value=settings.pipeline_name)
         CfnOutput(self, "DataBucketName", value=storage.data_bucket.bucket_name)
@@ -68,3 +84,5 @@ class MlPipelineStack(Stack):
         CfnOutput(self, "ArtifactBucketName", value=storage.artifact_bucket.bucket_name)
         CfnOutput(self, "ModelPackageGroupName", value=registry.group_name)
         CfnOutput(self, "ExecutionRoleArn", value=execution_role.role.role_arn)
+        CfnOutput(self, "TriggerFunctionName", value=trigger.function.function_name)
+        CfnOutput(self, "FailedEventsQueueUrl", value=trigger.failed_events.queue_url)

@@ -1,0 +1,203 @@
+"""`execute`: start an execution of the deployed pipeline and, with --monitor, watch it.
+
+Exit codes: 0 started (or, with --monitor, Succeeded); 1 Failed or Stopped; 2 a problem to
+fix before anything ran (names, values, credentials, region, endpoint); 3 still running when
+--timeout ran out (the execution goes on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from pipeline_definition.cli import CommandError
+from pipeline_definition.operations import OperationError
+from pipeline_definition.operations.client import aws_errors
+from pipeline_definition.operations.display import print_steps
+from pipeline_definition.operations.executions import new_token, start_execution
+from pipeline_definition.operations.monitor import (
+    DEFAULT_POLL_INTERVAL,
+    Clock,
+    PollSchedule,
+    SystemClock,
+    exit_code,
+    summary,
+    watch,
+)
+from pipeline_definition.operations.parameters import (
+    deployed_parameters,
+    parse_assignments,
+    validate_assignments,
+)
+from pipeline_definition.operations.target import (
+    STATUS_COMMAND,
+    add_connection_arguments,
+    add_pipeline_argument,
+    app_settings,
+    connect,
+    positive_float,
+)
+from stacks.trigger.handler.tokens import TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add execute's arguments."""
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="Name=Value",
+        help="set a pipeline parameter (repeatable); checked against the deployed pipeline",
+    )
+    parser.add_argument(
+        "--monitor", action="store_true", help="watch the execution until it finishes"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help="with --monitor: stop watching after this long (exit 3; the run goes on)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=positive_float,
+        default=DEFAULT_POLL_INTERVAL,
+        metavar="S",
+        help=f"first delay between polls, growing x1.5 to 60 s (default {DEFAULT_POLL_INTERVAL:g})",
+    )
+    add_pipeline_argument(parser)
+    parser.add_argument("--display-name", help="a name for the execution in the console")
+    parser.add_argument("--description", help="a description for the execution")
+    parser.add_argument(
+        "--client-request-token",
+        metavar="TOKEN",
+        help="reuse the token a previous start printed, so a retried start starts nothing new",
+    )
+    add_connection_arguments(parser)
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    client: SageMakerClient | None = None,
+    clock: Clock | None = None,
+    console: Console | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Start (and maybe watch) an execution; the keyword arguments are for tests."""
+    try:
+        return _execute(
+            args,
+            client=client,
+            clock=clock or SystemClock(),
+            console=console or Console(soft_wrap=True),
+            environ=os.environ if environ is None else environ,
+        )
+    except OperationError as error:
+        raise CommandError(str(error)) from error
+
+
+def _token(args: argparse.Namespace) -> str:
+    token: str | None = args.client_request_token
+    if token is None:
+        return new_token()
+    if not TOKEN_MIN_LENGTH <= len(token) <= TOKEN_MAX_LENGTH:
+        raise OperationError(
+            f"--client-request-token must be {TOKEN_MIN_LENGTH}-{TOKEN_MAX_LENGTH} characters"
+        )
+    return token
+
+
+def _execute(
+    args: argparse.Namespace,
+    *,
+    client: SageMakerClient | None,
+    clock: Clock,
+    console: Console,
+    environ: Mapping[str, str],
+) -> int:
+    settings = app_settings(environ)
+    pipeline_name: str = args.pipeline_name or settings.pipeline_name
+    values = parse_assignments(args.param)
+    token = _token(args)
+    target = connect(args, settings, environ, client)
+
+    with aws_errors(pipeline_name=pipeline_name, region=target.region):
+        specs = deployed_parameters(target.client, pipeline_name)
+    parameters = validate_assignments(values, specs)
+
+    console.print(
+        f"Starting {pipeline_name} in {target.region} (ClientRequestToken {token})",
+        markup=False,
+        highlight=False,
+    )
+    with aws_errors(pipeline_name=pipeline_name, region=target.region):
+        execution_arn = start_execution(
+            target.client,
+            pipeline_name,
+            parameters,
+            token=token,
+            display_name=args.display_name,
+            description=args.description,
+        )
+    console.print(f"Execution ARN: {execution_arn}", markup=False, highlight=False)
+    if not args.monitor:
+        console.print(
+            f"Follow it with: {STATUS_COMMAND} {execution_arn} --watch",
+            markup=False,
+            highlight=False,
+        )
+        return 0
+    return monitor_and_report(
+        target.client,
+        execution_arn,
+        console=console,
+        clock=clock,
+        schedule=PollSchedule(initial=args.poll_interval),
+        timeout=args.timeout,
+        region=target.region,
+    )
+
+
+def monitor_and_report(
+    client: SageMakerClient,
+    execution_arn: str,
+    *,
+    console: Console,
+    clock: Clock,
+    schedule: PollSchedule,
+    timeout: float | None,
+    region: str,
+) -> int:
+    """Watch until the end or the timeout, print the outcome, return the exit code."""
+    try:
+        with aws_errors(region=region):
+            result = watch(
+                client,
+                execution_arn,
+                console=console,
+                clock=clock,
+                schedule=schedule,
+                timeout=timeout,
+            )
+    except KeyboardInterrupt:
+        console.print(
+            f"Stopped watching; the execution keeps running. "
+            f"Check it with: {STATUS_COMMAND} {execution_arn} --watch",
+            markup=False,
+            highlight=False,
+        )
+        raise
+    if not console.is_terminal:
+        # On a terminal the live display already left the final table on screen.
+        print_steps(console, result.steps, clock.now())
+    for line in summary(result, status_command=STATUS_COMMAND):
+        console.print(line, markup=False, highlight=False)
+    return exit_code(result)

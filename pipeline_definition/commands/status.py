@@ -1,0 +1,127 @@
+"""`status EXECUTION_ARN [--watch]`: an execution's status, parameters and steps.
+
+Without --watch it exits 0 once it has shown the state; with --watch it follows the execution
+and exits like `execute --monitor` (0 Succeeded, 1 Failed/Stopped, 3 timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from pipeline_definition.cli import CommandError
+from pipeline_definition.commands.execute import monitor_and_report
+from pipeline_definition.operations import OperationError
+from pipeline_definition.operations.client import aws_errors, explain
+from pipeline_definition.operations.display import print_parameters, print_steps, status_text
+from pipeline_definition.operations.executions import (
+    describe_execution,
+    duration,
+    execution_parameters,
+    execution_steps,
+    format_duration,
+    format_time,
+    pipeline_name_from_arn,
+    region_from_arn,
+)
+from pipeline_definition.operations.monitor import (
+    DEFAULT_POLL_INTERVAL,
+    Clock,
+    PollSchedule,
+    SystemClock,
+)
+from pipeline_definition.operations.target import (
+    add_connection_arguments,
+    app_settings,
+    connect,
+    positive_float,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add status's arguments."""
+    parser.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution to show")
+    parser.add_argument("--watch", action="store_true", help="follow it until it finishes")
+    parser.add_argument(
+        "--timeout", type=positive_float, metavar="SECONDS", help="with --watch: give up after"
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=positive_float,
+        default=DEFAULT_POLL_INTERVAL,
+        metavar="S",
+        help=f"with --watch: first delay between polls (default {DEFAULT_POLL_INTERVAL:g})",
+    )
+    add_connection_arguments(parser)
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    client: SageMakerClient | None = None,
+    clock: Clock | None = None,
+    console: Console | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Show (and maybe follow) one execution; the keyword arguments are for tests."""
+    console = console or Console(soft_wrap=True)
+    clock = clock or SystemClock()
+    environ = os.environ if environ is None else environ
+    try:
+        pipeline_name = pipeline_name_from_arn(args.execution_arn)
+        settings = app_settings(environ)
+        if args.region is None and not environ.get("AWS_REGION"):
+            # The ARN says where the execution lives; that beats any configured default.
+            args.region = region_from_arn(args.execution_arn)
+        target = connect(args, settings, environ, client)
+        with aws_errors(pipeline_name=pipeline_name, region=target.region):
+            execution = describe_execution(target.client, args.execution_arn)
+            parameters = execution_parameters(target.client, args.execution_arn)
+    except OperationError as error:
+        raise CommandError(str(error)) from error
+
+    now = clock.now()
+    console.print(f"Pipeline:  {pipeline_name}", markup=False, highlight=False)
+    console.print(f"Execution: {execution.arn}", markup=False, highlight=False)
+    if execution.display_name:
+        console.print(f"Name:      {execution.display_name}", markup=False, highlight=False)
+    console.print("Status:    ", status_text(execution.status), sep="")
+    console.print(
+        f"Started:   {format_time(execution.started)}"
+        f"  ({format_duration(duration(execution.started, execution.ended, now))})",
+        markup=False,
+        highlight=False,
+    )
+    if execution.failure_reason:
+        console.print(f"Reason:    {execution.failure_reason}", markup=False, highlight=False)
+    print_parameters(console, parameters)
+
+    if args.watch and not execution.finished:
+        try:
+            return monitor_and_report(
+                target.client,
+                args.execution_arn,
+                console=console,
+                clock=clock,
+                schedule=PollSchedule(initial=args.poll_interval),
+                timeout=args.timeout,
+                region=target.region,
+            )
+        except OperationError as error:
+            raise CommandError(str(error)) from error
+    try:
+        steps = execution_steps(target.client, args.execution_arn)
+    except (BotoCoreError, ClientError) as error:
+        # The status above is still worth having when the steps cannot be listed.
+        console.print(f"Steps unavailable: {explain(error)}", markup=False, highlight=False)
+        return 0
+    print_steps(console, steps, now)
+    return 0

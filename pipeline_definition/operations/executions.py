@@ -1,0 +1,220 @@
+"""Executions and their steps, read from SageMaker into small typed values."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pipeline_definition.operations import OperationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+SUCCEEDED = "Succeeded"
+TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
+DISPLAY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
+DESCRIPTION_MAX_LENGTH = 3072
+EXECUTION_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:\d{12}:pipeline/(?P<pipeline>[^/]+)/execution/[^/]+$"
+)
+SECONDS_PER_MINUTE = 60
+SECONDS_PER_HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One pipeline execution."""
+
+    arn: str
+    status: str
+    display_name: str | None = None
+    started: datetime | None = None
+    last_modified: datetime | None = None
+    failure_reason: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the execution can no longer change."""
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def ended(self) -> datetime | None:
+        """When a finished execution ended (its last modification)."""
+        return self.last_modified if self.finished else None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an execution, as far as it has run."""
+
+    name: str
+    status: str
+    started: datetime | None = None
+    ended: datetime | None = None
+    failure_reason: str | None = None
+    cache_hit: bool = False
+
+
+def new_token() -> str:
+    """A fresh ClientRequestToken (32 hex characters, the API's minimum length)."""
+    return uuid.uuid4().hex
+
+
+def pipeline_name_from_arn(execution_arn: str) -> str:
+    """The pipeline name inside an execution ARN; OperationError if it is not one."""
+    match = EXECUTION_ARN_PATTERN.match(execution_arn)
+    if not match:
+        raise OperationError(
+            f"{execution_arn!r} is not a pipeline execution ARN "
+            "(arn:aws:sagemaker:<region>:<account>:pipeline/<name>/execution/<id>)"
+        )
+    return match["pipeline"]
+
+
+def region_from_arn(execution_arn: str) -> str:
+    """The region inside an execution ARN."""
+    return execution_arn.split(":")[3]
+
+
+def check_display_name(name: str) -> None:
+    """Raise OperationError when SageMaker would refuse the display name."""
+    if not DISPLAY_NAME_PATTERN.match(name):
+        raise OperationError(
+            f"--display-name {name!r}: 1-82 letters, digits and hyphens, "
+            "starting and ending with a letter or digit"
+        )
+
+
+def start_execution(
+    client: SageMakerClient,
+    pipeline_name: str,
+    parameters: Mapping[str, str],
+    *,
+    token: str,
+    display_name: str | None = None,
+    description: str | None = None,
+) -> str:
+    """Start an execution and return its ARN (botocore errors propagate)."""
+    request: dict[str, Any] = {
+        "PipelineName": pipeline_name,
+        "PipelineParameters": [{"Name": n, "Value": v} for n, v in parameters.items()],
+        "ClientRequestToken": token,
+    }
+    if display_name:
+        check_display_name(display_name)
+        request["PipelineExecutionDisplayName"] = display_name
+    if description:
+        if len(description) > DESCRIPTION_MAX_LENGTH:
+            raise OperationError(f"--description: at most {DESCRIPTION_MAX_LENGTH} characters")
+        request["PipelineExecutionDescription"] = description
+    return client.start_pipeline_execution(**request)["PipelineExecutionArn"]
+
+
+def describe_execution(client: SageMakerClient, execution_arn: str) -> Execution:
+    """The execution's current state."""
+    described = client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    return Execution(
+        arn=described["PipelineExecutionArn"],
+        status=described["PipelineExecutionStatus"],
+        display_name=described.get("PipelineExecutionDisplayName"),
+        started=described.get("CreationTime"),
+        last_modified=described.get("LastModifiedTime"),
+        failure_reason=described.get("FailureReason") or None,
+    )
+
+
+def execution_parameters(client: SageMakerClient, execution_arn: str) -> dict[str, str]:
+    """The parameter values the execution runs with."""
+    paginator = client.get_paginator("list_pipeline_parameters_for_execution")
+    values: dict[str, str] = {}
+    for page in paginator.paginate(PipelineExecutionArn=execution_arn):
+        for parameter in page.get("PipelineParameters", []):
+            values[parameter["Name"]] = parameter["Value"]
+    return values
+
+
+def execution_steps(client: SageMakerClient, execution_arn: str) -> list[Step]:
+    """The steps that have started, in the order they started."""
+    paginator = client.get_paginator("list_pipeline_execution_steps")
+    steps: list[Step] = []
+    for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
+        for step in page.get("PipelineExecutionSteps", []):
+            steps.append(
+                Step(
+                    name=step.get("StepDisplayName") or step.get("StepName", "?"),
+                    status=step.get("StepStatus", "Unknown"),
+                    started=step.get("StartTime"),
+                    ended=step.get("EndTime"),
+                    failure_reason=step.get("FailureReason") or None,
+                    cache_hit="CacheHitResult" in step,
+                )
+            )
+    return steps
+
+
+def recent_executions(client: SageMakerClient, pipeline_name: str, limit: int) -> list[Execution]:
+    """The newest `limit` executions, newest first."""
+    paginator = client.get_paginator("list_pipeline_executions")
+    pages = paginator.paginate(
+        PipelineName=pipeline_name,
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        PaginationConfig={"PageSize": min(limit, 100)},
+    )
+    executions: list[Execution] = []
+    # Whole pages, not MaxItems, and a sort below: an emulator that ignores SortOrder and
+    # paging (moto) answers with everything in one page, and the newest are still found.
+    for page in pages:
+        executions.extend(
+            Execution(
+                arn=summary["PipelineExecutionArn"],
+                status=summary.get("PipelineExecutionStatus", "Unknown"),
+                display_name=summary.get("PipelineExecutionDisplayName"),
+                started=summary.get("StartTime"),
+                failure_reason=summary.get("PipelineExecutionFailureReason") or None,
+            )
+            for summary in page.get("PipelineExecutionSummaries", [])
+        )
+        if len(executions) >= limit:
+            break
+    # Sorted again here: the order is what the command promises, whatever the service did.
+    executions.sort(key=lambda e: (e.started is not None, e.started), reverse=True)
+    # Summaries carry no end time; a finished execution's comes from describing it.
+    return [
+        replace(e, last_modified=describe_execution(client, e.arn).last_modified)
+        if e.finished
+        else e
+        for e in executions[:limit]
+    ]
+
+
+def duration(started: datetime | None, ended: datetime | None, now: datetime) -> timedelta | None:
+    """How long something ran (or has been running), None if it has not started."""
+    if started is None:
+        return None
+    return max((ended or now) - started, timedelta(0))
+
+
+def format_duration(value: timedelta | None) -> str:
+    """`1h 02m 03s`, `4m 05s` or `6s`; an empty string for None."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, SECONDS_PER_HOUR)
+    minutes, seconds = divmod(rest, SECONDS_PER_MINUTE)
+    if hours:
+        return f"{hours}h {minutes:02d}m {seconds:02d}s"
+    if minutes:
+        return f"{minutes}m {seconds:02d}s"
+    return f"{seconds}s"
+
+
+def format_time(value: datetime | None) -> str:
+    """A timestamp in UTC, to the second."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")

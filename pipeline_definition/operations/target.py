@@ -1,0 +1,79 @@
+"""Which pipeline, which account and region: the arguments the operating commands share."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline_definition.operations import OperationError
+from pipeline_definition.operations.client import sagemaker_client
+from pipeline_definition.project_settings import project_settings
+from stacks.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+STATUS_COMMAND = "python -m pipeline_definition status"
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from error
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than zero")
+    return value
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """--profile and --region (defaults: AWS_PROFILE, AWS_REGION, then the app's region)."""
+    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default)")
+    parser.add_argument(
+        "--region",
+        help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, cdk.json's)",
+    )
+
+
+def add_pipeline_argument(parser: argparse.ArgumentParser) -> None:
+    """--pipeline-name (default: the app's pipeline, honouring PIPELINE_NAME)."""
+    parser.add_argument(
+        "--pipeline-name",
+        help="the pipeline (default: the app's, from cdk.json or PIPELINE_NAME)",
+    )
+
+
+def app_settings(environ: Mapping[str, str]) -> Settings:
+    """The app's settings, as `cdk synth` reads them; OperationError for a bad setting."""
+    try:
+        return project_settings(environ)
+    except SettingsError as error:
+        raise OperationError(str(error)) from error
+
+
+@dataclass(frozen=True)
+class Target:
+    """The client to use and where it points."""
+
+    client: SageMakerClient
+    region: str
+
+
+def connect(
+    args: argparse.Namespace,
+    settings: Settings,
+    environ: Mapping[str, str],
+    client: SageMakerClient | None = None,
+) -> Target:
+    """A client from the arguments and environment, unless one is given (tests)."""
+    if client is None:
+        client = sagemaker_client(
+            profile=args.profile,
+            region=args.region,
+            fallback_region=settings.region,
+            environ=environ,
+        )
+    return Target(client=client, region=client.meta.region_name)

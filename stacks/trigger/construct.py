@@ -1,0 +1,300 @@
+"""The trigger construct: a new raw CSV file starts a pipeline run.
+
+```
+S3 Object Created (data bucket, raw prefix, *.csv / *.csv.gz, size > 0) ─┐
+optional schedule rule ──────────────────────────────────────────────────┤ EventBridge
+                                                                         │ retries, then
+                                                                         v UndeliveredEvents DLQ
+                                              trigger Lambda (async: 2 retries, then
+                                              FailedEvents queue) ── StartPipelineExecution
+```
+
+Both queues use the stack's key and keep messages for 14 days. The function's role may start
+and inspect this one pipeline, write its own log group, send to the failed-events queue and
+write X-Ray traces; nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
+from stacks.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, SCHEDULE_PATTERN
+from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
+from stacks.trigger.handler.parameters import PARAMETER_TYPES
+
+TRIGGER_DIR = Path(__file__).resolve().parent
+# The asset is the `handler` package and nothing else (no construct code, no caches).
+ASSET_EXCLUDE = ["*", "!handler", "!handler/*.py"]
+HANDLER = "handler.handler.lambda_handler"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+FUNCTION_TIMEOUT = Duration.seconds(60)
+FUNCTION_MEMORY_MB = 256
+# Starts are rare; two at a time is plenty and caps what a burst of uploads can do.
+RESERVED_CONCURRENCY = 2
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE = Duration.hours(6)
+TARGET_RETRY_ATTEMPTS = 10
+TARGET_MAX_EVENT_AGE = Duration.hours(4)
+QUEUE_RETENTION = Duration.days(14)
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+INPUT_DATA = "InputData"
+EVENTS_SERVICE = "events.amazonaws.com"
+
+
+def key_wildcards(prefix: str) -> list[str]:
+    """EventBridge wildcard patterns matching `prefix` + anything + each supported suffix."""
+    # `*` is a wildcard in these patterns; a literal one in the prefix must be escaped.
+    escaped = prefix.replace("\\", "\\\\").replace("*", "\\*")
+    return [f"{escaped}*{suffix}" for suffix in SUPPORTED_SUFFIXES]
+
+
+def pipeline_arns(stack: Stack, pipeline_name: str) -> list[str]:
+    """The pipeline's ARN as IAM sees it: SageMaker lowercases names in ARNs.
+
+    When the configured name has capitals the literal form is kept too, so the grant holds
+    whichever form a request carries; both name only this pipeline.
+    """
+    names = dict.fromkeys([pipeline_name.lower(), pipeline_name])
+    return [
+        stack.format_arn(
+            service="sagemaker",
+            resource="pipeline",
+            resource_name=name,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        for name in names
+    ]
+
+
+class PipelineTrigger(Construct):
+    """EventBridge rules and a Lambda function that start the pipeline."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data_bucket: s3.IBucket,
+        pipeline_name: str,
+        pipeline_parameters: Mapping[str, str],
+        key: kms.IKey,
+        raw_data_prefix: str = DEFAULT_RAW_DATA_PREFIX,
+        schedule: str | None = None,
+        skip_if_running: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._check_props(pipeline_name, raw_data_prefix, pipeline_parameters, schedule)
+        stack = Stack.of(self)
+
+        self.undelivered_events = self._queue("UndeliveredEvents", key)
+        self.failed_events = self._queue("FailedEvents", key)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Trigger Lambda: starts pipeline {pipeline_name} (no managed policies)",
+        )
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"Starts pipeline {pipeline_name} for new raw data under {raw_data_prefix}",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(TRIGGER_DIR), exclude=ASSET_EXCLUDE),
+            role=self.role,
+            timeout=FUNCTION_TIMEOUT,
+            memory_size=FUNCTION_MEMORY_MB,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=ASYNC_MAX_EVENT_AGE,
+            on_failure=destinations.SqsDestination(self.failed_events),
+            environment={
+                "PIPELINE_NAME": pipeline_name,
+                "RAW_DATA_PREFIX": raw_data_prefix,
+                "PIPELINE_PARAMETERS": json.dumps(dict(pipeline_parameters), sort_keys=True),
+                "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
+                "FAILED_EVENTS_QUEUE_URL": self.failed_events.queue_url,
+                "LOG_LEVEL": "INFO",
+            },
+        )
+        self._allow_pipeline(stack, pipeline_name)
+
+        self.object_created_rule = events.Rule(
+            self,
+            "NewRawData",
+            description=f"New *.csv / *.csv.gz under {raw_data_prefix} start {pipeline_name}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [data_bucket.bucket_name]},
+                    "object": {
+                        "key": [
+                            {"wildcard": pattern} for pattern in key_wildcards(raw_data_prefix)
+                        ],
+                        "size": [{"numeric": [">", 0]}],
+                    },
+                },
+            ),
+            targets=[self._target()],
+        )
+        self.schedule_rule: events.Rule | None = None
+        if schedule is not None:
+            self.schedule_rule = events.Rule(
+                self,
+                "Schedule",
+                description=f"Scheduled runs of {pipeline_name} with default parameters",
+                schedule=events.Schedule.expression(schedule),
+                targets=[self._target()],
+            )
+        self._allow_events_to_use_key(stack, key)
+        self._acknowledge(stack, pipeline_name)
+
+    @staticmethod
+    def _check_props(
+        pipeline_name: str,
+        raw_data_prefix: str,
+        pipeline_parameters: Mapping[str, str],
+        schedule: str | None,
+    ) -> None:
+        if Token.is_unresolved(pipeline_name):
+            # The ARN grant needs the lowercased name, which a token cannot give.
+            raise ValueError("pipeline_name must be a literal name, not a token")
+        if not PREFIX_PATTERN.match(raw_data_prefix):
+            raise ValueError(f"raw_data_prefix {raw_data_prefix!r} must look like data/raw/")
+        if pipeline_parameters.get(INPUT_DATA) != "String":
+            raise ValueError(f"pipeline_parameters must declare {INPUT_DATA} as a String")
+        bad = {n: t for n, t in pipeline_parameters.items() if t not in PARAMETER_TYPES}
+        if bad:
+            raise ValueError(f"pipeline_parameters has unknown types: {bad}")
+        if schedule is not None and not SCHEDULE_PATTERN.match(schedule):
+            raise ValueError(f"schedule {schedule!r} is not an EventBridge cron() or rate()")
+
+    def _queue(self, construct_id: str, key: kms.IKey) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            data_key_reuse=Duration.hours(1),
+            enforce_ssl=True,
+            retention_period=QUEUE_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    def _target(self) -> targets.LambdaFunction:
+        return targets.LambdaFunction(
+            self.function,
+            dead_letter_queue=self.undelivered_events,
+            retry_attempts=TARGET_RETRY_ATTEMPTS,
+            max_event_age=TARGET_MAX_EVENT_AGE,
+        )
+
+    def _execution_arns(self, stack: Stack, pipeline_name: str) -> list[str]:
+        return [f"{arn}/execution/*" for arn in pipeline_arns(stack, pipeline_name)]
+
+    def _allow_pipeline(self, stack: Stack, pipeline_name: str) -> None:
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="StartThisPipeline",
+                actions=[
+                    "sagemaker:StartPipelineExecution",
+                    "sagemaker:ListPipelineExecutions",
+                    "sagemaker:DescribePipeline",
+                ],
+                resources=pipeline_arns(stack, pipeline_name),
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InspectThisPipelinesExecutions",
+                actions=[
+                    "sagemaker:DescribePipelineExecution",
+                    "sagemaker:ListPipelineParametersForExecution",
+                ],
+                resources=self._execution_arns(stack, pipeline_name),
+            )
+        )
+
+    def _allow_events_to_use_key(self, stack: Stack, key: kms.IKey) -> None:
+        # EventBridge writes to the CMK-encrypted DLQ as itself, so the key policy must let it
+        # use the key (CDK adds only the queue policy). Naming the rules' ARNs here would make
+        # key -> rule -> queue -> key a cycle, so the condition is "rules of this account".
+        result = key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(EVENTS_SERVICE)],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="events",
+                            resource="rule",
+                            resource_name="*",
+                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
+        )
+        if not result.statement_added:
+            Annotations.of(self).add_warning_v2(
+                "trigger:key-policy",
+                "The key is imported, so its policy was not changed: allow events.amazonaws.com "
+                "kms:Decrypt and kms:GenerateDataKey on it, or undelivered events are lost.",
+            )
+
+    def _acknowledge(self, stack: Stack, pipeline_name: str) -> None:
+        dlq_reason = "{} is itself a dead-letter queue ({}); it has no DLQ of its own."
+        for queue, role in (
+            (self.undelivered_events, "EventBridge target DLQ"),
+            (self.failed_events, "Lambda on-failure destination and parked events"),
+        ):
+            reason = dlq_reason.format(queue.node.id, role)
+            acknowledge(queue, {"AwsSolutions-SQS3": reason, "Serverless-SQSRedrivePolicy": reason})
+        acknowledge(
+            self.function,
+            {
+                "Serverless-LambdaDLQ": (
+                    "Failed asynchronous invocations go to the on-failure destination "
+                    "(FailedEvents), which records the error as well as the event."
+                ),
+            },
+        )
+        findings = grant_action_findings(("kms:ReEncrypt*", "kms:GenerateDataKey*"))
+        for arn in self._execution_arns(stack, pipeline_name):
+            findings[wildcard_resource(self, arn)] = (
+                "execution ids are generated by SageMaker; the ARN names this pipeline only"
+            )
+        findings[wildcard_resource(self, "*")] = (
+            "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions"
+        )
+        acknowledge(self.role.node.find_child("DefaultPolicy"), findings)

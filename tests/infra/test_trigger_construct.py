@@ -1,0 +1,410 @@
+"""The trigger construct on a small test stack: rules, queues, function, grants, cdk-nag."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Capture, Match, Template
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from pipeline_definition.project_settings import cdk_context
+from stacks.nag import LAMBDA_BASIC_EXECUTION_FINDING, acknowledge
+from stacks.storage import NOTIFICATIONS_HANDLER_ID
+from stacks.trigger import PipelineTrigger
+from stacks.trigger.construct import RUNTIME
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+DEFINITION = Path(__file__).parents[1] / "unit" / "fixtures_ops" / "definition.json"
+PARAMETERS = {p["Name"]: p["Type"] for p in json.loads(DEFINITION.read_text())["Parameters"]}
+PIPELINE = "house-price-mlops-pipeline"
+CAPITALISED_PIPELINE = "House-Price-Pipeline"
+HANDLER_MODULES = {
+    "handler/__init__.py",
+    "handler/aws_errors.py",
+    "handler/events.py",
+    "handler/handler.py",
+    "handler/parameters.py",
+    "handler/structured_log.py",
+    "handler/tokens.py",
+}
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The two test stacks, synthesized once, and the logical ids of what the tests look at."""
+
+    outdir: Path
+    plain: Template
+    scheduled: Template
+    plain_json: dict[str, Any]
+    scheduled_json: dict[str, Any]
+    ids: dict[str, str]
+    scheduled_ids: dict[str, str]
+
+
+def _logical_ids(
+    stack: Stack, bucket: s3.Bucket, key: kms.Key, trigger: PipelineTrigger
+) -> dict[str, str]:
+    """Logical ids read from the constructs, so no test spells a hashed id."""
+    constructs: dict[str, Any] = {
+        "bucket": bucket,
+        "key": key,
+        "undelivered": trigger.undelivered_events,
+        "failed": trigger.failed_events,
+        "function": trigger.function,
+        "log_group": trigger.log_group,
+        "role": trigger.role,
+        "policy": trigger.role.node.find_child("DefaultPolicy"),
+    }
+    return {
+        name: stack.get_logical_id(construct.node.default_child)
+        for name, construct in constructs.items()
+    }
+
+
+def _test_stack(
+    app: App, name: str, *, pipeline_name: str, schedule: str | None
+) -> tuple[Stack, dict[str, str]]:
+    stack = Stack(app, name, env=Environment(account=ACCOUNT, region=REGION))
+    key = kms.Key(stack, "Key", enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY)
+    bucket = s3.Bucket(
+        stack,
+        "Data",
+        encryption_key=key,
+        enforce_ssl=True,
+        versioned=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        event_bridge_enabled=True,
+    )
+    acknowledge(bucket, {"AwsSolutions-S1": "Test bucket; the app's data bucket logs access."})
+    trigger = PipelineTrigger(
+        stack,
+        "Trigger",
+        data_bucket=bucket,
+        pipeline_name=pipeline_name,
+        pipeline_parameters=PARAMETERS,
+        key=key,
+        schedule=schedule,
+        skip_if_running=schedule is not None,
+    )
+    handler = stack.node.find_child(NOTIFICATIONS_HANDLER_ID)
+    acknowledge(
+        handler.node.find_child("Role"),
+        {LAMBDA_BASIC_EXECUTION_FINDING: "CDK's bucket-notifications handler, as in storage.py."},
+    )
+    return stack, _logical_ids(stack, bucket, key, trigger)
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """One app with a trigger without and one with a schedule, checked by cdk-nag."""
+    outdir = tmp_path_factory.mktemp("trigger-cdk.out")
+    app = App(context=cdk_context(), outdir=str(outdir))
+    plain, ids = _test_stack(app, "PlainTrigger", pipeline_name=PIPELINE, schedule=None)
+    scheduled, scheduled_ids = _test_stack(
+        app, "ScheduledTrigger", pipeline_name=CAPITALISED_PIPELINE, schedule="cron(0 6 ? * MON *)"
+    )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    app.synth()  # raises ValidationFailed on any unacknowledged error finding
+    plain_json = json.loads((outdir / f"{plain.stack_name}.template.json").read_text())
+    scheduled_json = json.loads((outdir / f"{scheduled.stack_name}.template.json").read_text())
+    yield Synthesized(
+        outdir,
+        Template.from_json(plain_json),
+        Template.from_json(scheduled_json),
+        plain_json,
+        scheduled_json,
+        ids,
+        scheduled_ids,
+    )
+
+
+def test_cdk_nag_finds_nothing_unacknowledged(synthesized: Synthesized) -> None:
+    # Synth already raised on any unacknowledged error; the report also lists warnings.
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    assert report["pluginReports"] == []
+
+
+def test_rule_matches_new_csv_files_under_the_raw_prefix(synthesized: Synthesized) -> None:
+    bucket = Capture()
+    synthesized.plain.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {
+                    "bucket": {"name": [{"Ref": bucket}]},
+                    "object": {
+                        "key": [
+                            {"wildcard": "data/raw/*.csv"},
+                            {"wildcard": "data/raw/*.csv.gz"},
+                        ],
+                        "size": [{"numeric": [">", 0]}],
+                    },
+                },
+            },
+            "State": "ENABLED",
+        },
+    )
+    assert bucket.as_string() == synthesized.ids["bucket"]
+
+
+def test_targets_retry_then_dead_letter_into_an_encrypted_queue(synthesized: Synthesized) -> None:
+    queue = Capture()
+    function = Capture()
+    synthesized.plain.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Targets": [
+                {
+                    "Arn": {"Fn::GetAtt": [function, "Arn"]},
+                    "Id": Match.any_value(),
+                    "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 14400},
+                    "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
+                }
+            ]
+        },
+    )
+    template = synthesized.plain_json
+    assert queue.as_string() == synthesized.ids["undelivered"]
+    assert function.as_string() == synthesized.ids["function"]
+    key = synthesized.ids["key"]
+    dead_letters = template["Resources"][queue.as_string()]["Properties"]
+    assert dead_letters["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
+    assert dead_letters["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_both_queues_use_the_key_and_refuse_plain_http(synthesized: Synthesized) -> None:
+    key = synthesized.ids["key"]
+    synthesized.plain.resource_count_is("AWS::SQS::Queue", 2)
+    synthesized.plain.all_resources_properties(
+        "AWS::SQS::Queue",
+        {
+            "KmsMasterKeyId": {"Fn::GetAtt": [key, "Arn"]},
+            "MessageRetentionPeriod": 1209600,
+        },
+    )
+    for queue in (synthesized.ids["undelivered"], synthesized.ids["failed"]):
+        synthesized.plain.has_resource_properties(
+            "AWS::SQS::QueuePolicy",
+            {
+                "Queues": [{"Ref": queue}],
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            {
+                                "Action": "sqs:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                "Effect": "Deny",
+                                "Principal": {"AWS": "*"},
+                                "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+                            }
+                        ]
+                    )
+                },
+            },
+        )
+
+
+def test_eventbridge_may_use_the_key_for_its_dead_letters(synthesized: Synthesized) -> None:
+    synthesized.plain.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/*"
+                                },
+                            },
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Resource": "*",
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_function_settings(synthesized: Synthesized) -> None:
+    template = synthesized.plain_json
+    failed = synthesized.ids["failed"]
+    log_group = Capture()
+    synthesized.plain.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": RUNTIME.name,
+            "Handler": "handler.handler.lambda_handler",
+            "Timeout": 60,
+            "MemorySize": 256,
+            "ReservedConcurrentExecutions": 2,
+            "TracingConfig": {"Mode": "Active"},
+            "LoggingConfig": {"LogGroup": {"Ref": log_group}},
+            "Environment": {
+                "Variables": {
+                    "PIPELINE_NAME": PIPELINE,
+                    "RAW_DATA_PREFIX": "data/raw/",
+                    "PIPELINE_PARAMETERS": Match.serialized_json(PARAMETERS),
+                    "SKIP_IF_RUNNING": "false",
+                    "FAILED_EVENTS_QUEUE_URL": {"Ref": failed},
+                    "LOG_LEVEL": "INFO",
+                }
+            },
+        },
+    )
+    assert RUNTIME.name == "python3.14"
+    assert template["Resources"][log_group.as_string()]["Properties"]["RetentionInDays"] == 365
+
+
+def test_failed_async_invocations_go_to_the_failed_events_queue(
+    synthesized: Synthesized,
+) -> None:
+    failed = synthesized.ids["failed"]
+    synthesized.plain.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 21600,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [failed, "Arn"]}}},
+        },
+    )
+
+
+def _trigger_statements(template: dict[str, Any], ids: dict[str, str]) -> list[dict[str, Any]]:
+    policy = ids["policy"]
+    statements: list[dict[str, Any]] = template["Resources"][policy]["Properties"][
+        "PolicyDocument"
+    ]["Statement"]
+    return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_role_may_start_and_read_this_pipeline_only(synthesized: Synthesized) -> None:
+    pipeline_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{PIPELINE}"
+    sagemaker = [
+        statement
+        for statement in _trigger_statements(synthesized.plain_json, synthesized.ids)
+        if any(action.startswith("sagemaker:") for action in _as_list(statement["Action"]))
+    ]
+
+    actions = sorted(action for statement in sagemaker for action in statement["Action"])
+    assert actions == [
+        "sagemaker:DescribePipeline",
+        "sagemaker:DescribePipelineExecution",
+        "sagemaker:ListPipelineExecutions",
+        "sagemaker:ListPipelineParametersForExecution",
+        "sagemaker:StartPipelineExecution",
+    ]
+    resources = {
+        resource for statement in sagemaker for resource in _as_list(statement["Resource"])
+    }
+    assert resources == {pipeline_arn, f"{pipeline_arn}/execution/*"}
+    role = synthesized.ids["role"]
+    assert "ManagedPolicyArns" not in synthesized.plain_json["Resources"][role]["Properties"]
+
+
+def test_other_grants_name_their_own_resources(synthesized: Synthesized) -> None:
+    template = synthesized.plain_json
+    log_group = synthesized.ids["log_group"]
+    failed = synthesized.ids["failed"]
+    by_action = {
+        action: statement["Resource"]
+        for statement in _trigger_statements(template, synthesized.ids)
+        for action in _as_list(statement["Action"])
+    }
+    assert by_action["logs:PutLogEvents"] == {"Fn::GetAtt": [log_group, "Arn"]}
+    assert by_action["sqs:SendMessage"] == {"Fn::GetAtt": [failed, "Arn"]}
+    # X-Ray's write actions have no resource-level permissions.
+    assert by_action["xray:PutTraceSegments"] == "*"
+    wildcard_actions = {action for action, resource in by_action.items() if resource == "*"}
+    assert wildcard_actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_capitalised_pipeline_names_are_granted_in_the_arn_form_sagemaker_uses(
+    synthesized: Synthesized,
+) -> None:
+    resources = {
+        resource
+        for statement in _trigger_statements(synthesized.scheduled_json, synthesized.scheduled_ids)
+        if statement.get("Sid") == "StartThisPipeline"
+        for resource in _as_list(statement["Resource"])
+    }
+    prefix = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/"
+    assert resources == {prefix + CAPITALISED_PIPELINE.lower(), prefix + CAPITALISED_PIPELINE}
+
+
+def test_the_schedule_rule_exists_only_when_a_schedule_is_set(synthesized: Synthesized) -> None:
+    schedule = {"ScheduleExpression": Match.any_value()}
+    synthesized.plain.resource_properties_count_is("AWS::Events::Rule", schedule, 0)
+    synthesized.scheduled.resource_properties_count_is("AWS::Events::Rule", schedule, 1)
+    synthesized.scheduled.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "cron(0 6 ? * MON *)",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "RetryPolicy": {
+                            "MaximumRetryAttempts": 10,
+                            "MaximumEventAgeInSeconds": 14400,
+                        },
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+    synthesized.scheduled.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"SKIP_IF_RUNNING": "true"})}},
+    )
+
+
+def test_the_asset_holds_the_handler_modules_only(synthesized: Synthesized) -> None:
+    code = synthesized.plain_json["Resources"][synthesized.ids["function"]]["Properties"]["Code"]
+    asset_hash = code["S3Key"].removesuffix(".zip")
+    asset_dir = synthesized.outdir / f"asset.{asset_hash}"
+    files = {str(p.relative_to(asset_dir)) for p in asset_dir.rglob("*") if p.is_file()}
+    assert files == HANDLER_MODULES
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"raw_data_prefix": "/data/raw"}, "raw_data_prefix"),
+        ({"pipeline_parameters": {"MaxDepth": "Integer"}}, "must declare InputData"),
+        ({"pipeline_parameters": {"InputData": "String", "X": "Text"}}, "unknown types"),
+        ({"schedule": "every day"}, "not an EventBridge cron"),
+    ],
+)
+def test_bad_props_are_refused_before_synth(overrides: dict[str, Any], message: str) -> None:
+    stack = Stack(App(context=cdk_context()), "Refused")
+    key = kms.Key(stack, "Key")
+    props: dict[str, Any] = {
+        "data_bucket": s3.Bucket(stack, "Data", event_bridge_enabled=True),
+        "pipeline_name": PIPELINE,
+        "pipeline_parameters": PARAMETERS,
+        "key": key,
+        **overrides,
+    }
+    with pytest.raises(ValueError, match=message):
+        PipelineTrigger(stack, "Trigger", **props)
