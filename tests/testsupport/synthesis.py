@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest_socket
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STACK_NAME = "house-price-ml-pipeline"
 
 # Variables that could give the SDK or CDK a way to reach AWS or change the output.
