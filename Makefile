@@ -52,10 +52,10 @@ $(SECURITY_VENV)/.installed: requirements-security.txt
 		-r requirements-security.txt
 	touch $@
 
-security: synth $(SECURITY_VENV)/.installed ## cfn-lint and checkov on cdk.out
+security: synth $(SECURITY_VENV)/.installed ## cfn-lint and checkov on cdk.out, then the gate figures
 	$(BIN)/cfn-lint cdk.out/*.template.json
-	$(SECURITY_VENV)/bin/checkov --quiet --compact --framework cloudformation \
-		--directory cdk.out --config-file .checkov.yaml
+	$(SECURITY_VENV)/bin/checkov --config-file .checkov.yaml --directory cdk.out
+	$(BIN)/python bench/security_gate.py
 
 bench: $(STAMP) ## run the benchmarks and print their figures
 	$(BIN)/python bench/bench_synth.py
