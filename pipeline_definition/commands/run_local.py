@@ -1,0 +1,137 @@
+"""`run-local`: run the deployed definition on this machine, no Docker, no AWS account."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline_definition.cli import CommandError
+from pipeline_definition.local.runner import (
+    DEFAULT_INPUT_DATA,
+    DEFAULT_WORKDIR,
+    RunError,
+    RunOptions,
+    execute,
+    exit_code,
+    prepare,
+)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add run-local's arguments."""
+    parser.add_argument(
+        "--definition",
+        type=Path,
+        metavar="FILE",
+        help="run this definition JSON (default: render the app's definition into the workdir)",
+    )
+    parser.add_argument(
+        "--code-dir",
+        type=Path,
+        metavar="DIR",
+        help="staging folder holding the code/... the definition refers to "
+        "(default: FILE's folder/code)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a pipeline parameter (repeatable); a data parameter such as InputData "
+        "also takes a local file or folder",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=DEFAULT_WORKDIR,
+        metavar="DIR",
+        help="local object store, executions, cache and registry (default: .local/run)",
+    )
+    parser.add_argument(
+        "--input-data",
+        type=Path,
+        metavar="FILE",
+        help="file to put where InputData's default points "
+        f"(default: {DEFAULT_INPUT_DATA.relative_to(DEFAULT_INPUT_DATA.parents[1])})",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not reuse earlier results (CacheConfig)"
+    )
+    parser.add_argument(
+        "--max-parallel",
+        type=_positive_int,
+        default=2,
+        metavar="N",
+        help="jobs that may run at the same time (default: 2)",
+    )
+    parser.add_argument(
+        "--retry-interval-scale",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="X",
+        help="multiply the retry policies' waits by X (default: 0, retry at once: the "
+        "failures they are for cannot happen locally)",
+    )
+    parser.add_argument(
+        "--pipeline-name",
+        metavar="NAME",
+        help="pipeline name for execution variables and the cache (default: the app's)",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="print one line per step change even on a terminal",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the definition locally and print a summary."""
+    # rich is imported here so that other commands' --help stays light.
+    from rich.console import Console  # noqa: PLC0415
+
+    from pipeline_definition.local.progress import LiveProgress, PlainProgress  # noqa: PLC0415
+    from pipeline_definition.local.results import ProgressListener  # noqa: PLC0415
+    from pipeline_definition.local.summary import summary_lines  # noqa: PLC0415
+
+    options = RunOptions(
+        workdir=args.workdir,
+        definition=args.definition,
+        code_dir=args.code_dir,
+        params=tuple(args.param),
+        input_data=args.input_data,
+        use_cache=not args.no_cache,
+        max_parallel=args.max_parallel,
+        retry_interval_scale=args.retry_interval_scale,
+        pipeline_name=args.pipeline_name,
+    )
+    try:
+        prepared = prepare(options, sys.stderr)
+    except RunError as error:
+        raise CommandError(str(error), error.exit_code) from error
+    listener: ProgressListener
+    if sys.stdout.isatty() and not args.plain:
+        listener = LiveProgress(Console())
+    else:
+        listener = PlainProgress(sys.stdout)
+    result = execute(prepared, options, listener=listener)
+    store = prepared.workspace.store
+    from pipeline_definition.local.store import LocalObjectStore  # noqa: PLC0415
+
+    for line in summary_lines(result, prepared.definition, LocalObjectStore(store)):
+        print(line)
+    return exit_code(result)

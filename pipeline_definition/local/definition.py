@@ -1,0 +1,227 @@
+"""Load a rendered definition for a local run and find, up front, anything that cannot run.
+
+Deploy-time placeholders are resolved with local values first, as CloudFormation's Fn::Sub
+resolves them on deploy. Every problem is collected before a step starts: unsupported step
+types, features that need AWS, unknown references, bad retry or cache settings and cycles.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline_definition import placeholders
+from pipeline_definition.graph import (
+    CycleError,
+    StepNode,
+    dependencies,
+    find_references,
+    flatten_steps,
+    topological_order,
+)
+from pipeline_definition.local.cache import CacheConfigError, cache_policy
+from pipeline_definition.local.errors import DefinitionError
+from pipeline_definition.local.execution import EXECUTION_VARIABLES
+from pipeline_definition.local.expressions import CONDITION_TYPES
+from pipeline_definition.local.parameters import ParameterError, ParameterSpec, parameter_specs
+from pipeline_definition.local.processing import check_processing
+from pipeline_definition.local.retry import RetryPolicyError, parse_policies
+from pipeline_definition.local.training import check_training
+
+ARTIFACT_BUCKET = "local-artifacts"
+DATA_BUCKET = "local-data"
+LOCAL_VALUES: dict[str, str] = {
+    placeholders.ARTIFACT_BUCKET: ARTIFACT_BUCKET,
+    placeholders.DATA_BUCKET: DATA_BUCKET,
+    placeholders.KMS_KEY_ARN: "arn:aws:kms:local:000000000000:key/local",
+    placeholders.ROLE_NAME: "local-sagemaker-role",
+    placeholders.PARTITION: "aws",
+    placeholders.ACCOUNT_ID: "000000000000",
+}
+CODE_PREFIX = f"s3://{ARTIFACT_BUCKET}/code/"
+# SageMaker's pattern for step names; they also name folders and log files locally.
+STEP_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+JOB_TYPES = ("Processing", "Training")
+SUPPORTED_STEP_TYPES = (*JOB_TYPES, "Condition", "Fail", "RegisterModel")
+
+
+@dataclass(frozen=True)
+class LocalDefinition:
+    """A definition ready to run: placeholders resolved, graph checked."""
+
+    document: dict[str, Any]
+    nodes: dict[str, StepNode]
+    graph: dict[str, set[str]]
+    order: tuple[str, ...]
+    parameters: tuple[ParameterSpec, ...]
+
+    def code_uris(self) -> list[str]:
+        """The staged-code URIs the definition refers to, sorted."""
+        return sorted({text for text in _strings(self.document) if text.startswith(CODE_PREFIX)})
+
+    def property_file(self, step: str, name: str) -> Mapping[str, Any] | None:
+        """The PropertyFiles entry `name` of a step, or None."""
+        node = self.nodes.get(step)
+        for entry in (node.raw.get("PropertyFiles") or []) if node else []:
+            if isinstance(entry, Mapping) and entry.get("PropertyFileName") == name:
+                return entry
+        return None
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def substitute_placeholders(body: str, values: Mapping[str, str] = LOCAL_VALUES) -> str:
+    """Resolve `${...}` placeholders with local values."""
+    try:
+        return placeholders.substitute(body, values)
+    except KeyError as error:
+        raise DefinitionError([str(error.args[0])]) from error
+
+
+def _condition_problems(condition: Any, where: str) -> list[str]:
+    if not isinstance(condition, Mapping):
+        return [f"{where}: a condition must be an object"]
+    kind = condition.get("Type")
+    if kind not in CONDITION_TYPES:
+        return [f"{where}: unknown condition type {kind!r}"]
+    if kind == "Not":
+        return _condition_problems(condition.get("Condition"), where)
+    if kind == "Or":
+        return [
+            problem
+            for inner in condition.get("Conditions") or []
+            for problem in _condition_problems(inner, where)
+        ]
+    return []
+
+
+def _step_problems(node: StepNode) -> list[str]:
+    where = f"step {node.name!r} ({node.type})"
+    problems: list[str] = []
+    if node.type == "Processing":
+        problems += [f"{where} {p}" for p in check_processing(node.arguments)]
+    elif node.type == "Training":
+        problems += [f"{where} {p}" for p in check_training(node.arguments)]
+    elif node.type == "Condition":
+        conditions = (node.arguments or {}).get("Conditions")
+        if not isinstance(conditions, list):
+            problems.append(f"{where} has no Conditions list")
+        else:
+            for condition in conditions:
+                problems += _condition_problems(condition, where)
+    elif node.type == "Fail" and "ErrorMessage" not in (node.arguments or {}):
+        problems.append(f"{where} has no ErrorMessage")
+    try:
+        parse_policies(node.raw.get("RetryPolicies"))
+    except RetryPolicyError as error:
+        problems.append(f"{where} RetryPolicies: {error}")
+    try:
+        cache_policy(node.raw.get("CacheConfig"))
+    except CacheConfigError as error:
+        problems.append(f"{where} CacheConfig: {error}")
+    return problems
+
+
+def _reference_problems(node: StepNode, definition: LocalDefinition) -> list[str]:
+    parameters = {spec.name for spec in definition.parameters}
+    problems = []
+    for reference in find_references(node.raw.get("Arguments"), "Arguments"):
+        expression = reference.expression
+        known = {"parameter": parameters, "execution": set(EXECUTION_VARIABLES)}
+        if reference.kind in known and reference.target not in known[reference.kind]:
+            problems.append(f"step {node.name!r} refers to unknown {expression}")
+        elif reference.kind == "step":
+            target = reference.target
+            if target not in definition.nodes:
+                problems.append(f"step {node.name!r} refers to unknown step in {expression}")
+            elif ".PropertyFiles." in expression:
+                name = expression.split(".PropertyFiles.", 1)[1]
+                if definition.property_file(target, name) is None:
+                    problems.append(
+                        f"step {node.name!r} reads property file {name!r}, which step "
+                        f"{target!r} does not declare"
+                    )
+        elif reference.kind == "other":
+            problems.append(f"step {node.name!r} has an unknown Get expression {expression!r}")
+    for name in node.depends_on:
+        if name not in definition.nodes:
+            problems.append(f"step {node.name!r} depends on unknown step {name!r}")
+    return problems
+
+
+def load_definition(body: str) -> LocalDefinition:
+    """Parse and check a definition body; raise DefinitionError listing every problem."""
+    text = substitute_placeholders(body)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DefinitionError([f"the definition is not valid JSON: {error}"]) from error
+    if not isinstance(document, dict) or not isinstance(document.get("Steps"), list):
+        raise DefinitionError(["the definition has no Steps list"])
+    try:
+        specs = parameter_specs(document)
+    except ParameterError as error:
+        raise DefinitionError([str(error)]) from error
+    nodes = flatten_steps(document)
+    problems: list[str] = []
+    by_name: dict[str, StepNode] = {}
+    for node in nodes:
+        if not node.name:
+            problems.append(f"the step at {node.path} has no Name")
+        elif not STEP_NAME.match(node.name):
+            problems.append(f"step name {node.name!r} is not 1-64 letters, digits, '-' or '_'")
+        elif node.name in by_name:
+            problems.append(f"two steps are named {node.name!r}")
+        else:
+            by_name[node.name] = node
+    unsupported = [n for n in nodes if n.type not in SUPPORTED_STEP_TYPES]
+    problems += [
+        f"step {n.name!r} has type {n.type!r}, which cannot run locally "
+        f"(supported: {', '.join(SUPPORTED_STEP_TYPES)})"
+        for n in unsupported
+    ]
+    graph = dependencies(nodes)
+    definition = LocalDefinition(
+        document=document, nodes=by_name, graph=graph, order=(), parameters=specs
+    )
+    for node in by_name.values():
+        if node.type in SUPPORTED_STEP_TYPES:
+            problems += _step_problems(node)
+        problems += _reference_problems(node, definition)
+    try:
+        order = tuple(topological_order(graph))
+    except CycleError as error:
+        problems.append(str(error))
+        order = ()
+    if problems:
+        raise DefinitionError(problems)
+    return LocalDefinition(
+        document=document, nodes=by_name, graph=graph, order=order, parameters=specs
+    )
+
+
+def parallel_groups(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Steps in waves: each wave needs only earlier waves, so its steps can run together."""
+    topological_order(graph)  # raises CycleError naming the loop
+    remaining = {name: set(needs) for name, needs in graph.items()}
+    groups: list[list[str]] = []
+    while remaining:
+        ready = sorted(name for name, needs in remaining.items() if not needs)
+        groups.append(ready)
+        for name in ready:
+            del remaining[name]
+        for needs in remaining.values():
+            needs.difference_update(ready)
+    return groups

@@ -1,0 +1,514 @@
+"""The DAG scheduler: runs a checked definition's steps in dependency order, in parallel.
+
+A step starts when every step it depends on has succeeded (or was reused from the cache).
+Job steps (Processing, Training, RegisterModel) run on a thread pool of `max_parallel`
+workers, each job a subprocess; Condition and Fail steps are evaluated on the scheduler
+thread. A Condition decides which of its branches runs; the other branch's steps are
+"not run". After a failure no new step starts (as on SageMaker): running steps finish, steps
+downstream of the failure are "skipped", and the execution fails.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
+from typing import Any
+
+from pipeline_definition.graph import StepNode
+from pipeline_definition.local import processing, training
+from pipeline_definition.local.cache import StepCache, cache_key, cache_policy, key_material
+from pipeline_definition.local.command import JobCommand, ProcessTracker
+from pipeline_definition.local.definition import JOB_TYPES, LocalDefinition
+from pipeline_definition.local.errors import ExecutionStoppedError, LocalJobError
+from pipeline_definition.local.execution import ExecutionInfo, utc_now
+from pipeline_definition.local.expressions import (
+    EvaluationContext,
+    ExpressionError,
+    evaluate,
+    evaluate_conditions,
+    to_text,
+)
+from pipeline_definition.local.faults import FaultInjector
+from pipeline_definition.local.jobs import JobContext, job_name
+from pipeline_definition.local.register import LocalModelRegistry
+from pipeline_definition.local.results import (
+    COMPLETED,
+    ExecutionResult,
+    ProgressListener,
+    SilentListener,
+    StepResult,
+    StepStatus,
+)
+from pipeline_definition.local.retry import RetryState, parse_policies
+from pipeline_definition.local.sandbox import Sandbox
+from pipeline_definition.local.store import LocalObjectStore, StoreError
+from pipeline_definition.local.workspace import Workspace
+
+JobRunner = Callable[[JobContext, Mapping[str, Any]], dict[str, Any]]
+RUNNERS: dict[str, JobRunner] = {
+    "Processing": processing.run_processing,
+    "Training": training.run_training,
+}
+JOB_NAME_VARIABLES = {"Processing": "ProcessingJobName", "Training": "TrainingJobName"}
+
+
+def _cache_inputs(step_type: str, arguments: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    module = processing if step_type == "Processing" else training
+    return module.cache_attributes(arguments), module.input_uris(arguments)
+
+
+def _output_uris(step_type: str, properties: Mapping[str, Any]) -> list[str]:
+    if step_type == "Processing":
+        return list(processing.output_uris(properties).values())
+    artifacts = (properties.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    return [artifacts] if isinstance(artifacts, str) else []
+
+
+class Executor:
+    """Runs one execution of a definition."""
+
+    def __init__(
+        self,
+        definition: LocalDefinition,
+        *,
+        workspace: Workspace,
+        execution: ExecutionInfo,
+        parameters: Mapping[str, Any],
+        max_parallel: int = 2,
+        use_cache: bool = True,
+        retry_interval_scale: float = 0.0,
+        listener: ProgressListener | None = None,
+        fault_injector: FaultInjector | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if max_parallel < 1:
+            raise ValueError("max_parallel must be at least 1")
+        if retry_interval_scale < 0:
+            raise ValueError("retry_interval_scale must not be negative")
+        self.definition = definition
+        self.workspace = workspace
+        self.info = execution
+        self.parameters = dict(parameters)
+        self.max_parallel = max_parallel
+        self.use_cache = use_cache
+        self.retry_interval_scale = retry_interval_scale
+        self.listener: ProgressListener = listener or SilentListener()
+        self.fault_injector = fault_injector
+        self.clock = clock
+        self.store = LocalObjectStore(workspace.store)
+        self.cache = StepCache(workspace.cache, execution.pipeline_name, self.store)
+        self.registry = LocalModelRegistry(workspace.registry, self.store)
+        self.tracker = ProcessTracker()
+        self._sleep = sleep or self._wait_unless_stopped
+        self._lock = threading.RLock()
+        directory = workspace.execution(execution.execution_id)
+        self.result = ExecutionResult(
+            info=execution,
+            directory=directory,
+            parameters=dict(parameters),
+            steps=[
+                StepResult(name=name, type=node.type, log_path=directory / "logs" / f"{name}.log")
+                for name, node in definition.nodes.items()
+            ],
+        )
+        self._steps = {step.name: step for step in self.result.steps}
+        self._property_files: dict[tuple[str, str], Any] = {}
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _update(self, name: str, **changes: Any) -> None:
+        with self._lock:
+            step = self._steps[name]
+            for attribute, value in changes.items():
+                setattr(step, attribute, value)
+            snapshot = step.snapshot()
+        self.listener.step_changed(snapshot)
+
+    def _finish(self, name: str, status: StepStatus, **changes: Any) -> None:
+        self._update(name, status=status, ended=self.clock(), **changes)
+
+    def _fail_execution(self, name: str, reason: str) -> None:
+        with self._lock:
+            if self.result.failed_step is None:
+                self.result.failed_step = name
+                self.result.failure_reason = f"step {name} failed: {reason}"
+
+    def _note(self, message: str) -> None:
+        with self._lock:
+            self.result.notes.append(message)
+        self.listener.note(message)
+
+    def _log(self, name: str, message: str) -> None:
+        path = self._steps[name].log_path
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as log:
+            log.write(f"[{self.clock().isoformat(timespec='seconds')}] {message}\n")
+
+    def _wait_unless_stopped(self, seconds: float) -> None:
+        self.tracker.stopped.wait(seconds)
+
+    def stop(self) -> None:
+        """End running jobs and start no more steps."""
+        self.tracker.stop()
+
+    # -- expressions -------------------------------------------------------------------------
+
+    def _step_properties(self, name: str) -> Mapping[str, Any]:
+        with self._lock:
+            step = self._steps.get(name)
+            if step is None or step.properties is None:
+                status = step.status if step else "unknown"
+                raise ExpressionError(f"step {name!r} has no properties (status: {status})")
+            return step.properties
+
+    def _property_file(self, step: str, name: str) -> Any:
+        if (step, name) in self._property_files:
+            return self._property_files[(step, name)]
+        entry = self.definition.property_file(step, name)
+        if entry is None:
+            raise ExpressionError(f"step {step!r} declares no property file {name!r}")
+        outputs = processing.output_uris(self._step_properties(step))
+        uri = outputs.get(str(entry.get("OutputName")))
+        if uri is None:
+            raise ExpressionError(
+                f"property file {name!r}: step {step!r} has no output {entry.get('OutputName')!r}"
+            )
+        path = self.store.path(uri) / str(entry.get("FilePath", ""))
+        if not path.is_file():
+            raise ExpressionError(
+                f"property file {name!r} of step {step!r}: {path} does not exist "
+                f"(output {entry.get('OutputName')!r} at {uri})"
+            )
+        try:
+            document = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ExpressionError(
+                f"property file {name!r} of step {step!r} ({path}) is not JSON: {error}"
+            ) from error
+        self._property_files[(step, name)] = document
+        return document
+
+    def _read_json(self, uri: str) -> Any:
+        try:
+            return self.store.read_json(uri)
+        except StoreError as error:
+            raise ExpressionError(str(error)) from error
+
+    def _context(self, extra: Mapping[str, str] | None = None) -> EvaluationContext:
+        return EvaluationContext(
+            parameters=self.parameters,
+            execution={**self.info.variables(self.clock()), **(extra or {})},
+            step_properties=self._step_properties,
+            property_file=self._property_file,
+            read_json=self._read_json,
+        )
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _run_condition(self, node: StepNode) -> None:
+        self._update(node.name, status=StepStatus.RUNNING, started=self.clock(), attempts=1)
+        try:
+            outcome = evaluate_conditions((node.arguments or {}).get("Conditions"), self._context())
+        except ExpressionError as error:
+            self._log(node.name, f"cannot evaluate the conditions: {error}")
+            self._finish(node.name, StepStatus.FAILED, failure_reason=str(error))
+            self._fail_execution(node.name, str(error))
+            return
+        branch = "IfSteps" if outcome.outcome else "ElseSteps"
+        self._log(node.name, f"{outcome.explanation} -> {branch}")
+        self._finish(
+            node.name,
+            StepStatus.SUCCEEDED,
+            properties={"Outcome": outcome.outcome},
+            detail=f"{outcome.explanation} -> {branch}",
+        )
+
+    def _run_fail(self, node: StepNode) -> None:
+        self._update(node.name, status=StepStatus.RUNNING, started=self.clock(), attempts=1)
+        try:
+            message = to_text(
+                evaluate((node.arguments or {}).get("ErrorMessage", ""), self._context())
+            )
+        except ExpressionError as error:
+            message = f"(cannot render ErrorMessage: {error})"
+        self._log(node.name, f"Fail step reached: {message}")
+        self._finish(node.name, StepStatus.FAILED, failure_reason=message, detail=message)
+        with self._lock:
+            if self.result.failed_step is None:
+                self.result.failed_step = node.name
+                self.result.failure_reason = message
+
+    def _evaluate_arguments(self, node: StepNode, attempt: int) -> tuple[dict[str, Any], str]:
+        name = job_name(self.info.token, node.name, attempt)
+        extra = {JOB_NAME_VARIABLES[node.type]: name} if node.type in JOB_NAME_VARIABLES else {}
+        arguments = evaluate(node.arguments or {}, self._context(extra))
+        if not isinstance(arguments, dict):
+            raise ExpressionError(f"the Arguments of {node.name!r} are not an object")
+        return arguments, name
+
+    def _sandbox(self, name: str) -> Sandbox:
+        return Sandbox(self.result.directory / name / "sandbox")
+
+    def _record_command(self, name: str, command: JobCommand) -> None:
+        # Recorded so a step can be rerun by hand (and timed without the executor).
+        self._update(
+            name,
+            command={
+                "Argv": list(command.argv),
+                "WorkingDirectory": str(command.cwd),
+                "Environment": dict(command.environment),
+                "Sandbox": str(self._sandbox(name).root),
+            },
+        )
+
+    def _run_attempt(
+        self, node: StepNode, arguments: Mapping[str, Any], name: str
+    ) -> dict[str, Any]:
+        if node.type == "RegisterModel":
+            entry = self.registry.register(arguments, now=self.clock())
+            with self._lock:
+                self.result.registry.append(entry)
+            self._log(
+                node.name,
+                f"registered {entry.group} version {entry.version} ({entry.approval_status}) "
+                f"at {entry.path}",
+            )
+            return {
+                **arguments,
+                "ModelPackageArn": entry.arn,
+                "ModelPackageGroupName": entry.group,
+                "ModelPackageVersion": entry.version,
+                "ModelApprovalStatus": entry.approval_status,
+                "ModelPackageStatus": "Completed",
+            }
+        log_path = self._steps[node.name].log_path
+        assert log_path is not None  # every step gets a log path at construction
+        context = JobContext(
+            step_name=node.name,
+            job_name=name,
+            sandbox=self._sandbox(node.name),
+            store=self.store,
+            log_path=log_path,
+            tracker=self.tracker,
+            note=self._note,
+            clock=self.clock,
+            record_command=lambda command: self._record_command(node.name, command),
+        )
+        return RUNNERS[node.type](context, arguments)
+
+    def _try_cache(
+        self, node: StepNode, arguments: Mapping[str, Any]
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        policy = cache_policy(node.raw.get("CacheConfig"))
+        if node.type not in JOB_TYPES or not policy.enabled:
+            return None, None
+        attributes, uris = _cache_inputs(node.type, arguments)
+        material = key_material(node.type, attributes, uris, self.store)
+        key = cache_key(material)
+        if self.use_cache:
+            hit = self.cache.lookup(
+                node.name, key, now=self.clock(), expire_after=policy.expire_after
+            )
+            if hit is not None:
+                self._log(node.name, f"cache hit from {hit.execution_id} (key {key[:12]})")
+                self._finish(
+                    node.name,
+                    StepStatus.CACHED,
+                    properties=hit.properties,
+                    cache_source=hit.execution_id,
+                    detail=f"cache hit from {hit.execution_id}",
+                )
+                return key, None
+        return key, material
+
+    def _job_step(self, node: StepNode) -> None:
+        started = self.clock()
+        # Still "pending" while the cache is consulted: a hit never shows as running.
+        self._update(node.name, started=started)
+        arguments, name = self._evaluate_arguments(node, 1)
+        key, material = self._try_cache(node, arguments)
+        if key is not None and material is None:
+            return
+        self._update(node.name, status=StepStatus.RUNNING)
+        retries = RetryState(parse_policies(node.raw.get("RetryPolicies")))
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempt > 1:
+                arguments, name = self._evaluate_arguments(node, attempt)
+            self._update(node.name, attempts=attempt)
+            try:
+                if self.fault_injector is not None:
+                    self.fault_injector(node.name, attempt)
+                properties = self._run_attempt(node, arguments, name)
+                break
+            except LocalJobError as error:
+                self._log(
+                    node.name, f"attempt {attempt} failed: [{error.exception_type}] {error.message}"
+                )
+                elapsed = (self.clock() - started).total_seconds()
+                delay = retries.next_delay(error.exception_type, elapsed)
+                if delay is None:
+                    self._finish(
+                        node.name,
+                        StepStatus.FAILED,
+                        failure_reason=error.message,
+                        detail=error.message.splitlines()[0][:200],
+                    )
+                    self._fail_execution(node.name, error.message)
+                    return
+                waited = delay * self.retry_interval_scale
+                with self._lock:
+                    self._steps[node.name].retries.append(
+                        {
+                            "Attempt": attempt,
+                            "ExceptionType": error.exception_type,
+                            "Message": error.message,
+                            "DeclaredDelaySeconds": delay,
+                            "WaitedSeconds": waited,
+                        }
+                    )
+                self._note(
+                    f"{node.name}: attempt {attempt} failed with {error.exception_type}; "
+                    f"retrying (policy wait {delay:g}s, waiting {waited:g}s)"
+                )
+                self._update(node.name, detail=f"retry after {error.exception_type}")
+                self._sleep(waited)
+                if self.tracker.stopped.is_set():
+                    raise ExecutionStoppedError("the run was stopped") from error
+        if key is not None and material is not None:
+            self.cache.record(
+                node.name,
+                key,
+                execution_id=self.info.execution_id,
+                finished_at=self.clock(),
+                material=material,
+                properties=properties,
+                outputs=[u for u in _output_uris(node.type, properties) if self.store.exists(u)],
+            )
+        detail = ""
+        if node.type == "RegisterModel":
+            detail = (
+                f"{properties['ModelPackageGroupName']} v{properties['ModelPackageVersion']} "
+                f"({properties['ModelApprovalStatus']})"
+            )
+        elif attempt > 1:
+            detail = f"succeeded on attempt {attempt}"
+        self._finish(node.name, StepStatus.SUCCEEDED, properties=properties, detail=detail)
+
+    def _run_job_step(self, node: StepNode) -> None:
+        try:
+            self._job_step(node)
+        except ExpressionError as error:
+            self._log(node.name, f"cannot evaluate the step's arguments: {error}")
+            self._finish(node.name, StepStatus.FAILED, failure_reason=str(error), detail=str(error))
+            self._fail_execution(node.name, str(error))
+        except ExecutionStoppedError:
+            self._log(node.name, "stopped")
+            self._finish(node.name, StepStatus.FAILED, failure_reason="stopped", detail="stopped")
+        except Exception as error:  # one broken step must not hang the run
+            self._log(node.name, "internal error of the local executor:\n" + traceback.format_exc())
+            reason = f"internal error of the local executor: {type(error).__name__}: {error}"
+            self._finish(node.name, StepStatus.FAILED, failure_reason=reason, detail=reason)
+            self._fail_execution(node.name, reason)
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def _decide(self, name: str) -> tuple[str, str]:
+        """("ready"|"wait"|"skip"|"not run", reason) for a pending step."""
+        node = self.definition.nodes[name]
+        with self._lock:
+            statuses = {dep: self._steps[dep].status for dep in self.definition.graph[name]}
+            for dep, status in sorted(statuses.items()):
+                if status in (StepStatus.FAILED, StepStatus.SKIPPED):
+                    return "skip", f"upstream {dep} {status}"
+            for dep, status in sorted(statuses.items()):
+                if status == StepStatus.NOT_RUN:
+                    return "not run", f"dependency {dep} not run"
+            if node.condition is not None:
+                condition = self._steps[node.condition]
+                if condition.status in COMPLETED and condition.properties is not None:
+                    chosen = "IfSteps" if condition.properties.get("Outcome") else "ElseSteps"
+                    if node.branch != chosen:
+                        return "not run", "branch not taken"
+            if all(status in COMPLETED for status in statuses.values()):
+                return "ready", ""
+        return "wait", ""
+
+    def _halted(self) -> bool:
+        return self.tracker.stopped.is_set() or self.result.failed_step is not None
+
+    def _schedule(self, pool: ThreadPoolExecutor) -> None:
+        pending = list(self.definition.order)
+        running: dict[Future[None], str] = {}
+        while True:
+            progressed = True
+            while progressed:
+                progressed = False
+                for name in list(pending):
+                    decision, reason = self._decide(name)
+                    if decision in ("skip", "not run"):
+                        status = StepStatus.SKIPPED if decision == "skip" else StepStatus.NOT_RUN
+                        self._update(name, status=status, detail=reason)
+                        pending.remove(name)
+                        progressed = True
+                    elif decision == "ready" and not self._halted():
+                        node = self.definition.nodes[name]
+                        if node.type == "Condition":
+                            self._run_condition(node)
+                        elif node.type == "Fail":
+                            self._run_fail(node)
+                        elif len(running) < self.max_parallel:
+                            running[pool.submit(self._run_job_step, node)] = name
+                        else:
+                            continue
+                        pending.remove(name)
+                        progressed = True
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                running.pop(future)
+                future.result()
+        reason = (
+            "execution stopped"
+            if self.tracker.stopped.is_set()
+            else f"execution failed at {self.result.failed_step}"
+        )
+        for name in pending:
+            self._update(name, status=StepStatus.SKIPPED, detail=f"not started: {reason}")
+
+    def run(self) -> ExecutionResult:
+        """Run every step; return the execution's result (also written to execution.json)."""
+        self.result.directory.mkdir(parents=True, exist_ok=True)
+        self.result.write()
+        self.listener.started(self.result)
+        pool = ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="step")
+        try:
+            self._schedule(pool)
+        except KeyboardInterrupt:
+            self.stop()
+            pool.shutdown(wait=True)
+            for step in self.result.steps:
+                if step.status in (StepStatus.PENDING, StepStatus.RUNNING):
+                    self._finish(step.name, StepStatus.SKIPPED, detail="not started: stopped")
+        finally:
+            pool.shutdown(wait=True)
+        self.result.ended = self.clock()
+        if self.tracker.stopped.is_set():
+            self.result.status = "Stopped"
+            self.result.failure_reason = self.result.failure_reason or "stopped by the user"
+        elif self.result.failed_step is not None:
+            self.result.status = "Failed"
+        else:
+            self.result.status = "Succeeded"
+        self.result.write()
+        self.listener.finished(self.result)
+        return self.result

@@ -1,0 +1,122 @@
+"""What processing and training jobs share: names, ARNs, inputs, the run and its failure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pipeline_definition.local.command import (
+    JobCommand,
+    ProcessTracker,
+    RuntimeExceededError,
+    run_command,
+    tail,
+)
+from pipeline_definition.local.errors import ALGORITHM_ERROR, CLIENT_ERROR, LocalJobError
+from pipeline_definition.local.sandbox import Sandbox, SandboxError
+from pipeline_definition.local.store import LocalObjectStore, StoreError
+
+LOCAL_REGION = "local"
+LOCAL_ACCOUNT = "000000000000"
+MAX_JOB_NAME_LENGTH = 63
+# SageMaker keeps at most this much of a failure file as the job's FailureReason.
+MAX_FAILURE_REASON = 1024
+# Input modes in which a script reads ordinary files: FastFile streams on demand but looks
+# the same to the script.
+FILE_MODES = ("File", "FastFile")
+
+
+def arn(resource: str) -> str:
+    """A SageMaker ARN in the local partition of this machine."""
+    return f"arn:aws:sagemaker:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{resource}"
+
+
+def job_name(token: str, step_name: str, attempt: int) -> str:
+    """`pipelines-<token>-<Step>` (plus `-a<n>` for retries), valid as a SageMaker job name."""
+    name = f"pipelines-{token}-{step_name}" + (f"-a{attempt}" if attempt > 1 else "")
+    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", name)
+    return cleaned[:MAX_JOB_NAME_LENGTH].rstrip("-")
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 with milliseconds, as describe calls return times."""
+    return moment.isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """One attempt of one job step."""
+
+    step_name: str
+    job_name: str
+    sandbox: Sandbox
+    store: LocalObjectStore
+    log_path: Path
+    tracker: ProcessTracker
+    note: Callable[[str], None]
+    clock: Callable[[], datetime]
+    record_command: Callable[[JobCommand], None]
+
+
+def container_path(ctx: JobContext, path: str, what: str) -> Path:
+    """Map a container path of the job's arguments; a path outside /opt/ml is a client error."""
+    try:
+        return ctx.sandbox.host_path(path)
+    except SandboxError as error:
+        raise LocalJobError(f"{what}: {error}", CLIENT_ERROR) from error
+
+
+def download_input(ctx: JobContext, what: str, uri: object, destination: Path) -> int:
+    """Copy one input from the local store; an input with no objects fails like SageMaker."""
+    if not isinstance(uri, str):
+        raise LocalJobError(f"{what}: S3Uri evaluated to {uri!r}, not a string", CLIENT_ERROR)
+    try:
+        count = ctx.store.download(uri, destination)
+    except StoreError as error:
+        raise LocalJobError(f"{what}: {error}", CLIENT_ERROR) from error
+    if count == 0:
+        raise LocalJobError(
+            f"{what}: no objects found at {uri} (local store: {ctx.store.path(uri)})",
+            CLIENT_ERROR,
+        )
+    return count
+
+
+def _failure_file_text(paths: tuple[Path, ...]) -> str:
+    for path in paths:
+        if path.is_file():
+            text = path.read_text(errors="replace").strip()
+            if text:
+                return text[:MAX_FAILURE_REASON]
+    return ""
+
+
+def run_job_command(
+    ctx: JobContext,
+    command: JobCommand,
+    *,
+    timeout: float | None,
+    failure_files: tuple[Path, ...],
+) -> None:
+    """Run the job's command; raise LocalJobError with SageMaker's failure reason on failure."""
+    ctx.record_command(command)
+    try:
+        code = run_command(command, ctx.log_path, tracker=ctx.tracker, timeout=timeout)
+    except RuntimeExceededError as error:
+        raise LocalJobError(
+            f"MaxRuntimeExceeded: job {ctx.job_name} {error} (StoppingCondition)", CLIENT_ERROR
+        ) from error
+    except OSError as error:
+        raise LocalJobError(f"cannot start {command.argv[0]!r}: {error}", CLIENT_ERROR) from error
+    if code == 0:
+        return
+    reason = _failure_file_text(failure_files)
+    if not reason:
+        # Scripts that follow the data contract end with a one-line error; it is the most
+        # useful reason when no failure file was written.
+        last = [line for line in tail(ctx.log_path, 20) if line.strip()]
+        reason = last[-1].strip() if last else "no output"
+    raise LocalJobError(f"AlgorithmError: exit code {code}: {reason}", ALGORITHM_ERROR)

@@ -1,0 +1,267 @@
+"""Prepare and run a local execution: definition, staged code, input data, parameters.
+
+Data parameters (String parameters whose default is an `s3://` URI, such as InputData) take
+either an `s3://` URI, which must exist in the local store, or a local file or folder, which
+is copied to `s3://local-data/local-input/<Parameter>/` and passed on as that URI. The
+InputData default points at the embedded sample; `--input-data FILE` is copied there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from pipeline_definition.config import PROJECT_ROOT
+from pipeline_definition.local.definition import DATA_BUCKET, LocalDefinition, load_definition
+from pipeline_definition.local.errors import DefinitionError
+from pipeline_definition.local.execution import new_execution
+from pipeline_definition.local.executor import Executor
+from pipeline_definition.local.faults import FaultInjector
+from pipeline_definition.local.parameters import (
+    ParameterError,
+    ParameterSpec,
+    parse_overrides,
+    resolve_parameters,
+)
+from pipeline_definition.local.results import ExecutionResult, ProgressListener
+from pipeline_definition.local.store import SCHEME, LocalObjectStore, StoreError
+from pipeline_definition.local.workspace import Workspace
+
+DEFAULT_WORKDIR = PROJECT_ROOT / ".local" / "run"
+DEFAULT_INPUT_DATA = PROJECT_ROOT / "data" / "house_data.csv"
+INPUT_DATA_PARAMETER = "InputData"
+LOCAL_INPUT_PREFIX = f"{SCHEME}{DATA_BUCKET}/local-input"
+PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+EXIT_FAILED = 1
+EXIT_STOPPED = 130
+
+
+class RunError(Exception):
+    """A run cannot start as asked; the message says what to change."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked for."""
+
+    workdir: Path = DEFAULT_WORKDIR
+    definition: Path | None = None
+    code_dir: Path | None = None
+    params: tuple[str, ...] = ()
+    input_data: Path | None = None
+    use_cache: bool = True
+    max_parallel: int = 2
+    retry_interval_scale: float = 0.0
+    pipeline_name: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything checked and in place; nothing has run yet."""
+
+    definition: LocalDefinition
+    definition_path: Path
+    workspace: Workspace
+    parameters: dict[str, Any]
+    pipeline_name: str
+
+
+def _app_settings_pipeline_name() -> str:
+    from pipeline_definition.project_settings import project_settings  # noqa: PLC0415
+    from stacks.settings import SettingsError  # noqa: PLC0415
+
+    try:
+        return project_settings(os.environ).pipeline_name
+    except SettingsError as error:
+        raise RunError(f"{error} (or pass --pipeline-name)") from error
+
+
+def render_app_definition(workspace: Workspace, log: TextIO) -> tuple[Path, Path, str]:
+    """Render the app's definition as `render` does; return (definition, code dir, name)."""
+    # Rendering imports the SageMaker SDK; runs with --definition never pay for it.
+    from pipeline_definition.config import pipeline_config  # noqa: PLC0415
+    from pipeline_definition.project_settings import project_settings  # noqa: PLC0415
+    from pipeline_definition.render import (  # noqa: PLC0415
+        DefinitionTooLargeError,
+        render_definition,
+    )
+    from stacks.settings import SettingsError  # noqa: PLC0415
+
+    try:
+        settings = project_settings(os.environ)
+    except SettingsError as error:
+        raise RunError(str(error)) from error
+    code_dir = workspace.render / "code"
+    log.write(f"rendering the definition of {settings.pipeline_name} with the SageMaker SDK\n")
+    try:
+        rendered = render_definition(pipeline_config(settings), staging_dir=code_dir)
+    except (DefinitionTooLargeError, FileNotFoundError, ValueError) as error:
+        raise RunError(f"cannot render the definition: {error}") from error
+    path = workspace.render / "definition.json"
+    path.write_text(rendered.body)
+    log.write(f"wrote {path}\n")
+    return path, code_dir, settings.pipeline_name
+
+
+def seed_code(definition: LocalDefinition, code_dir: Path | None, store: LocalObjectStore) -> None:
+    """Copy the staged code into the artifact bucket, as the CDK BucketDeployment does."""
+    uris = definition.code_uris()
+    if not uris:
+        return
+    source = code_dir / "code" if code_dir is not None else None
+    if source is None or not source.is_dir():
+        raise RunError(
+            f"the definition refers to staged code (such as {uris[0]}) but "
+            f"{source or 'no --code-dir'} is not a folder; pass --code-dir with the staging "
+            "folder that render wrote (it holds code/<bundle>/<hash>/...)"
+        )
+    shutil.copytree(source, store.path(f"{SCHEME}local-artifacts/code/"), dirs_exist_ok=True)
+    missing = [uri for uri in uris if not store.exists(uri)]
+    if missing:
+        raise RunError(
+            f"{code_dir} lacks code the definition refers to: {', '.join(missing)} "
+            "(render the definition and its code again)"
+        )
+
+
+def _is_data_parameter(spec: ParameterSpec) -> bool:
+    return (
+        spec.type == "String" and isinstance(spec.default, str) and spec.default.startswith(SCHEME)
+    )
+
+
+def _copy_local_input(name: str, value: str, store: LocalObjectStore) -> str:
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise RunError(f"--param {name}={value}: not an s3:// URI and no such local file or folder")
+    prefix = f"{LOCAL_INPUT_PREFIX}/{name}/"
+    shutil.rmtree(store.path(prefix), ignore_errors=True)
+    if path.is_dir():
+        store.upload_dir(path, prefix)
+        return prefix
+    uri = prefix + path.name
+    store.put_file(path, uri)
+    return uri
+
+
+def prepare_parameters(
+    specs: tuple[ParameterSpec, ...],
+    assignments: tuple[str, ...],
+    store: LocalObjectStore,
+    input_data: Path | None,
+) -> dict[str, Any]:
+    """Resolve parameters and put the input data where the data parameters point."""
+    try:
+        overrides = parse_overrides(assignments)
+    except ParameterError as error:
+        raise RunError(str(error)) from error
+    by_name = {spec.name: spec for spec in specs}
+    if input_data is not None and INPUT_DATA_PARAMETER in overrides:
+        raise RunError(
+            f"--input-data and --param {INPUT_DATA_PARAMETER}=... both choose the input; use one"
+        )
+    if input_data is not None and INPUT_DATA_PARAMETER not in by_name:
+        raise RunError(f"--input-data needs a {INPUT_DATA_PARAMETER} parameter in the definition")
+    data_parameters = {name for name, spec in by_name.items() if _is_data_parameter(spec)}
+    for name in list(overrides):
+        if name in data_parameters and not overrides[name].startswith(SCHEME):
+            overrides[name] = _copy_local_input(name, overrides[name], store)
+    try:
+        values = resolve_parameters(specs, overrides)
+    except ParameterError as error:
+        raise RunError(str(error)) from error
+    for name in data_parameters & set(overrides):
+        if not _exists(store, overrides[name]):
+            raise RunError(
+                f"--param {name}={overrides[name]}: nothing there in the local store "
+                f"({store.path(overrides[name])}); pass a local file or folder instead"
+            )
+    if INPUT_DATA_PARAMETER in data_parameters and INPUT_DATA_PARAMETER not in overrides:
+        source = input_data or DEFAULT_INPUT_DATA
+        if not source.is_file():
+            raise RunError(f"--input-data {source}: no such file")
+        uri = str(values[INPUT_DATA_PARAMETER])
+        store.put_file(source, uri + source.name if uri.endswith("/") else uri)
+    return values
+
+
+def _exists(store: LocalObjectStore, uri: str) -> bool:
+    try:
+        return store.exists(uri)
+    except StoreError as error:
+        raise RunError(str(error)) from error
+
+
+def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
+    """Render or read the definition, check it, and put code and data in the local store."""
+    workspace = Workspace(options.workdir.resolve())
+    workspace.root.mkdir(parents=True, exist_ok=True)
+    if options.definition is None:
+        definition_path, code_dir, pipeline_name = render_app_definition(workspace, log)
+        code_dir = options.code_dir or code_dir
+    else:
+        definition_path = options.definition
+        if not definition_path.is_file():
+            raise RunError(f"--definition {definition_path}: no such file")
+        code_dir = options.code_dir or definition_path.parent / "code"
+        pipeline_name = options.pipeline_name or _app_settings_pipeline_name()
+    if options.pipeline_name:
+        pipeline_name = options.pipeline_name
+    if not PIPELINE_NAME.match(pipeline_name):
+        raise RunError(f"pipeline name {pipeline_name!r} is not a valid SageMaker pipeline name")
+    try:
+        definition = load_definition(definition_path.read_text())
+    except DefinitionError as error:
+        raise RunError(str(error)) from error
+    store = LocalObjectStore(workspace.store)
+    seed_code(definition, code_dir, store)
+    parameters = prepare_parameters(
+        definition.parameters, options.params, store, options.input_data
+    )
+    return PreparedRun(
+        definition=definition,
+        definition_path=definition_path.resolve(),
+        workspace=workspace,
+        parameters=parameters,
+        pipeline_name=pipeline_name,
+    )
+
+
+def execute(
+    prepared: PreparedRun,
+    options: RunOptions,
+    *,
+    listener: ProgressListener | None = None,
+    fault_injector: FaultInjector | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> ExecutionResult:
+    """Run the prepared execution to its end."""
+    executor = Executor(
+        prepared.definition,
+        workspace=prepared.workspace,
+        execution=new_execution(prepared.pipeline_name),
+        parameters=prepared.parameters,
+        max_parallel=options.max_parallel,
+        use_cache=options.use_cache,
+        retry_interval_scale=options.retry_interval_scale,
+        listener=listener,
+        fault_injector=fault_injector,
+        sleep=sleep,
+    )
+    executor.result.definition_path = prepared.definition_path
+    return executor.run()
+
+
+def exit_code(result: ExecutionResult) -> int:
+    """0 when the execution succeeded, 1 when it failed, 130 when it was stopped."""
+    codes: Mapping[str, int] = {"Succeeded": 0, "Stopped": EXIT_STOPPED}
+    return codes.get(result.status, EXIT_FAILED)

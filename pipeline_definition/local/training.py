@@ -1,0 +1,476 @@
+"""Run a Training step as the SDK v3 ModelTrainer's container drivers would.
+
+The step's entrypoint is `/bin/bash -c "... sm_drivers/sm_train.sh"`. That script writes the
+`SM_*` environment (`scripts/environment.py`), changes to the code channel and runs the entry
+script through `distributed_drivers/basic_script_driver.py`. Locally the same happens without
+bash: the environment is computed here and the entry script runs as
+`python <entry_script> <hyperparameters as CLI args>` in the code channel folder.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shlex
+import sys
+import tarfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline_definition.local.command import JobCommand
+from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
+from pipeline_definition.local.jobs import (
+    FILE_MODES,
+    JobContext,
+    arn,
+    container_path,
+    download_input,
+    run_job_command,
+    timestamp,
+)
+from pipeline_definition.local.sandbox import Sandbox, is_python, map_command
+
+CACHE_ATTRIBUTES = (
+    "AlgorithmSpecification",
+    "CheckpointConfig",
+    "DebugHookConfig",
+    "DebugRuleConfigurations",
+    "Environment",
+    "HyperParameters",
+    "InputDataConfig",
+)
+DRIVER_SCRIPT = "sm_drivers/sm_train.sh"
+DRIVERS_CHANNEL = "sm_drivers"
+CODE_CHANNEL = "code"
+CURRENT_HOST = "algo-1"
+MASTER_PORT = 7777
+LOG_LEVEL = 20
+
+# Container paths, as scripts/environment.py defines them.
+MODEL_DIR = "/opt/ml/model"
+INPUT_DIR = "/opt/ml/input"
+INPUT_DATA_DIR = "/opt/ml/input/data"
+INPUT_CONFIG_DIR = "/opt/ml/input/config"
+OUTPUT_DIR = "/opt/ml/output"
+OUTPUT_FAILURE = "/opt/ml/output/failure"
+OUTPUT_DATA_DIR = "/opt/ml/output/data"
+SOURCE_DIR = f"{INPUT_DATA_DIR}/{CODE_CHANNEL}"
+
+
+def safe_deserialize(data: Any) -> Any:
+    """A JSON-encoded string as its value; anything else as it is (the drivers' rule)."""
+    if not isinstance(data, str):
+        return data
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError:
+        return data
+
+
+def safe_serialize(data: Any) -> str:
+    """Strings as they are, other values as JSON, else `str()` (the drivers' rule)."""
+    if isinstance(data, str):
+        return data
+    try:
+        return json.dumps(data)
+    except TypeError:
+        return str(data)
+
+
+def hyperparameters_to_cli_args(hyperparameters: Mapping[str, Any]) -> list[str]:
+    """`--name value` pairs exactly as the drivers' `common.utils` builds them."""
+    args: list[str] = []
+    for key, value in hyperparameters.items():
+        args.extend([f"--{key}", safe_serialize(safe_deserialize(value))])
+    return args
+
+
+def uses_drivers(arguments: Mapping[str, Any]) -> bool:
+    """True when the step follows the ModelTrainer driver contract."""
+    spec = arguments.get("AlgorithmSpecification") or {}
+    parts = [*(spec.get("ContainerEntrypoint") or []), *(spec.get("ContainerArguments") or [])]
+    return any(isinstance(part, str) and DRIVER_SCRIPT in part for part in parts)
+
+
+def check_training(arguments: Any) -> list[str]:
+    """What in a Training step's arguments cannot run locally (empty when all can)."""
+    if not isinstance(arguments, Mapping):
+        return ["has no Arguments object"]
+    problems: list[str] = []
+    spec = arguments.get("AlgorithmSpecification")
+    if not isinstance(spec, Mapping):
+        return ["has no AlgorithmSpecification"]
+    if spec.get("AlgorithmName"):
+        problems.append(f"uses the algorithm resource {spec['AlgorithmName']!r}")
+    elif not spec.get("ContainerEntrypoint"):
+        problems.append(
+            "has no AlgorithmSpecification.ContainerEntrypoint (a built-in algorithm or the "
+            "image's own entrypoint cannot run without its container)"
+        )
+    if spec.get("TrainingInputMode", "File") not in FILE_MODES:
+        problems.append(f"TrainingInputMode {spec.get('TrainingInputMode')!r} (only File)")
+    for channel in arguments.get("InputDataConfig") or []:
+        name = channel.get("ChannelName", "?") if isinstance(channel, Mapping) else "?"
+        source = (channel.get("DataSource") or {}) if isinstance(channel, Mapping) else {}
+        s3 = source.get("S3DataSource")
+        if not isinstance(s3, Mapping):
+            problems.append(f"channel {name!r} is not an S3DataSource")
+            continue
+        if s3.get("S3DataType", "S3Prefix") != "S3Prefix":
+            problems.append(f"channel {name!r}: S3DataType {s3.get('S3DataType')!r}")
+        if channel.get("InputMode", "File") not in FILE_MODES:
+            problems.append(f"channel {name!r}: InputMode {channel.get('InputMode')!r}")
+    if uses_drivers(arguments):
+        names = {c.get("ChannelName") for c in arguments.get("InputDataConfig") or []}
+        if DRIVERS_CHANNEL not in names:
+            problems.append(f"runs {DRIVER_SCRIPT} but has no {DRIVERS_CHANNEL!r} channel")
+    return problems
+
+
+def cache_attributes(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments SageMaker compares to find a cached training result."""
+    return {name: arguments.get(name) for name in CACHE_ATTRIBUTES}
+
+
+def input_uris(arguments: Mapping[str, Any]) -> list[str]:
+    """The S3 URIs the job reads."""
+    uris = []
+    for channel in arguments.get("InputDataConfig") or []:
+        uri = ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri")
+        if isinstance(uri, str):
+            uris.append(uri)
+    return uris
+
+
+def resource_config(instance_type: str) -> dict[str, Any]:
+    """`input/config/resourceconfig.json` of a one-host job."""
+    return {
+        "current_host": CURRENT_HOST,
+        "current_instance_type": instance_type,
+        "current_group_name": "homogeneousCluster",
+        "hosts": [CURRENT_HOST],
+        "instance_groups": [
+            {
+                "instance_group_name": "homogeneousCluster",
+                "instance_type": instance_type,
+                "hosts": [CURRENT_HOST],
+            }
+        ],
+        "network_interface_name": "eth0",
+    }
+
+
+def input_data_config(channels: Sequence[Mapping[str, Any]], mode: str) -> dict[str, Any]:
+    """`input/config/inputdataconfig.json`: one entry per channel."""
+    config: dict[str, Any] = {}
+    for channel in channels:
+        s3 = (channel.get("DataSource") or {}).get("S3DataSource") or {}
+        entry = {
+            "TrainingInputMode": channel.get("InputMode") or mode,
+            "S3DistributionType": s3.get("S3DataDistributionType", "FullyReplicated"),
+            "RecordWrapperType": channel.get("RecordWrapperType", "None"),
+        }
+        if channel.get("ContentType"):
+            entry["ContentType"] = channel["ContentType"]
+        config[channel["ChannelName"]] = entry
+    return config
+
+
+def training_environment(
+    *,
+    job_name: str,
+    hyperparameters: Mapping[str, str],
+    resources: Mapping[str, Any],
+    data_config: Mapping[str, Any],
+    source_code: Mapping[str, Any] | None,
+    distributed: Mapping[str, Any] | None,
+    num_cpus: int,
+) -> dict[str, str]:
+    """The variables `scripts/environment.py` exports, with container paths, as strings."""
+    env: dict[str, Any] = {
+        "SM_MODEL_DIR": MODEL_DIR,
+        "SM_INPUT_DIR": INPUT_DIR,
+        "SM_INPUT_DATA_DIR": INPUT_DATA_DIR,
+        "SM_INPUT_CONFIG_DIR": INPUT_CONFIG_DIR,
+        "SM_OUTPUT_DIR": OUTPUT_DIR,
+        "SM_OUTPUT_FAILURE": OUTPUT_FAILURE,
+        "SM_OUTPUT_DATA_DIR": OUTPUT_DATA_DIR,
+        "SM_LOG_LEVEL": LOG_LEVEL,
+        "SM_MASTER_ADDR": CURRENT_HOST,
+        "SM_MASTER_PORT": MASTER_PORT,
+    }
+    if source_code:
+        env["SM_SOURCE_DIR"] = SOURCE_DIR
+        env["SM_ENTRY_SCRIPT"] = source_code.get("entry_script") or ""
+    if distributed:
+        env["SM_DISTRIBUTED_DRIVER_DIR"] = f"{INPUT_DATA_DIR}/{DRIVERS_CHANNEL}/distributed_drivers"
+        env["SM_DISTRIBUTED_CONFIG"] = dict(distributed)
+    channels = list(data_config)
+    for channel in channels:
+        env[f"SM_CHANNEL_{channel.upper()}"] = f"{INPUT_DATA_DIR}/{channel}"
+    env["SM_CHANNELS"] = channels
+    hps = {key: safe_deserialize(value) for key, value in hyperparameters.items()}
+    for key, value in hps.items():
+        env[f"SM_HP_{key.replace('-', '_').upper()}"] = value
+    env["SM_HPS"] = hps
+    hosts = sorted(resources["hosts"])
+    env.update(
+        {
+            "SM_CURRENT_HOST": resources["current_host"],
+            "SM_CURRENT_INSTANCE_TYPE": resources["current_instance_type"],
+            "SM_HOSTS": hosts,
+            "SM_NETWORK_INTERFACE_NAME": resources["network_interface_name"],
+            "SM_HOST_COUNT": len(hosts),
+            "SM_CURRENT_HOST_RANK": hosts.index(resources["current_host"]),
+            # A local run has no accelerators, whatever the instance type asks for.
+            "SM_NUM_CPUS": num_cpus,
+            "SM_NUM_GPUS": 0,
+            "SM_NUM_NEURONS": 0,
+            "SM_RESOURCE_CONFIG": dict(resources),
+            "SM_INPUT_DATA_CONFIG": dict(data_config),
+        }
+    )
+    env["SM_TRAINING_ENV"] = {
+        "channel_input_dirs": {c: env[f"SM_CHANNEL_{c.upper()}"] for c in channels},
+        "current_host": env["SM_CURRENT_HOST"],
+        "current_instance_type": env["SM_CURRENT_INSTANCE_TYPE"],
+        "hosts": hosts,
+        "master_addr": CURRENT_HOST,
+        "master_port": MASTER_PORT,
+        "hyperparameters": hps,
+        "input_data_config": dict(data_config),
+        "input_config_dir": INPUT_CONFIG_DIR,
+        "input_data_dir": INPUT_DATA_DIR,
+        "input_dir": INPUT_DIR,
+        "job_name": job_name,
+        "log_level": LOG_LEVEL,
+        "model_dir": MODEL_DIR,
+        "network_interface_name": env["SM_NETWORK_INTERFACE_NAME"],
+        "num_cpus": num_cpus,
+        "num_gpus": 0,
+        "num_neurons": 0,
+        "output_data_dir": OUTPUT_DATA_DIR,
+        "resource_config": dict(resources),
+    }
+    strings = {name: safe_serialize(value) for name, value in env.items()}
+    strings["TRAINING_JOB_NAME"] = job_name
+    return strings
+
+
+def driver_argv(
+    source_code: Mapping[str, Any], hyperparameters: Mapping[str, str], sandbox: Sandbox
+) -> list[str]:
+    """The command sm_train.sh ends up running, for this machine."""
+    command = source_code.get("command")
+    entry_script = source_code.get("entry_script")
+    if command:
+        # ModelTrainer's EXECUTE_BASE_COMMANDS: `eval` of the command and its quoted args;
+        # hyperparameters are not passed as arguments in this form.
+        parts = str(command).split()
+        if parts and is_python(parts[0]):
+            parts[0] = shlex.quote(sys.executable)
+        parts.extend(shlex.quote(str(arg)) for arg in source_code.get("args") or [])
+        return ["/bin/bash", "-c", sandbox.map_text(" ".join(parts))]
+    if not isinstance(entry_script, str) or not entry_script:
+        raise LocalJobError("sourcecode.json has neither command nor entry_script", CLIENT_ERROR)
+    args = hyperparameters_to_cli_args(hyperparameters)
+    if entry_script.endswith(".py"):
+        return [sys.executable, entry_script, *args]
+    if entry_script.endswith(".sh"):
+        quoted = " ".join(shlex.quote(arg) for arg in args)
+        return ["/bin/sh", "-c", f"chmod +x {entry_script} && ./{entry_script} {quoted}"]
+    raise LocalJobError(
+        f"unsupported entry script {entry_script!r}: only .py and .sh are supported",
+        CLIENT_ERROR,
+    )
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        value = json.loads(path.read_text() or "{}")
+    except json.JSONDecodeError as error:
+        raise LocalJobError(f"{what} ({path}) is not valid JSON: {error}", CLIENT_ERROR) from error
+    return value if isinstance(value, dict) else {}
+
+
+def package(directory: Path, archive: Path) -> None:
+    """Tar and gzip the contents of `directory` at the archive root, reproducibly.
+
+    Fixed times and owners make unchanged model files give byte-identical archives.
+    """
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        archive.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed,
+        tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for path in sorted(directory.rglob("*")):
+            info = tar.gettarinfo(str(path), arcname=path.relative_to(directory).as_posix())
+            info.mtime = 0
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            if info.isfile():
+                with path.open("rb") as handle:
+                    tar.addfile(info, handle)
+            else:
+                tar.addfile(info)
+
+
+def _metrics(arguments: Mapping[str, Any], log_text: str, now: str) -> list[dict[str, Any]]:
+    definitions = (arguments.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
+    found = []
+    for definition in definitions:
+        matches = re.findall(definition["Regex"], log_text)
+        if not matches:
+            continue
+        last = matches[-1]
+        text = last[0] if isinstance(last, tuple) else last
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        found.append({"MetricName": definition["Name"], "Value": value, "Timestamp": now})
+    return found
+
+
+def _timeout(arguments: Mapping[str, Any]) -> float | None:
+    seconds = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+    return float(seconds) if isinstance(seconds, int | float) else None
+
+
+def _hyperparameters(arguments: Mapping[str, Any]) -> dict[str, str]:
+    raw = arguments.get("HyperParameters") or {}
+    # The API carries hyperparameters as strings; JSON spelling for anything else.
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+def _command(
+    ctx: JobContext, arguments: Mapping[str, Any], environment: dict[str, str]
+) -> JobCommand:
+    spec = arguments.get("AlgorithmSpecification") or {}
+    if not uses_drivers(arguments):
+        parts = [*(spec.get("ContainerEntrypoint") or []), *(spec.get("ContainerArguments") or [])]
+        return JobCommand(
+            argv=tuple(map_command([str(p) for p in parts], ctx.sandbox)),
+            cwd=ctx.sandbox.root,
+            environment=environment,
+        )
+    drivers = ctx.sandbox.host_path(f"{INPUT_DATA_DIR}/{DRIVERS_CHANNEL}")
+    source_code = _read_json(drivers / "sourcecode.json", "sourcecode.json")
+    if _read_json(drivers / "distributed.json", "distributed.json"):
+        raise LocalJobError(
+            "distributed training (sm_drivers/distributed.json) cannot run locally", CLIENT_ERROR
+        )
+    requirements = source_code.get("requirements")
+    if requirements:
+        ctx.note(
+            f"{ctx.step_name}: SourceCode.requirements {requirements!r} is not installed locally "
+            "(installing requirements is not supported); the job uses this virtualenv's packages"
+        )
+    code_dir = ctx.sandbox.host_path(SOURCE_DIR)
+    if not code_dir.is_dir():
+        raise LocalJobError(f"the {CODE_CHANNEL!r} channel is missing", CLIENT_ERROR)
+    return JobCommand(
+        argv=tuple(driver_argv(source_code, _hyperparameters(arguments), ctx.sandbox)),
+        cwd=code_dir,
+        environment=environment,
+    )
+
+
+def run_training(ctx: JobContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Run the job in a fresh sandbox and return its DescribeTrainingJob-like document."""
+    created = ctx.clock()
+    ctx.sandbox.reset()
+    spec = arguments.get("AlgorithmSpecification") or {}
+    channels = arguments.get("InputDataConfig") or []
+    for channel in channels:
+        name = channel["ChannelName"]
+        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+        destination = container_path(ctx, f"{INPUT_DATA_DIR}/{name}", f"channel {name!r}")
+        download_input(ctx, f"channel {name!r}", uri, destination)
+    for directory in (MODEL_DIR, OUTPUT_DATA_DIR, INPUT_CONFIG_DIR):
+        ctx.sandbox.host_path(directory).mkdir(parents=True, exist_ok=True)
+    resources_spec = arguments.get("ResourceConfig") or {}
+    if isinstance(resources_spec.get("InstanceCount"), int) and resources_spec["InstanceCount"] > 1:
+        ctx.note(
+            f"{ctx.step_name}: InstanceCount {resources_spec['InstanceCount']} runs as one host"
+        )
+    hyperparameters = _hyperparameters(arguments)
+    resources = resource_config(str(resources_spec.get("InstanceType", "local")))
+    data_config = input_data_config(channels, str(spec.get("TrainingInputMode", "File")))
+    config_dir = ctx.sandbox.host_path(INPUT_CONFIG_DIR)
+    (config_dir / "resourceconfig.json").write_text(json.dumps(resources))
+    (config_dir / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    (config_dir / "inputdataconfig.json").write_text(json.dumps(data_config))
+    drivers = ctx.sandbox.host_path(f"{INPUT_DATA_DIR}/{DRIVERS_CHANNEL}")
+    sm_environment = training_environment(
+        job_name=ctx.job_name,
+        hyperparameters=hyperparameters,
+        resources=resources,
+        data_config=data_config,
+        source_code=_read_json(drivers / "sourcecode.json", "sourcecode.json") or None,
+        distributed=_read_json(drivers / "distributed.json", "distributed.json") or None,
+        num_cpus=os.cpu_count() or 1,
+    )
+    job_environment = {str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()}
+    # The job's Environment is the container's; the drivers' exports are sourced on top.
+    environment = ctx.sandbox.map_environment({**job_environment, **sm_environment})
+    command = _command(ctx, arguments, environment)
+    log_offset = ctx.log_path.stat().st_size if ctx.log_path.exists() else 0
+    started = ctx.clock()
+    run_job_command(
+        ctx,
+        command,
+        timeout=_timeout(arguments),
+        failure_files=(ctx.sandbox.host_path(OUTPUT_FAILURE),),
+    )
+    artifacts = _upload_outputs(ctx, arguments)
+    ended = ctx.clock()
+    with ctx.log_path.open("rb") as log:
+        log.seek(log_offset)
+        log_text = log.read().decode("utf-8", errors="replace")
+    seconds = max(0, round((ended - started).total_seconds()))
+    return {
+        **arguments,
+        "TrainingJobName": ctx.job_name,
+        "TrainingJobArn": arn(f"training-job/{ctx.job_name.lower()}"),
+        "TrainingJobStatus": "Completed",
+        "SecondaryStatus": "Completed",
+        "ModelArtifacts": {"S3ModelArtifacts": artifacts},
+        "CreationTime": timestamp(created),
+        "TrainingStartTime": timestamp(started),
+        "TrainingEndTime": timestamp(ended),
+        "LastModifiedTime": timestamp(ended),
+        "TrainingTimeInSeconds": seconds,
+        "BillableTimeInSeconds": seconds,
+        "FinalMetricDataList": _metrics(arguments, log_text, timestamp(ended)),
+    }
+
+
+def _upload_outputs(ctx: JobContext, arguments: Mapping[str, Any]) -> str:
+    output = arguments.get("OutputDataConfig") or {}
+    path = output.get("S3OutputPath")
+    if not isinstance(path, str):
+        raise LocalJobError(
+            f"OutputDataConfig.S3OutputPath evaluated to {path!r}, not a string", CLIENT_ERROR
+        )
+    prefix = f"{path.rstrip('/')}/{ctx.job_name}/output"
+    model_dir = ctx.sandbox.host_path(MODEL_DIR)
+    data_dir = ctx.sandbox.host_path(OUTPUT_DATA_DIR)
+    staging = ctx.sandbox.root / ".upload"
+    if str(output.get("CompressionType", "GZIP")).upper() == "NONE":
+        ctx.store.upload_dir(model_dir, f"{prefix}/model/")
+        model_uri = f"{prefix}/model/"
+    else:
+        package(model_dir, staging / "model.tar.gz")
+        model_uri = f"{prefix}/model.tar.gz"
+        ctx.store.put_file(staging / "model.tar.gz", model_uri)
+    if any(data_dir.iterdir()):
+        package(data_dir, staging / "output.tar.gz")
+        ctx.store.put_file(staging / "output.tar.gz", f"{prefix}/output.tar.gz")
+    return model_uri

@@ -1,0 +1,225 @@
+"""`run-local` on the shipped definition: rendered from the app, real ml_scripts, end to end.
+
+One workdir for the module: the first run renders and trains (NumRound kept small), later runs
+reuse its rendered definition and, where the cache key allows, its results.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ml_scripts.inference.model import MODEL_FILE
+from pipeline_definition.config import PROJECT_ROOT
+from pipeline_definition.local.faults import ScriptedFaults
+from pipeline_definition.local.results import StepStatus
+from pipeline_definition.local.runner import RunOptions, execute, prepare
+from pipeline_definition.local.store import LocalObjectStore
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+NUM_ROUND = "60"
+FAST = ("--param", f"NumRound={NUM_ROUND}")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One CLI run: exit code, output and its execution.json."""
+
+    code: int
+    stdout: str
+    stderr: str
+    record: dict[str, Any]
+
+    def step(self, name: str) -> dict[str, Any]:
+        """A step's entry in execution.json."""
+        return next(s for s in self.record["Steps"] if s["Name"] == name)
+
+
+def run_cli(workdir: Path, *args: str) -> Run:
+    """`python -m pipeline_definition run-local --workdir WORKDIR ...` in a subprocess."""
+    before = set((workdir / "executions").glob("*")) if (workdir / "executions").exists() else set()
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline_definition",
+            "run-local",
+            "--workdir",
+            str(workdir),
+            *args,
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    new = sorted(set((workdir / "executions").glob("*")) - before)
+    record = json.loads((new[-1] / "execution.json").read_text()) if new else {}
+    return Run(completed.returncode, completed.stdout, completed.stderr, record)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's workdir."""
+    return tmp_path_factory.mktemp("run-local")
+
+
+@pytest.fixture(scope="module")
+def first(workdir: Path) -> Run:
+    """Render the app's definition and run it with the embedded data."""
+    return run_cli(workdir, *FAST)
+
+
+@pytest.fixture(scope="module")
+def definition_args(workdir: Path, first: Run) -> tuple[str, ...]:
+    """Run the definition the first run rendered, without rendering again."""
+    assert (workdir / "render" / "definition.json").is_file(), first.stderr
+    return ("--definition", str(workdir / "render" / "definition.json"))
+
+
+def store_path(workdir: Path, uri: str) -> Path:
+    """Where a URI lives in the workdir's local store."""
+    return LocalObjectStore(workdir / "s3").path(uri)
+
+
+def test_first_run_succeeds_and_registers(workdir: Path, first: Run) -> None:
+    assert first.code == 0, first.stdout + first.stderr
+    assert first.record["Status"] == "Succeeded"
+    assert first.record["Parameters"]["NumRound"] == int(NUM_ROUND)
+    statuses = {s["Name"]: s["Status"] for s in first.record["Steps"]}
+    assert statuses == {
+        "ProcessData": "succeeded",
+        "TrainModel": "succeeded",
+        "EvaluateModel": "succeeded",
+        "CheckQuality": "succeeded",
+        "RegisterModel": "succeeded",
+        "FailOnQuality": "not run",
+    }
+
+    model_uri = first.step("TrainModel")["Properties"]["ModelArtifacts"]["S3ModelArtifacts"]
+    archive_path = store_path(workdir, model_uri)
+    assert archive_path.name == "model.tar.gz"
+    with tarfile.open(fileobj=io.BytesIO(archive_path.read_bytes())) as archive:
+        names = archive.getnames()
+    assert MODEL_FILE in names
+    assert "code/inference.py" in names
+
+    outputs = first.step("EvaluateModel")["Properties"]["ProcessingOutputConfig"]["Outputs"]
+    report_dir = store_path(workdir, outputs[0]["S3Output"]["S3Uri"])
+    evaluation = json.loads((report_dir / "evaluation.json").read_text())
+    rmse = evaluation["regression_metrics"]["rmse"]["value"]
+    assert 0 < rmse < 1
+    assert any((report_dir / "plots").iterdir())
+
+    group = first.step("RegisterModel")["Properties"]["ModelPackageGroupName"]
+    package = workdir / "registry" / group / "1" / "model-package.json"
+    document = json.loads(package.read_text())
+    assert document["ModelApprovalStatus"] == "PendingManualApproval"
+    assert document["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == model_uri
+    assert f"Registered: {group} version 1 (PendingManualApproval)" in first.stdout
+    assert "Model metrics (EvaluateModel/EvaluationReport" in first.stdout
+    assert "rmse" in first.stdout
+
+
+def test_second_run_reuses_the_cache(
+    workdir: Path, first: Run, definition_args: tuple[str, ...]
+) -> None:
+    second = run_cli(workdir, *definition_args, *FAST)
+
+    assert second.code == 0, second.stdout + second.stderr
+    first_id = first.record["PipelineExecutionId"]
+    for name in ("ProcessData", "TrainModel", "EvaluateModel"):
+        assert second.step(name)["Status"] == "cached"
+        assert second.step(name)["CacheHit"] == {"SourceExecutionId": first_id}
+        assert f"{name}: cache hit from {first_id}" in second.stdout
+    register = second.step("RegisterModel")["Properties"]
+    assert register["ModelPackageVersion"] == 2
+    group = register["ModelPackageGroupName"]
+    assert (workdir / "registry" / group / "2" / "model-package.json").is_file()
+
+
+def test_quality_gate_fails_with_the_rendered_message(
+    workdir: Path, first: Run, definition_args: tuple[str, ...]
+) -> None:
+    gated = run_cli(workdir, *definition_args, *FAST, "--param", "RmseThreshold=0.0001")
+
+    assert gated.code == 1
+    assert gated.record["Status"] == "Failed"
+    assert gated.step("FailOnQuality")["Status"] == "failed"
+    assert gated.step("RegisterModel")["Status"] == "not run"
+    message = gated.record["FailureReason"]
+    outputs = first.step("EvaluateModel")["Properties"]["ProcessingOutputConfig"]["Outputs"]
+    rmse = json.loads(
+        (store_path(workdir, outputs[0]["S3Output"]["S3Uri"]) / "evaluation.json").read_text()
+    )["regression_metrics"]["rmse"]["value"]
+    assert message.startswith("Model quality gate failed: RMSE of log price ")
+    assert repr(rmse) in message
+    assert "RmseThreshold of 0.0001" in message
+    assert message in gated.stdout
+
+
+def test_failing_script_shows_its_log_and_skips_downstream(
+    workdir: Path, tmp_path: Path, definition_args: tuple[str, ...]
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+
+    failed = run_cli(workdir, *definition_args, *FAST, "--param", f"InputData={empty}")
+
+    assert failed.code == 1
+    process = failed.step("ProcessData")
+    assert process["Status"] == "failed"
+    assert process["Attempts"] == 1
+    assert process["FailureReason"].startswith("AlgorithmError: exit code")
+    for name in ("TrainModel", "EvaluateModel", "CheckQuality", "RegisterModel", "FailOnQuality"):
+        assert failed.step(name)["Status"] == "skipped"
+    assert "ProcessData: last" in failed.stdout
+    log_tail = [line for line in failed.stdout.splitlines() if line.startswith("  | ")]
+    assert log_tail, failed.stdout
+    reason = process["FailureReason"].split(": ", 2)[-1]
+    assert any(reason in line for line in log_tail)
+
+
+def run_in_process(workdir: Path, definition: Path, num_round: str, faults: ScriptedFaults) -> Any:
+    """Run with a fault injector through the runner API (the CLI has no injection flag)."""
+    options = RunOptions(workdir=workdir, definition=definition, params=(f"NumRound={num_round}",))
+    prepared = prepare(options, io.StringIO())
+    return execute(prepared, options, fault_injector=faults)
+
+
+def test_retryable_injected_failure_is_retried(
+    workdir: Path, definition_args: tuple[str, ...]
+) -> None:
+    faults = ScriptedFaults({"TrainModel": ["SageMaker.JOB_INTERNAL_ERROR"]})
+
+    result = run_in_process(workdir, Path(definition_args[1]), "61", faults)
+
+    assert result.status == "Succeeded", result.failure_reason
+    train = result.step("TrainModel")
+    assert train.attempts == 2
+    assert train.retries[0]["ExceptionType"] == "SageMaker.JOB_INTERNAL_ERROR"
+    assert train.retries[0]["DeclaredDelaySeconds"] == 60
+    assert result.step("ProcessData").status == StepStatus.CACHED
+
+
+def test_non_retryable_injected_failure_is_not_retried(
+    workdir: Path, definition_args: tuple[str, ...]
+) -> None:
+    faults = ScriptedFaults({"TrainModel": ["AlgorithmError"]})
+
+    result = run_in_process(workdir, Path(definition_args[1]), "62", faults)
+
+    assert result.status == "Failed"
+    assert result.step("TrainModel").attempts == 1
+    assert faults.calls == [("TrainModel", 1)]
+    assert result.step("EvaluateModel").status == StepStatus.SKIPPED

@@ -1,0 +1,1 @@
+"""Tests of the local executor (`python -m pipeline_definition run-local`)."""

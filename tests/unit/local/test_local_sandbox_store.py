@@ -1,0 +1,102 @@
+"""Container path mapping and the local object store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline_definition.local.sandbox import Sandbox, SandboxError, map_command
+from pipeline_definition.local.store import LocalObjectStore, StoreError, parse_uri
+
+
+def test_host_paths(tmp_path: Path) -> None:
+    sandbox = Sandbox(tmp_path / "sb")
+    assert (
+        sandbox.host_path("/opt/ml/processing/input/data") == tmp_path / "sb/processing/input/data"
+    )
+    assert sandbox.host_path("/opt/ml") == tmp_path / "sb"
+    for bad in ("/data/input", "/opt/mlx/a", "relative/path", "/opt/ml/../etc"):
+        with pytest.raises(SandboxError):
+            sandbox.host_path(bad)
+
+
+def test_map_text_in_arguments_and_environment(tmp_path: Path) -> None:
+    sandbox = Sandbox(tmp_path)
+    root = str(tmp_path)
+    assert sandbox.map_text("--model-dir=/opt/ml/model") == f"--model-dir={root}/model"
+    assert sandbox.map_environment({"PYTHONPATH": "/opt/ml/processing/input/code:/opt/ml/x"}) == {
+        "PYTHONPATH": f"{root}/processing/input/code:{root}/x"
+    }
+    assert sandbox.map_text("chmod +x /opt/ml/a.sh && /opt/ml/a.sh") == (
+        f"chmod +x {root}/a.sh && {root}/a.sh"
+    )
+    # Not container paths: other folders, and /opt/ml inside another path.
+    assert sandbox.map_text("/opt/mlflow /x/opt/ml/y") == "/opt/mlflow /x/opt/ml/y"
+
+
+def test_map_command_uses_this_python(tmp_path: Path) -> None:
+    sandbox = Sandbox(tmp_path)
+    assert map_command(["python3", "-m", "mod", "/opt/ml/in"], sandbox) == [
+        sys.executable,
+        "-m",
+        "mod",
+        f"{tmp_path}/in",
+    ]
+    assert map_command(["/usr/bin/python3.11", "x.py"], sandbox)[0] == sys.executable
+    assert map_command(["/usr/bin/env", "python", "x.py"], sandbox) == [sys.executable, "x.py"]
+    assert map_command(["/bin/bash", "-c", "echo"], sandbox) == ["/bin/bash", "-c", "echo"]
+
+
+def test_uri_parsing() -> None:
+    parsed = parse_uri("s3://bucket/a/b.csv")
+    assert (parsed.bucket, parsed.key, str(parsed)) == ("bucket", "a/b.csv", "s3://bucket/a/b.csv")
+    for bad in ("https://x/y", "s3:///key", "s3://b/../x"):
+        with pytest.raises(StoreError):
+            parse_uri(bad)
+
+
+def test_prefix_and_object_semantics(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s3")
+    store.put_bytes(b"1", "s3://b/data/train/part-1.csv")
+    store.put_bytes(b"2", "s3://b/data/train/sub/part-2.csv")
+    store.put_bytes(b"3", "s3://b/data/train-old.csv")
+
+    assert store.download("s3://b/data/train", tmp_path / "a") == 2
+    assert sorted(
+        p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*.csv")
+    ) == [
+        "part-1.csv",
+        "sub/part-2.csv",
+    ]
+    assert store.download("s3://b/data/train-old.csv", tmp_path / "b") == 1
+    assert (tmp_path / "b" / "train-old.csv").read_bytes() == b"3"
+    assert store.download("s3://b/data/missing", tmp_path / "c") == 0
+    assert store.exists("s3://b/data/train/") and not store.exists("s3://b/nothing")
+    assert store.uri(tmp_path / "s3" / "b" / "data" / "x.csv") == "s3://b/data/x.csv"
+
+
+def test_content_hash_follows_bytes_and_names(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    store.put_bytes(b"a", "s3://b/p/x.csv")
+    first = store.content_hash("s3://b/p/")
+    assert store.content_hash("s3://b/p") == first
+    store.put_bytes(b"b", "s3://b/p/x.csv")
+    assert store.content_hash("s3://b/p/") != first
+    store.put_bytes(b"a", "s3://b/q/y.csv")
+    store.put_bytes(b"a", "s3://b/r/x.csv")
+    assert store.content_hash("s3://b/q/") != store.content_hash("s3://b/r/")
+    assert store.content_hash("s3://b/none/") == "absent"
+
+
+def test_upload_and_read_json(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s3")
+    source = tmp_path / "out"
+    (source / "plots").mkdir(parents=True)
+    (source / "evaluation.json").write_text('{"a": 1}')
+    (source / "plots" / "p.png").write_bytes(b"x")
+    assert store.upload_dir(source, "s3://b/eval/report") == 2
+    assert store.read_json("s3://b/eval/report/evaluation.json") == {"a": 1}
+    with pytest.raises(StoreError, match="is not an object"):
+        store.read_json("s3://b/eval/report")
