@@ -58,6 +58,8 @@ class ColumnSpec:
     none_if_absent: str | None = None
     scale: tuple[str, ...] = ()
     none_number: float = 0.0
+    # Text codes that look like numbers ("20", "60"): always read as text, never inferred.
+    numeric_looking: bool = False
     description: str = ""
 
     @property
@@ -130,9 +132,16 @@ def _nominal(
     missing: MissingPolicy = "unknown",
     none_if_absent: str | None = None,
     description: str = "",
+    *,
+    numeric_looking: bool = False,
 ) -> ColumnSpec:
     return ColumnSpec(
-        name, "nominal", missing=missing, none_if_absent=none_if_absent, description=description
+        name,
+        "nominal",
+        missing=missing,
+        none_if_absent=none_if_absent,
+        numeric_looking=numeric_looking,
+        description=description,
     )
 
 
@@ -153,7 +162,9 @@ _GARAGE = "Garage Area"
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("Order", "id", description="observation number (not a feature)"),
     ColumnSpec("PID", "id", description="parcel identification number (not a feature)"),
-    _nominal("MS SubClass", missing="forbidden", description="dwelling type code"),
+    _nominal(
+        "MS SubClass", missing="forbidden", description="dwelling type code", numeric_looking=True
+    ),
     _nominal("MS Zoning"),
     _area("Lot Frontage"),
     _area("Lot Area", missing="forbidden", minimum_exclusive=True),

@@ -21,7 +21,7 @@ import numpy as np
 
 from ml_scripts.common.errors import DataContractError
 
-DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
 # A quoted field longer than this is taken as an unterminated quote, not as data.
 MAX_RECORD_BYTES = 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -83,11 +84,19 @@ def _numeric_checks(
     return checks
 
 
-def _ordinal_check(spec: ColumnSpec, values: np.ndarray) -> tuple[np.ndarray, str]:
+def _ordinal_check(spec: ColumnSpec, values: pd.Categorical) -> tuple[np.ndarray, str]:
     allowed = {*spec.scale, contract.NONE_CATEGORY}
-    present = pd.notna(values)
-    outside = present & ~pd.Series(values, dtype=object).isin(allowed).to_numpy()
+    bad_category = np.asarray([str(c) not in allowed for c in values.categories] + [False])
+    codes = np.asarray(values.codes, dtype=np.int64)
+    outside = bad_category[np.where(codes >= 0, codes, len(values.categories))]
     return outside, f"{spec.name}: not one of {'/'.join(spec.scale)}"
+
+
+def is_missing(values: Any) -> np.ndarray:
+    """Missing cells of a typed column (NaN number, or no category)."""
+    if isinstance(values, pd.Categorical):
+        return np.asarray(values.codes) < 0
+    return np.isnan(np.asarray(values, dtype=np.float64))
 
 
 def row_checks(parsed: ParsedFrame, *, with_target: bool) -> list[tuple[np.ndarray, str]]:
@@ -98,34 +107,55 @@ def row_checks(parsed: ParsedFrame, *, with_target: bool) -> list[tuple[np.ndarr
         if name not in frame.columns:
             continue
         spec = contract.BY_NAME[name]
-        values = frame[name].to_numpy()
+        values = _column(frame, name)
         not_numeric = parsed.not_numeric.get(name)
-        if spec.is_numeric:
+        if isinstance(values, pd.Categorical):
+            if spec.kind == "ordinal":
+                checks.append(_ordinal_check(spec, values))
+        else:
             checks.extend(_numeric_checks(spec, values, not_numeric))
-        elif spec.kind == "ordinal":
-            checks.append(_ordinal_check(spec, values))
         if spec.missing == "forbidden":
-            absent = pd.isna(values)
+            absent = is_missing(values)
             if not_numeric is not None:
                 absent = absent & ~not_numeric
             checks.append((absent, f"{name}: missing"))
     return checks
 
 
-def _absent(indicator: np.ndarray) -> np.ndarray:
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray | pd.Categorical:
+    series = frame[name]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return cast(pd.Categorical, series.array)
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _absent(indicator: np.ndarray | pd.Categorical) -> np.ndarray:
     """Where an indicator column shows the feature is absent (zero amount, or empty category)."""
-    if indicator.dtype == object:
-        return np.asarray(pd.isna(indicator))
+    if isinstance(indicator, pd.Categorical):
+        return is_missing(indicator)
     with np.errstate(invalid="ignore"):
         return np.asarray(indicator == 0)
+
+
+def _fill_none(values: np.ndarray | pd.Categorical, fill: np.ndarray, spec: ColumnSpec) -> Any:
+    if isinstance(values, pd.Categorical):
+        categories = [str(c) for c in values.categories]
+        if contract.NONE_CATEGORY not in categories:
+            categories.append(contract.NONE_CATEGORY)
+        codes = np.asarray(values.codes, dtype=np.int64).copy()
+        codes[fill] = categories.index(contract.NONE_CATEGORY)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+    filled = values.copy()
+    filled[fill] = spec.none_value
+    return filled
 
 
 def apply_missing_semantics(
     frame: pd.DataFrame,
 ) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
     """Fill "none" cells per the contract; return (frame, raw missing counts, none counts)."""
-    raw = {name: frame[name].to_numpy() for name in frame.columns}
-    out: dict[str, np.ndarray] = {}
+    raw = {name: _column(frame, name) for name in frame.columns}
+    resolved: dict[str, Any] = {}
     missing_counts: dict[str, int] = {}
     none_counts: dict[str, int] = {}
     # Numeric columns first: categorical "none" rules read the resolved numeric indicators.
@@ -133,18 +163,18 @@ def apply_missing_semantics(
     for name in ordered:
         spec = contract.BY_NAME[name]
         values = raw[name]
-        missing = np.asarray(pd.isna(values))
+        missing = is_missing(values)
         missing_counts[name] = int(missing.sum())
         if spec.missing == "none" and missing.any():
             fill = missing
-            if spec.none_if_absent is not None and spec.none_if_absent in frame.columns:
-                source = raw if spec.is_numeric else {**raw, **out}
-                fill = missing & _absent(source[spec.none_if_absent])
-            values = values.copy()
-            values[fill] = spec.none_value
+            indicator = spec.none_if_absent
+            if indicator is not None and indicator in frame.columns:
+                source = raw[indicator] if spec.is_numeric else resolved[indicator]
+                fill = missing & _absent(source)
+            values = _fill_none(values, fill, spec)
             none_counts[name] = int(fill.sum())
-        out[name] = values
-    clean = pd.DataFrame({name: out[name] for name in frame.columns}, index=frame.index)
+        resolved[name] = values
+    clean = pd.DataFrame({name: resolved[name] for name in frame.columns}, index=frame.index)
     return clean, missing_counts, none_counts
 
 

@@ -1,0 +1,1 @@
+"""Evaluation step: test-split metrics in SageMaker's shape, plus plots."""

@@ -1,0 +1,427 @@
+"""Processing step: raw CSV file(s) -> quarantine, clean train/validation/test splits, fitted
+feature transform and a report.
+
+Every raw row ends up in exactly one place, so
+``rows_in == rows_clean + rows_quarantined + rows_duplicate`` always holds (asserted per chunk
+and reported). Files are streamed in chunks, so memory stays bounded whatever the input size
+(the only growing state is 8 bytes per row for duplicate detection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml_scripts.common import contract
+from ml_scripts.common.errors import DataContractError
+from ml_scripts.common.features import TransformFitter
+from ml_scripts.common.io import configure_logging, write_json
+from ml_scripts.common.parse import parse_csv_records
+from ml_scripts.common.records import (
+    DEFAULT_CHUNK_BYTES,
+    CsvRecordReader,
+    RecordChunk,
+    open_csv_stream,
+)
+from ml_scripts.common.validate import check_header, validate
+from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask, record_keys
+from ml_scripts.processing.keys import split_codes as assign_splits
+from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolve_format
+
+DEFAULT_INPUT_DIR = "/opt/ml/processing/input/data"
+DEFAULT_OUTPUT_DIR = "/opt/ml/processing/output"
+INPUT_SUFFIXES = (".csv", ".csv.gz")
+TRANSFORM_FILE = Path("transform") / "transform.json"
+REPORT_FILE = Path("report") / "processing_report.json"
+QUARANTINE_FILE = Path("quarantine") / "quarantine.csv"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessingConfig:
+    """Everything the processing step needs; paths default to the container's."""
+
+    input_path: Path = Path(DEFAULT_INPUT_DIR)
+    output_dir: Path = Path(DEFAULT_OUTPUT_DIR)
+    max_quarantine_rate: float = 0.05
+    seed: int = 42
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+    output_format: str = "auto"
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES
+
+
+@dataclass
+class FileStats:
+    """Row counts of one input file."""
+
+    file: str
+    rows_in: int = 0
+    rows_clean: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    blank_lines: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProcessingReport:
+    """What the step did, written to report/processing_report.json."""
+
+    status: str = "running"
+    failure: str | None = None
+    rows_in: int = 0
+    rows_clean: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    files: list[FileStats] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    missing: dict[str, int] = field(default_factory=dict)
+    none: dict[str, int] = field(default_factory=dict)
+    splits: dict[str, int] = field(default_factory=dict)
+    excluded_from_fit: int = 0
+    warnings: list[str] = field(default_factory=list)
+    output_format: str = ""
+
+    @property
+    def invariant_holds(self) -> bool:
+        """rows_in == rows_clean + rows_quarantined + rows_duplicate."""
+        return self.rows_in == self.rows_clean + self.rows_quarantined + self.rows_duplicate
+
+    @property
+    def quarantine_rate(self) -> float:
+        """Share of input rows that were quarantined."""
+        return self.rows_quarantined / self.rows_in if self.rows_in else 0.0
+
+    def to_dict(self, config: ProcessingConfig) -> dict[str, Any]:
+        """JSON-ready report."""
+        clean = max(self.rows_clean, 1)
+        missing = {
+            name: {
+                "missing_rate": self.missing.get(name, 0) / clean,
+                "none_rate": self.none.get(name, 0) / clean,
+                "unknown_rate": (self.missing.get(name, 0) - self.none.get(name, 0)) / clean,
+            }
+            for name in contract.REQUIRED_COLUMNS
+        }
+        exclusions = [f"{e.column} > {e.above:g}: {e.reason}" for e in contract.TRAINING_EXCLUSIONS]
+        return {
+            "status": self.status,
+            "failure": self.failure,
+            "contract_version": contract.CONTRACT_VERSION,
+            "rows_in": self.rows_in,
+            "rows_clean": self.rows_clean,
+            "rows_quarantined": self.rows_quarantined,
+            "rows_duplicate": self.rows_duplicate,
+            "invariant": "rows_in == rows_clean + rows_quarantined + rows_duplicate",
+            "invariant_holds": self.invariant_holds,
+            "quarantine_rate": self.quarantine_rate,
+            "max_quarantine_rate": config.max_quarantine_rate,
+            "reasons": dict(sorted(self.reasons.items())),
+            "files": [asdict(f) for f in self.files],
+            "missing": missing,
+            "splits": self.splits,
+            "split": {
+                "seed": config.seed,
+                "validation_fraction": config.validation_fraction,
+                "test_fraction": config.test_fraction,
+                "method": "BLAKE2b content hash of each row, mixed with the seed",
+            },
+            "transform": {
+                "fitted_on": "train",
+                "rows_excluded_from_fit": self.excluded_from_fit,
+                "exclusions": exclusions,
+            },
+            "output_format": self.output_format,
+            "warnings": self.warnings,
+        }
+
+
+def discover_inputs(path: Path) -> tuple[list[Path], list[str]]:
+    """CSV files to read (a file, or every .csv/.csv.gz under a folder) and ignored-file notes."""
+    if path.is_file():
+        return [path], []
+    if not path.exists():
+        raise DataContractError(f"missing file: input path {path} does not exist")
+    found: list[Path] = []
+    ignored: list[str] = []
+    for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
+        relative = candidate.relative_to(path)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if candidate.name.lower().endswith(INPUT_SUFFIXES):
+            found.append(candidate)
+        else:
+            ignored.append(f"ignored non-CSV file {relative}")
+    if not found:
+        raise DataContractError(f"missing file: no .csv or .csv.gz file under {path}")
+    return found, ignored
+
+
+def _display_name(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if root.is_dir() else path.name
+
+
+def _exclusion_mask(frame: pd.DataFrame) -> np.ndarray:
+    mask = np.zeros(len(frame), dtype=bool)
+    for rule in contract.TRAINING_EXCLUSIONS:
+        values = frame[rule.column].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            mask |= values > rule.above
+    return mask
+
+
+class _Processor:
+    """State carried across files and chunks."""
+
+    def __init__(
+        self,
+        config: ProcessingConfig,
+        report: ProcessingReport,
+        splits: SplitWriters,
+        quarantine: QuarantineWriter,
+    ) -> None:
+        self.config = config
+        self.report = report
+        self.splits = splits
+        self.quarantine = quarantine
+        self.seen = KeySet()
+        self.fitter = TransformFitter()
+
+    def process_file(self, path: Path, name: str) -> FileStats:
+        stats = FileStats(file=name)
+        logger.info("reading %s", name)
+        with open_csv_stream(path) as stream:
+            reader = CsvRecordReader(stream, name, chunk_bytes=self.config.chunk_bytes)
+            header = reader.header
+            stats.extra_columns = check_header(header, name, with_target=True)
+            if stats.extra_columns:
+                self.report.warnings.append(
+                    f"{name}: ignored extra column(s) {stats.extra_columns}"
+                )
+            layout = RowLayout(header)
+            for chunk in reader.chunks():
+                self._process_chunk(chunk, header, layout, stats)
+                logger.info("%s: %d rows read so far", name, stats.rows_in)
+            stats.blank_lines = reader.blank_lines
+        if stats.rows_in == 0:
+            raise DataContractError(f"{name}: header-only file: no data rows")
+        return stats
+
+    def _quarantine(self, stats: FileStats, line: int, reasons: list[str], raw: bytes) -> None:
+        self.quarantine.write(stats.file, line, "; ".join(reasons), raw)
+        self.report.reasons.update(reasons)
+        stats.rows_quarantined += 1
+
+    def _process_chunk(
+        self, chunk: RecordChunk, header: Sequence[str], layout: RowLayout, stats: FileStats
+    ) -> None:
+        expected = len(header)
+        records = chunk.records
+        before = (stats.rows_clean, stats.rows_quarantined, stats.rows_duplicate)
+        stats.rows_in += len(records)
+        shape_ok = chunk.field_counts == expected
+        for i in np.flatnonzero(~shape_ok):
+            found = int(chunk.field_counts[i])
+            kind = "too few" if found < expected else "too many"
+            reason = f"row: {kind} fields (expected {expected}, found {found})"
+            self._quarantine(stats, int(chunk.line_numbers[i]), [reason], records[i])
+        candidates = np.flatnonzero(shape_ok)
+        quoted = chunk.blob is None or b'"' in chunk.blob
+        keys = record_keys([records[i] for i in candidates], layout, quoted=quoted)
+        duplicate = duplicate_mask(keys, self.seen)
+        stats.rows_duplicate += int(duplicate.sum())
+        rows = candidates[~duplicate]
+        keys = keys[~duplicate]
+        if len(rows):
+            whole = len(rows) == len(records) and chunk.blob is not None
+            blob = chunk.blob if whole and chunk.blob is not None else _join(records, rows)
+            parsed = parse_csv_records(blob, header, len(rows))
+            outcome = validate(parsed, with_target=True)
+            for position, reasons in sorted(outcome.reasons.items()):
+                row = int(rows[position])
+                self._quarantine(stats, int(chunk.line_numbers[row]), reasons, records[row])
+            self._write_clean(outcome.clean, keys[outcome.passed])
+            for name, count in outcome.missing_counts.items():
+                self.report.missing[name] = self.report.missing.get(name, 0) + count
+            for name, count in outcome.none_counts.items():
+                self.report.none[name] = self.report.none.get(name, 0) + count
+            stats.rows_clean += len(outcome.clean)
+        added = (
+            stats.rows_clean
+            - before[0]
+            + stats.rows_quarantined
+            - before[1]
+            + stats.rows_duplicate
+            - before[2]
+        )
+        if added != len(records):
+            raise AssertionError(
+                f"{stats.file}: row invariant broken: {len(records)} rows in, {added} accounted"
+            )
+
+    def _write_clean(self, clean: pd.DataFrame, keys: np.ndarray) -> None:
+        codes = assign_splits(
+            keys,
+            seed=self.config.seed,
+            validation_fraction=self.config.validation_fraction,
+            test_fraction=self.config.test_fraction,
+        )
+        self.splits.write(clean, codes)
+        train = clean.iloc[np.flatnonzero(codes == SPLITS.index("train"))]
+        if len(train):
+            excluded = _exclusion_mask(train)
+            self.report.excluded_from_fit += int(excluded.sum())
+            self.fitter.update(train.iloc[np.flatnonzero(~excluded)])
+
+
+def _join(records: list[bytes], rows: np.ndarray) -> bytes:
+    return b"\n".join(records[int(i)] for i in rows) + b"\n"
+
+
+def _check_outcome(report: ProcessingReport, config: ProcessingConfig) -> None:
+    if not report.invariant_holds:
+        raise AssertionError("row invariant broken: rows_in != clean + quarantined + duplicate")
+    if report.rows_clean == 0:
+        raise DataContractError(
+            f"zero valid rows: all {report.rows_in} rows were quarantined or duplicates"
+        )
+    if report.quarantine_rate > config.max_quarantine_rate:
+        top = ", ".join(f"{r!r} x{n}" for r, n in report.reasons.most_common(3))
+        raise DataContractError(
+            f"quarantine rate {report.quarantine_rate:.2%} is above the limit "
+            f"{config.max_quarantine_rate:.2%} ({report.rows_quarantined} of {report.rows_in} "
+            f"rows; most common: {top})"
+        )
+
+
+def run_processing(config: ProcessingConfig) -> ProcessingReport:
+    """Run the whole step; raises DataContractError (after writing the report) on a breach."""
+    _check_fractions(config)
+    report = ProcessingReport()
+    output = config.output_dir
+    try:
+        files, ignored = discover_inputs(config.input_path)
+        report.warnings.extend(ignored)
+        fmt = resolve_format(config.output_format)
+        report.output_format = fmt
+        with (
+            SplitWriters(output, SPLITS, contract.CLEAN_COLUMNS, fmt) as splits,
+            QuarantineWriter(output / QUARANTINE_FILE) as quarantine,
+        ):
+            processor = _Processor(config, report, splits, quarantine)
+            for path in files:
+                stats = processor.process_file(path, _display_name(path, config.input_path))
+                report.files.append(stats)
+                report.rows_in += stats.rows_in
+                report.rows_clean += stats.rows_clean
+                report.rows_quarantined += stats.rows_quarantined
+                report.rows_duplicate += stats.rows_duplicate
+            report.splits = dict(splits.counts)
+        _check_outcome(report, config)
+        if report.splits.get("train", 0) == 0:
+            raise DataContractError("no rows landed in the train split: the input is too small")
+        processor.fitter.finish().save(output / TRANSFORM_FILE)
+        report.status = "succeeded"
+    except DataContractError as exc:
+        report.status = "failed"
+        report.failure = str(exc)
+        raise
+    finally:
+        write_json(output / REPORT_FILE, report.to_dict(config))
+    _log_summary(report)
+    return report
+
+
+def _check_fractions(config: ProcessingConfig) -> None:
+    fractions = (config.validation_fraction, config.test_fraction)
+    if any(not 0.0 < f < 1.0 for f in fractions) or sum(fractions) >= 1.0:
+        raise ValueError("validation and test fractions must be in (0, 1) and sum to < 1")
+    if not 0.0 <= config.max_quarantine_rate <= 1.0:
+        raise ValueError("--max-quarantine-rate must be between 0 and 1")
+
+
+def _log_summary(report: ProcessingReport) -> None:
+    logger.info(
+        "rows_in=%d rows_clean=%d rows_quarantined=%d rows_duplicate=%d (invariant holds: %s)",
+        report.rows_in,
+        report.rows_clean,
+        report.rows_quarantined,
+        report.rows_duplicate,
+        report.invariant_holds,
+    )
+    logger.info("splits: %s", report.splits)
+    for warning in report.warnings:
+        logger.warning("%s", warning)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
+    """Command-line arguments -> ProcessingConfig."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ml_scripts.processing",
+        description="Validate raw house sales, quarantine bad rows, split, fit the transform.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--input-dir",
+        type=Path,
+        default=Path(DEFAULT_INPUT_DIR),
+        help="a CSV file, or a folder of .csv / .csv.gz files",
+    )
+    parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
+    parser.add_argument(
+        "--max-quarantine-rate",
+        type=float,
+        default=0.05,
+        help="fail when more than this share of rows is quarantined",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed of the split")
+    parser.add_argument("--validation-fraction", type=float, default=0.15)
+    parser.add_argument("--test-fraction", type=float, default=0.15)
+    parser.add_argument(
+        "--output-format",
+        choices=("auto", "parquet", "csv"),
+        default="auto",
+        help="auto = parquet when pyarrow is installed, else CSV",
+    )
+    parser.add_argument("--chunk-bytes", type=int, default=DEFAULT_CHUNK_BYTES)
+    args = parser.parse_args(argv)
+    config = ProcessingConfig(
+        input_path=args.input_dir,
+        output_dir=args.output_dir,
+        max_quarantine_rate=args.max_quarantine_rate,
+        seed=args.seed,
+        validation_fraction=args.validation_fraction,
+        test_fraction=args.test_fraction,
+        output_format=args.output_format,
+        chunk_bytes=args.chunk_bytes,
+    )
+    try:
+        _check_fractions(config)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 on success, 1 on a data-contract breach (with one message)."""
+    configure_logging()
+    config = parse_args(argv)
+    try:
+        run_processing(config)
+    except DataContractError as exc:
+        logger.error("processing failed: %s", exc)
+        print(f"processing failed: {exc}", file=sys.stderr)
+        return 1
+    return 0

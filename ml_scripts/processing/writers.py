@@ -1,0 +1,166 @@
+"""Streaming writers for the processing outputs: the three splits and the quarantine file."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ml_scripts.common import contract
+
+OutputFormat = Literal["parquet", "csv"]
+QUARANTINE_COLUMNS = ("source_file", "line_number", "reason", "raw_row")
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_format(requested: str) -> OutputFormat:
+    """'auto' means parquet when pyarrow can be imported, CSV otherwise."""
+    has_pyarrow = importlib.util.find_spec("pyarrow") is not None
+    if requested == "parquet" and not has_pyarrow:
+        raise RuntimeError("parquet output needs pyarrow, which is not installed")
+    if requested == "csv" or not has_pyarrow:
+        if requested == "auto":
+            logger.warning("pyarrow is not installed: writing the splits as CSV")
+        return "csv"
+    return "parquet"
+
+
+class SplitWriters:
+    """One table per split under `<output>/<split>/`, written chunk by chunk.
+
+    Parquet text columns are dictionary-encoded: smaller, faster to write, and read back by
+    pandas as categoricals.
+    """
+
+    def __init__(
+        self, output_dir: Path, splits: Sequence[str], columns: Sequence[str], fmt: OutputFormat
+    ) -> None:
+        self.format = fmt
+        self.splits = tuple(splits)
+        self.columns = list(columns)
+        self.counts = dict.fromkeys(self.splits, 0)
+        self._paths: dict[str, Path] = {}
+        for split in self.splits:
+            directory = output_dir / split
+            directory.mkdir(parents=True, exist_ok=True)
+            self._paths[split] = directory / f"{split}.{fmt}"
+        self._writers: dict[str, Any] = {}
+        self._schema: Any = None
+        # Parquet encoding releases the GIL: one background writer overlaps it with parsing of
+        # the next chunk; at most one chunk is in flight, so memory stays bounded.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="split-writer")
+        self._pending: Future[None] | None = None
+        if fmt == "parquet":
+            self._open_parquet()
+        else:
+            for path in self._paths.values():
+                pd.DataFrame({c: [] for c in self.columns}).to_csv(path, index=False)
+
+    def _open_parquet(self) -> None:
+        # pyarrow is optional in the container: imported only when parquet was chosen.
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        text = pa.dictionary(pa.int32(), pa.string())
+        self._pa = pa
+        self._schema = pa.schema(
+            [
+                pa.field(c, pa.float64() if contract.BY_NAME[c].is_numeric else text)
+                for c in self.columns
+            ]
+        )
+        for split, path in self._paths.items():
+            self._writers[split] = pq.ParquetWriter(str(path), self._schema)
+
+    def write(self, frame: pd.DataFrame, codes: np.ndarray) -> None:
+        """Append rows; codes[i] is the index in `splits` of row i's split."""
+        if self.format == "parquet":
+            table = self._pa.Table.from_pandas(frame[self.columns], preserve_index=False)
+            table = table.cast(self._schema)
+            parts = {}
+            for index, split in enumerate(self.splits):
+                mask = codes == index
+                if mask.any():
+                    parts[split] = table.filter(self._pa.array(mask))
+                    self.counts[split] += int(mask.sum())
+            self._wait()
+            self._pending = self._executor.submit(self._write_parts, parts)
+            return
+        for index, split in enumerate(self.splits):
+            part = frame.iloc[np.flatnonzero(codes == index)]
+            if len(part):
+                part[self.columns].to_csv(
+                    self._paths[split], mode="a", header=False, index=False, encoding="utf-8"
+                )
+                self.counts[split] += len(part)
+
+    def _write_parts(self, parts: dict[str, Any]) -> None:
+        for split, table in parts.items():
+            self._writers[split].write_table(table)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> None:
+        """Finish every file (an empty split still gets a file with the schema)."""
+        try:
+            self._wait()
+        finally:
+            self._executor.shutdown(wait=True)
+            for writer in self._writers.values():
+                writer.close()
+            self._writers = {}
+
+    def __enter__(self) -> SplitWriters:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class QuarantineWriter:
+    """quarantine.csv: one line per bad row, with its file, line number, reason and raw text."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = path.open("w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(QUARANTINE_COLUMNS)
+        self.rows = 0
+
+    def write(self, source: str, line_number: int, reason: str, raw: bytes) -> None:
+        """Record one quarantined row."""
+        text = raw.decode("utf-8", errors="replace")
+        self._writer.writerow((source, line_number, reason, text))
+        self.rows += 1
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self._handle.close()
+
+    def __enter__(self) -> QuarantineWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Training step: XGBoost on log1p(SalePrice), early stopping on validation."""

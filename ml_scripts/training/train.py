@@ -1,0 +1,472 @@
+"""Training step: fit XGBoost on log1p(SalePrice) with early stopping on the validation split.
+
+Run by the SageMaker ModelTrainer driver as ``python ml_scripts/training/train.py --max_depth 4
+...`` (PYTHONPATH = the code folder). Hyperparameters are read, in increasing priority, from the
+hyperparameters file (SM_INPUT_TRAINING_CONFIG_FILE), the SM_HPS environment variable (JSON,
+values may be strings) and the command line (``--max_depth`` or ``--max-depth``).
+
+Writes to the model directory: model.ubj (XGBoost UBJSON, portable across versions),
+transform.json, model_card.json and code/ (the serving bundle: code/inference.py plus
+code/ml_scripts/{__init__.py, common/, inference/}) so the XGBoost serving container can load
+the model without a repack job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+import ml_scripts
+from ml_scripts.common import contract
+from ml_scripts.common.features import FeatureTransform, model_to_price, target_to_model
+from ml_scripts.common.io import configure_logging, env_path, read_split, table_files, write_json
+from ml_scripts.common.io import hash_files as sha256_files
+from ml_scripts.common.linear import RidgeModel
+from ml_scripts.common.metrics import log_metric_values, price_metrics, rmse
+from ml_scripts.inference.model import (
+    LINEAR_FILE,
+    MODEL_CARD_FILE,
+    MODEL_FILE,
+    TRANSFORM_FILE,
+    HousePriceModel,
+)
+
+SERVING_ENTRY = "inference.py"
+TRANSFORM_NAME = "transform.json"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """XGBoost settings; defaults chosen by cross-validation on the training data."""
+
+    max_depth: int = 4
+    eta: float = 0.03
+    num_round: int = 4000
+    early_stopping_rounds: int = 200
+    subsample: float = 0.7
+    colsample_bytree: float = 0.5
+    min_child_weight: float = 2.0
+    reg_lambda: float = 1.0
+    reg_alpha: float = 0.0
+    gamma: float = 0.0
+    max_bin: int = 256
+    # Share of the ridge regression in the blended log-price prediction (0 = trees only).
+    linear_weight: float = 0.5
+    ridge_alpha: float = 30.0
+    seed: int = 42
+    # The hist method builds the same model for any thread count (1 and 2 threads give
+    # byte-identical boosters). One thread is the default because OpenMP threads that share
+    # busy cores slow training down by an order of magnitude; raise it for large data on a
+    # dedicated instance.
+    nthread: int = 1
+
+    def xgboost_params(self) -> dict[str, Any]:
+        """Parameters for xgb.train."""
+        return {
+            "objective": "reg:squarederror",
+            "eval_metric": "rmse",
+            "tree_method": "hist",
+            "max_depth": self.max_depth,
+            "eta": self.eta,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_weight": self.min_child_weight,
+            "lambda": self.reg_lambda,
+            "alpha": self.reg_alpha,
+            "gamma": self.gamma,
+            "max_bin": self.max_bin,
+            "seed": self.seed,
+            "nthread": self.nthread,
+        }
+
+
+# Accepted spellings of each hyperparameter (underscore and dash forms are added for all).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "eta": ("learning_rate",),
+    "num_round": ("num_boost_round", "n_estimators"),
+    "reg_lambda": ("lambda",),
+    "reg_alpha": ("alpha",),
+    "nthread": ("n_jobs",),
+}
+
+
+def _field_types() -> dict[str, type]:
+    return {
+        f.name: type(getattr(Hyperparameters(), f.name))
+        for f in dataclasses.fields(Hyperparameters)
+    }
+
+
+def _canonical_name(key: str) -> str | None:
+    name = key.strip().lstrip("-").replace("-", "_")
+    if name in _field_types():
+        return name
+    for canonical, aliases in ALIASES.items():
+        if name in aliases:
+            return canonical
+    return None
+
+
+def _convert(name: str, value: Any) -> Any:
+    kind = _field_types()[name]
+    text = str(value).strip()
+    try:
+        return int(float(text)) if kind is int else kind(text)
+    except ValueError as exc:
+        raise ValueError(f"hyperparameter {name}={value!r} is not a valid {kind.__name__}") from exc
+
+
+def merge_hyperparameters(*sources: Mapping[str, Any]) -> tuple[Hyperparameters, list[str]]:
+    """Defaults overridden by each source in turn (string values are converted)."""
+    values: dict[str, Any] = {}
+    ignored: list[str] = []
+    for source in sources:
+        for key, value in source.items():
+            name = _canonical_name(key)
+            if name is None:
+                ignored.append(key)
+            elif value is not None:
+                values[name] = _convert(name, value)
+    hp = Hyperparameters(**values)
+    _check(hp)
+    return hp, ignored
+
+
+def _check(hp: Hyperparameters) -> None:
+    problems = []
+    if hp.max_depth < 1:
+        problems.append("max_depth must be >= 1")
+    if not 0 < hp.eta <= 1:
+        problems.append("eta must be in (0, 1]")
+    if hp.num_round < 1 or hp.early_stopping_rounds < 1:
+        problems.append("num_round and early_stopping_rounds must be >= 1")
+    if not 0 < hp.subsample <= 1 or not 0 < hp.colsample_bytree <= 1:
+        problems.append("subsample and colsample_bytree must be in (0, 1]")
+    if hp.nthread < 1:
+        problems.append("nthread must be >= 1")
+    if not 0 <= hp.linear_weight <= 1 or hp.ridge_alpha < 0:
+        problems.append("linear_weight must be in [0, 1] and ridge_alpha >= 0")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def environment_hyperparameters(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(hyperparameters file, SM_HPS) as dicts; absent or empty sources give {}."""
+    from_file: dict[str, Any] = {}
+    config = environ.get(
+        "SM_INPUT_TRAINING_CONFIG_FILE", "/opt/ml/input/config/hyperparameters.json"
+    )
+    path = Path(config)
+    if path.is_file():
+        from_file = dict(json.loads(path.read_text() or "{}"))
+    from_env: dict[str, Any] = dict(json.loads(environ.get("SM_HPS") or "{}"))
+    return from_file, from_env
+
+
+@dataclass(frozen=True)
+class TrainingPaths:
+    """Inputs and outputs of the training step."""
+
+    train: Path
+    validation: Path
+    transform: Path
+    model_dir: Path
+    output_data_dir: Path
+
+
+@dataclass
+class TrainingResult:
+    """What training produced, for the model card and the logs."""
+
+    model: HousePriceModel
+    best_iteration: int
+    validation_metrics: dict[str, Any]
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _transform_path(location: Path) -> Path:
+    return location / TRANSFORM_NAME if location.is_dir() else location
+
+
+def exclusion_mask(frame: pd.DataFrame) -> np.ndarray:
+    """Training rows left out of fitting per the contract (e.g. Gr Liv Area > 4000)."""
+    mask = np.zeros(len(frame), dtype=bool)
+    for rule in contract.TRAINING_EXCLUSIONS:
+        values = frame[rule.column].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            mask |= values > rule.above
+    return mask
+
+
+def build_matrix(
+    transform: FeatureTransform, frame: pd.DataFrame, *, nthread: int, max_bin: int, ref: Any = None
+) -> xgb.QuantileDMatrix:
+    """Feature matrix with the log1p target, as a QuantileDMatrix for the hist method."""
+    features = transform.transform(frame)
+    label = target_to_model(frame[contract.TARGET].to_numpy(dtype=np.float64))
+    return xgb.QuantileDMatrix(
+        features,
+        label=label,
+        feature_names=transform.feature_names,
+        nthread=nthread,
+        max_bin=max_bin,
+        ref=ref,
+        missing=np.nan,
+    )
+
+
+def train_model(
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    transform: FeatureTransform,
+    hp: Hyperparameters,
+    *,
+    verbose_eval: int | bool = 200,
+) -> TrainingResult:
+    """Fit the booster; keep only the trees up to the best validation iteration."""
+    if not len(validation):
+        raise ValueError("the validation split has no rows: early stopping needs them")
+    excluded = exclusion_mask(train)
+    fit_rows = train.iloc[np.flatnonzero(~excluded)]
+    if not len(fit_rows):
+        raise ValueError("the train split has no rows left to fit")
+    logger.info(
+        "training on %d rows (%d excluded by the contract), validating on %d",
+        len(fit_rows),
+        int(excluded.sum()),
+        len(validation),
+    )
+    features = transform.transform(fit_rows)
+    target = target_to_model(fit_rows[contract.TARGET].to_numpy(dtype=np.float64))
+    dtrain = build_matrix(transform, fit_rows, nthread=hp.nthread, max_bin=hp.max_bin)
+    dvalid = build_matrix(transform, validation, nthread=hp.nthread, max_bin=hp.max_bin, ref=dtrain)
+    booster = xgb.train(
+        hp.xgboost_params(),
+        dtrain,
+        num_boost_round=hp.num_round,
+        evals=[(dtrain, "train"), (dvalid, "validation")],
+        early_stopping_rounds=hp.early_stopping_rounds,
+        verbose_eval=verbose_eval,
+    )
+    best = int(booster.best_iteration)
+    booster = booster[: best + 1]
+    linear = None
+    if hp.linear_weight > 0:
+        linear = RidgeModel.fit(
+            features,
+            target,
+            transform.feature_names,
+            alpha=hp.ridge_alpha,
+            blend_weight=hp.linear_weight,
+        )
+    model = HousePriceModel(booster, transform, linear)
+    trees, ridge = model.predict_components(validation)
+    predicted = model_to_price(model.blend(trees, ridge))
+    actual = validation[contract.TARGET].to_numpy(dtype=np.float64)
+    log_actual = target_to_model(actual)
+    metrics: dict[str, Any] = {
+        "log1p_price": log_metric_values(actual, predicted),
+        "price_metrics": price_metrics(actual, predicted),
+        "rmse_log1p_trees_only": rmse(log_actual, trees),
+        "rmse_log1p_ridge_only": None if ridge is None else rmse(log_actual, ridge),
+        "rows": len(validation),
+    }
+    rows = {
+        "train": len(train),
+        "train_excluded": int(excluded.sum()),
+        "train_fitted": len(fit_rows),
+        "validation": len(validation),
+    }
+    return TrainingResult(model, best, metrics, rows)
+
+
+def copy_serving_code(code_dir: Path) -> list[str]:
+    """Write code/inference.py and code/ml_scripts/{__init__, common, inference} (sources only)."""
+    package = Path(ml_scripts.__file__).resolve().parent
+    if code_dir.exists():
+        shutil.rmtree(code_dir)
+    target = code_dir / "ml_scripts"
+    copied: list[str] = []
+    sources = [package / "__init__.py"]
+    for sub in ("common", "inference"):
+        sources.extend(sorted((package / sub).rglob("*.py")))
+    for source in sources:
+        if "__pycache__" in source.parts:
+            continue
+        destination = target / source.relative_to(package)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        copied.append(str(destination.relative_to(code_dir)))
+    shutil.copyfile(package / "inference" / "entry.py", code_dir / SERVING_ENTRY)
+    copied.append(SERVING_ENTRY)
+    return sorted(copied)
+
+
+def _library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {
+        "python": platform.python_version(),
+        "xgboost": xgb.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+    try:
+        import pyarrow  # noqa: PLC0415 (optional: only reported)
+
+        versions["pyarrow"] = pyarrow.__version__
+    except ImportError:
+        versions["pyarrow"] = None
+    return versions
+
+
+def model_card(result: TrainingResult, hp: Hyperparameters, paths: TrainingPaths) -> dict[str, Any]:
+    """Provenance and quality of the trained model."""
+    data = {
+        "train": sha256_files(
+            table_files(paths.train), paths.train if paths.train.is_dir() else None
+        ),
+        "validation": sha256_files(
+            table_files(paths.validation), paths.validation if paths.validation.is_dir() else None
+        ),
+        "transform": sha256_files(
+            [_transform_path(paths.transform)], _transform_path(paths.transform).parent
+        ),
+    }
+    return {
+        "model": {
+            "file": MODEL_FILE,
+            "format": "XGBoost UBJSON (Booster.save_model)",
+            "best_iteration": result.best_iteration,
+            "trees": result.best_iteration + 1,
+            "features": len(result.model.transform.feature_names),
+            "linear_file": LINEAR_FILE if result.model.linear is not None else None,
+            "blend": "log1p price = (1 - w) * trees + w * ridge, w = linear_weight",
+        },
+        "target": {
+            "column": contract.TARGET,
+            "model_output": "log1p(SalePrice)",
+            "prediction": "expm1(model output), US dollars",
+        },
+        "hyperparameters": dataclasses.asdict(hp),
+        "xgboost_params": hp.xgboost_params(),
+        "data_sha256": data,
+        "rows": result.rows,
+        "training_exclusions": [
+            {"column": e.column, "above": e.above, "reason": e.reason}
+            for e in contract.TRAINING_EXCLUSIONS
+        ],
+        "validation_metrics": result.validation_metrics,
+        "contract_version": contract.CONTRACT_VERSION,
+        "library_versions": _library_versions(),
+    }
+
+
+def save_model(result: TrainingResult, hp: Hyperparameters, paths: TrainingPaths) -> dict[str, Any]:
+    """Write model.ubj, transform.json, model_card.json and code/ into the model directory."""
+    model_dir = paths.model_dir
+    model_dir.mkdir(parents=True, exist_ok=True)
+    result.model.booster.save_model(str(model_dir / MODEL_FILE))
+    result.model.transform.save(model_dir / TRANSFORM_FILE)
+    if result.model.linear is not None:
+        result.model.linear.save(model_dir / LINEAR_FILE)
+    card = model_card(result, hp, paths)
+    card["serving_code"] = copy_serving_code(model_dir / "code")
+    write_json(model_dir / MODEL_CARD_FILE, card)
+    return card
+
+
+def run_training(
+    paths: TrainingPaths, hp: Hyperparameters, *, verbose_eval: int | bool = 200
+) -> dict[str, Any]:
+    """Load the splits and transform, train, write the model directory; return the model card."""
+    transform = FeatureTransform.load(_transform_path(paths.transform))
+    train = read_split(paths.train)
+    validation = read_split(paths.validation)
+    result = train_model(train, validation, transform, hp, verbose_eval=verbose_eval)
+    card = save_model(result, hp, paths)
+    write_json(paths.output_data_dir / "training_summary.json", card)
+    rmse = result.validation_metrics["log1p_price"]["rmse"]
+    logger.info(
+        "best iteration %d; validation rmse (log1p price) %.5f", result.best_iteration, rmse
+    )
+    return card
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[TrainingPaths, dict[str, Any]]:
+    """Paths (argument, else SageMaker environment, else container default), CLI hyperparameters."""
+    parser = argparse.ArgumentParser(
+        prog="train.py",
+        description="Train XGBoost (+ ridge blend) on log1p(SalePrice).",
+        allow_abbrev=False,
+    )
+
+    def channel(name: str) -> Path:
+        return env_path(f"SM_CHANNEL_{name.upper()}", f"/opt/ml/input/data/{name}")
+
+    parser.add_argument("--train", type=Path, default=None)
+    parser.add_argument("--validation", type=Path, default=None)
+    parser.add_argument("--transform", type=Path, default=None)
+    parser.add_argument("--model-dir", "--model_dir", dest="model_dir", type=Path, default=None)
+    parser.add_argument(
+        "--output-data-dir", "--output_data_dir", dest="output_data_dir", type=Path, default=None
+    )
+    defaults = Hyperparameters()
+    for f in dataclasses.fields(Hyperparameters):
+        flags: list[str] = []
+        for spelling in (f.name, *ALIASES.get(f.name, ())):
+            for flag in (f"--{spelling}", f"--{spelling.replace('_', '-')}"):
+                if flag not in flags:
+                    flags.append(flag)
+        parser.add_argument(
+            *flags, dest=f.name, type=str, default=None, help=f"default {getattr(defaults, f.name)}"
+        )
+    args = parser.parse_args(argv)
+    paths = TrainingPaths(
+        train=args.train or channel("train"),
+        validation=args.validation or channel("validation"),
+        transform=args.transform or channel("transform"),
+        model_dir=args.model_dir or env_path("SM_MODEL_DIR", "/opt/ml/model"),
+        output_data_dir=args.output_data_dir
+        or env_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"),
+    )
+    cli = {f.name: getattr(args, f.name) for f in dataclasses.fields(Hyperparameters)}
+    return paths, {k: v for k, v in cli.items() if v is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 on success, 1 when inputs or hyperparameters are unusable."""
+    configure_logging()
+    paths, cli = parse_args(argv)
+    try:
+        from_file, from_env = environment_hyperparameters(os.environ)
+        hp, ignored = merge_hyperparameters(from_file, from_env, cli)
+        for key in ignored:
+            logger.warning("ignored unknown hyperparameter %r", key)
+        logger.info("hyperparameters: %s", dataclasses.asdict(hp))
+        run_training(paths, hp)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        logger.error("training failed: %s", exc)
+        print(f"training failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

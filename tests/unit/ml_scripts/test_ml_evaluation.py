@@ -1,0 +1,121 @@
+"""Evaluation: SageMaker-shaped metrics on the log scale, archives, optional plots."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ml_scripts.common.metrics import bootstrap_std, log_scale_metrics, rmse
+from ml_scripts.evaluation import plots
+from ml_scripts.evaluation.evaluate import main
+from ml_scripts.inference.model import extract_model_archive
+
+
+def test_rmse_is_rmsle_of_the_price() -> None:
+    price = np.array([100_000.0, 200_000.0, 300_000.0])
+    predicted = np.array([110_000.0, 190_000.0, 330_000.0])
+    metrics = log_scale_metrics(price, predicted)
+    rmsle = float(np.sqrt(np.mean((np.log1p(predicted) - np.log1p(price)) ** 2)))
+    assert metrics["rmse"]["value"] == pytest.approx(rmsle)
+    assert metrics["rmsle"]["value"] == metrics["rmse"]["value"]
+    assert metrics["mse"]["value"] == pytest.approx(rmsle**2)
+    assert set(metrics) == {"mse", "rmse", "rmsle", "mae", "r2"}
+    assert all(set(v) == {"value", "standard_deviation"} for v in metrics.values())
+
+
+def test_bootstrap_deviation_is_seeded_and_zero_for_perfect_predictions() -> None:
+    actual = np.linspace(11, 13, 50)
+    noisy = actual + np.sin(np.arange(50)) / 10
+    assert bootstrap_std(rmse, actual, noisy, seed=3) == bootstrap_std(rmse, actual, noisy, seed=3)
+    assert bootstrap_std(rmse, actual, actual) == 0.0
+
+
+def _archive(model_dir: Path, target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    archive = target / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for item in sorted(model_dir.iterdir()):
+            tar.add(item, arcname=item.name)
+    return archive
+
+
+def test_evaluation_reads_model_tar_gz_and_writes_the_gate_metric(
+    model_dir: Path, processed_dir: Path, tmp_path: Path
+) -> None:
+    _archive(model_dir, tmp_path / "model")
+    code = main(
+        [
+            "--model-dir",
+            str(tmp_path / "model"),
+            "--test-dir",
+            str(processed_dir / "test"),
+            "--output-dir",
+            str(tmp_path / "evaluation"),
+        ]
+    )
+    assert code == 0
+    report = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    gate = report["regression_metrics"]["rmse"]["value"]
+    assert 0.05 < gate < 0.3
+    assert report["regression_metrics"]["rmsle"]["value"] == gate
+    assert report["quality_gate_metric"] == "regression_metrics.rmse.value"
+    assert (
+        report["rows"]
+        == json.loads((processed_dir / "report" / "processing_report.json").read_text())["splits"][
+            "test"
+        ]
+    )
+    for name in ("predicted_vs_actual", "residuals", "feature_importance"):
+        assert (tmp_path / "evaluation" / "plots" / f"{name}.png").stat().st_size > 1000
+
+
+def test_plots_are_skipped_with_a_log_line_without_matplotlib(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    real_import = builtins.__import__
+
+    def no_matplotlib(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr("importlib.import_module", no_matplotlib)
+    written = plots.write_plots(tmp_path, np.ones(3), np.ones(3), {"a": 1.0})
+    assert written == []
+    assert "matplotlib is not installed: evaluation plots skipped" in caplog.text
+
+
+def test_archive_with_path_traversal_is_refused(tmp_path: Path) -> None:
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        data = b"x"
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(ValueError, match="unsafe path in model archive"):
+        extract_model_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_missing_model_fails_with_exit_code_1(
+    processed_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "--model-dir",
+            str(tmp_path),
+            "--test-dir",
+            str(processed_dir / "test"),
+            "--output-dir",
+            str(tmp_path / "e"),
+        ]
+    )
+    assert code == 1
+    assert "no model.ubj or model.tar.gz" in capsys.readouterr().err

@@ -1,0 +1,149 @@
+"""Inference: serving functions, the batch CLI, and the entry point shipped in the model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ml_scripts.inference import predict, serve
+from ml_scripts.inference.model import HousePriceModel
+from testsupport.ml_scripts_testkit import HEADER, ROWS, column, to_csv
+
+FEATURES = HEADER[: column("SalePrice")]
+
+
+@pytest.fixture(scope="module")
+def model(model_dir: Path) -> HousePriceModel:
+    return serve.model_fn(str(model_dir))
+
+
+def _score(model: HousePriceModel, body: bytes | str, content_type: str) -> np.ndarray:
+    return serve.predict_fn(serve.input_fn(body, content_type), model)
+
+
+def test_csv_request_gives_one_price_per_row_in_order(model: HousePriceModel) -> None:
+    body = to_csv(FEATURES, [r[: len(FEATURES)] for r in ROWS[:5]])
+    prices = _score(model, body, "text/csv")
+    assert prices.shape == (5,)
+    assert np.all((prices > 10_000) & (prices < 1_000_000))
+    single = [
+        _score(model, to_csv(FEATURES, [r[: len(FEATURES)]]), "text/csv")[0] for r in ROWS[:5]
+    ]
+    np.testing.assert_allclose(prices, single)
+
+
+def test_column_order_and_extra_columns_do_not_change_predictions(
+    model: HousePriceModel,
+) -> None:
+    rows = [r[: len(FEATURES)] for r in ROWS[:5]]
+    order = list(reversed(range(len(FEATURES))))
+    shuffled = to_csv(
+        ["Comment", *[FEATURES[i] for i in order]], [["hi", *[r[i] for i in order]] for r in rows]
+    )
+    np.testing.assert_allclose(
+        _score(model, shuffled, "text/csv"), _score(model, to_csv(FEATURES, rows), "text/csv")
+    )
+
+
+def test_json_records_give_the_same_prices_as_csv(model: HousePriceModel) -> None:
+    rows = [r[: len(FEATURES)] for r in ROWS[:4]]
+    records = [dict(zip(FEATURES, r, strict=True)) for r in rows]
+    from_json = _score(model, json.dumps(records), "application/json")
+    from_csv = _score(model, to_csv(FEATURES, rows), "text/csv; charset=utf-8")
+    np.testing.assert_allclose(from_json, from_csv)
+
+
+def test_a_bad_row_fails_the_request_naming_the_row(model: HousePriceModel) -> None:
+    rows = [r[: len(FEATURES)] for r in ROWS[:4]]
+    rows[2][column("Gr Liv Area")] = "huge"
+    with pytest.raises(
+        ValueError, match="1 row\\(s\\) cannot be scored: line 4: Gr Liv Area: not a number"
+    ):
+        serve.input_fn(to_csv(FEATURES, rows), "text/csv")
+
+
+def test_a_missing_column_fails_the_request(model: HousePriceModel) -> None:
+    keep = [c for c in FEATURES if c != "Neighborhood"]
+    rows = [[r[HEADER.index(c)] for c in keep] for r in ROWS[:2]]
+    with pytest.raises(ValueError, match="missing required column\\(s\\): 'Neighborhood'"):
+        serve.input_fn(to_csv(keep, rows), "text/csv")
+
+
+def test_unsupported_content_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported content type 'text/xml'"):
+        serve.input_fn(b"<x/>", "text/xml")
+
+
+def test_output_formats() -> None:
+    prices = np.array([123456.789, 98765.4])
+    assert serve.output_fn(prices, "text/csv") == b"123456.79\n98765.40\n"
+    assert json.loads(serve.output_fn(prices, "application/json")) == {
+        "predictions": [123456.79, 98765.4]
+    }
+    assert serve.output_fn(prices, None) == b"123456.79\n98765.40\n"
+
+
+def test_predict_cli_writes_one_price_per_row(model_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "raw.csv"
+    source.write_bytes(to_csv(HEADER, ROWS[:30]))
+    code = predict.main(
+        ["--model", str(model_dir), "--input", str(source), "--output", str(tmp_path / "p.csv")]
+    )
+    assert code == 0
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "predicted_price"
+    assert len(lines) == 31
+    assert all(float(v) > 0 for v in lines[1:])
+
+
+def test_predict_cli_fails_whole_run_naming_bad_rows(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [list(r) for r in ROWS[:10]]
+    rows[3][column("Overall Qual")] = "11"
+    rows[6] = rows[6][:-3]
+    source = tmp_path / "raw.csv"
+    source.write_bytes(to_csv(HEADER, rows))
+    output = tmp_path / "p.csv"
+    code = predict.main(
+        ["--model", str(model_dir), "--input", str(source), "--output", str(output)]
+    )
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "prediction failed: 2 row(s) cannot be scored: line 5: Overall Qual: must be <= 10; "
+        "line 8: too few fields (expected 82, found 79)\n"
+    )
+    assert not output.exists()
+    assert list(tmp_path.glob(".p.csv.*")) == []
+
+
+def test_serving_entry_point_loads_from_the_model_code_folder(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    # As the XGBoost serving container does: import inference.py from code/, nothing else.
+    script = (
+        "import sys, json; sys.path.insert(0, sys.argv[1]); import inference\n"
+        "m = inference.model_fn(sys.argv[2])\n"
+        "body = open(sys.argv[3], 'rb').read()\n"
+        "out = inference.output_fn(inference.predict_fn(inference.input_fn(body, 'text/csv'), m),"
+        " 'application/json')\n"
+        "print(json.loads(out)['predictions'][0] > 0, inference.__file__)\n"
+    )
+    body = tmp_path / "body.csv"
+    body.write_bytes(to_csv(FEATURES, [ROWS[0][: len(FEATURES)]]))
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(model_dir / "code"), str(model_dir), str(body)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    ok, location = result.stdout.split()
+    assert ok == "True"
+    assert location == str(model_dir / "code" / "inference.py")
