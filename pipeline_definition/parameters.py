@@ -1,7 +1,8 @@
 """The pipeline's parameters: names, types and defaults, declared once.
 
-The README's parameter table, the trigger Lambda and the execute CLI all read this module,
-so a parameter added here is documented, accepted and type-checked everywhere.
+They land in the definition's `Parameters`, which is what the trigger Lambda (through an
+environment variable set at synth), the execute CLI (from the deployed pipeline) and the local
+executor check values against; the README's parameter table documents this module.
 """
 
 from __future__ import annotations

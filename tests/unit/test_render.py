@@ -73,6 +73,19 @@ def test_render_is_deterministic(
     assert again.code_keys == rendered.code_keys
 
 
+def test_rerender_of_unchanged_code_gives_identical_step_arguments(
+    rendered: RenderedDefinition, scripts: Path, tmp_path: Path
+) -> None:
+    # Step caching compares arguments: they must not drift between renders of the same code.
+    again = render_definition(_config(scripts), tmp_path / "staging").definition
+    before = {step["Name"]: step for step in rendered.definition["Steps"]}
+    after = {step["Name"]: step for step in again["Steps"]}
+    assert before.keys() == after.keys()
+    for name, step in before.items():
+        assert after[name]["Arguments"] == step["Arguments"], name
+        assert after[name].get("CacheConfig") == step.get("CacheConfig"), name
+
+
 def test_definition_names_no_timestamps_or_job_names(rendered: RenderedDefinition) -> None:
     body = rendered.body
     assert "TrainingJobName" not in body

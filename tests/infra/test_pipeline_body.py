@@ -1,0 +1,189 @@
+"""Checks inside PipelineDefinitionBody, where cdk-nag, checkov and cfn-lint do not look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from testsupport.synthesis import Synthesis
+
+KMS = "${KmsKeyArn}"
+JOB_STEP_TYPES = {"Processing", "Training"}
+REQUIRED_JOB_RETRIES = {
+    "SageMaker.JOB_INTERNAL_ERROR",
+    "SageMaker.CAPACITY_ERROR",
+    "SageMaker.RESOURCE_LIMIT",
+}
+REQUIRED_STEP_RETRIES = {"Step.THROTTLING", "Step.SERVICE_FAULT"}
+RMSE_GET = {
+    "Std:JsonGet": {
+        "Path": "regression_metrics.rmse.value",
+        "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def steps(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for step in synthesis.definition["Steps"]:
+        found[step["Name"]] = step
+        for branch in ("IfSteps", "ElseSteps"):
+            for nested in step.get("Arguments", {}).get(branch, []):
+                found[nested["Name"]] = nested
+    return found
+
+
+@pytest.fixture(scope="module")
+def job_steps(steps: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    jobs = {name: step for name, step in steps.items() if step["Type"] in JOB_STEP_TYPES}
+    assert set(jobs) == {"ProcessData", "TrainModel", "EvaluateModel"}
+    return jobs
+
+
+def test_every_job_step_encrypts_volumes_and_outputs_with_the_stack_key(
+    job_steps: dict[str, dict[str, Any]],
+) -> None:
+    for name, step in job_steps.items():
+        arguments = step["Arguments"]
+        if step["Type"] == "Processing":
+            volume = arguments["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"]
+            output = arguments["ProcessingOutputConfig"]["KmsKeyId"]
+        else:
+            volume = arguments["ResourceConfig"]["VolumeKmsKeyId"]
+            output = arguments["OutputDataConfig"]["KmsKeyId"]
+        assert (volume, output) == (KMS, KMS), name
+
+
+def test_every_job_step_encrypts_traffic_and_runs_isolated(
+    job_steps: dict[str, dict[str, Any]],
+) -> None:
+    for name, step in job_steps.items():
+        arguments = step["Arguments"]
+        network = arguments["NetworkConfig"] if step["Type"] == "Processing" else arguments
+        assert network["EnableInterContainerTrafficEncryption"] is True, name
+        assert network["EnableNetworkIsolation"] is True, name
+
+
+def test_every_job_step_retries_transient_errors_a_bounded_number_of_times(
+    job_steps: dict[str, dict[str, Any]],
+) -> None:
+    for name, step in job_steps.items():
+        policies = step["RetryPolicies"]
+        covered = {e for p in policies for e in p["ExceptionType"]}
+        assert covered >= REQUIRED_JOB_RETRIES | REQUIRED_STEP_RETRIES, name
+        for policy in policies:
+            assert 1 <= policy["MaxAttempts"] <= 5, name
+            assert policy["IntervalSeconds"] > 0
+            assert policy["BackoffRate"] >= 1
+
+
+def test_every_job_step_caches_with_an_expiry(job_steps: dict[str, dict[str, Any]]) -> None:
+    for name, step in job_steps.items():
+        assert step["CacheConfig"] == {"Enabled": True, "ExpireAfter": "P7D"}, name
+
+
+def test_every_job_step_has_a_runtime_limit(job_steps: dict[str, dict[str, Any]]) -> None:
+    for name, step in job_steps.items():
+        assert step["Arguments"]["StoppingCondition"]["MaxRuntimeInSeconds"] <= 3600, name
+
+
+def test_register_step_retries_only_step_errors(steps: dict[str, dict[str, Any]]) -> None:
+    (policy,) = steps["RegisterModel"]["RetryPolicies"]
+    assert set(policy["ExceptionType"]) == REQUIRED_STEP_RETRIES
+    assert policy["MaxAttempts"] <= 5
+
+
+def test_condition_gates_rmse_against_the_threshold_parameter(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    check = steps["CheckQuality"]
+    assert check["Type"] == "Condition"
+    assert check["Arguments"]["Conditions"] == [
+        {
+            "Type": "LessThanOrEqualTo",
+            "LeftValue": RMSE_GET,
+            "RightValue": {"Get": "Parameters.RmseThreshold"},
+        }
+    ]
+    assert [s["Name"] for s in check["Arguments"]["IfSteps"]] == ["RegisterModel"]
+    assert [s["Name"] for s in check["Arguments"]["ElseSteps"]] == ["FailOnQuality"]
+
+
+def test_fail_message_states_the_measured_value_and_the_threshold(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    fail = steps["FailOnQuality"]
+    assert fail["Type"] == "Fail"
+    values = fail["Arguments"]["ErrorMessage"]["Std:Join"]["Values"]
+    assert RMSE_GET in values
+    assert {"Get": "Parameters.RmseThreshold"} in values
+
+
+def test_property_file_is_declared_on_an_existing_output(steps: dict[str, dict[str, Any]]) -> None:
+    evaluate = steps["EvaluateModel"]
+    assert evaluate["PropertyFiles"] == [
+        {
+            "FilePath": "evaluation.json",
+            "OutputName": "evaluation",
+            "PropertyFileName": "EvaluationReport",
+        }
+    ]
+    outputs = evaluate["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    assert "evaluation" in {o["OutputName"] for o in outputs}
+
+
+def test_registration_uses_the_trained_model_the_report_and_the_approval_parameter(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    arguments = steps["RegisterModel"]["Arguments"]
+    assert arguments["ModelPackageGroupName"] == "house-price-models"
+    assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+    (container,) = arguments["InferenceSpecification"]["Containers"]
+    assert container["ModelDataUrl"] == {"Get": "Steps.TrainModel.ModelArtifacts.S3ModelArtifacts"}
+    assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
+    assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == "/opt/ml/model/code"
+    statistics = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]
+    assert statistics["ContentType"] == "application/json"
+    assert statistics["S3Uri"]["Std:Join"]["Values"] == [
+        {"Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},
+        "evaluation.json",
+    ]
+
+
+def test_no_repack_step_is_needed(steps: dict[str, dict[str, Any]]) -> None:
+    assert not [name for name in steps if "Repack" in name]
+
+
+def test_parameter_list_is_exactly_the_documented_one(synthesis: Synthesis) -> None:
+    declared = [(p["Name"], p["Type"]) for p in synthesis.definition["Parameters"]]
+    assert declared == [
+        ("InputData", "String"),
+        ("ProcessingInstanceType", "String"),
+        ("ProcessingInstanceCount", "Integer"),
+        ("TrainingInstanceType", "String"),
+        ("TrainingInstanceCount", "Integer"),
+        ("MaxDepth", "Integer"),
+        ("Eta", "Float"),
+        ("NumRound", "Integer"),
+        ("RmseThreshold", "Float"),
+        ("ModelApprovalStatus", "String"),
+    ]
+
+
+def test_hyperparameters_come_from_the_parameters_as_strings(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    hyperparameters = steps["TrainModel"]["Arguments"]["HyperParameters"]
+    for name, parameter in {"max_depth": "MaxDepth", "eta": "Eta", "num_round": "NumRound"}.items():
+        assert hyperparameters[name] == {
+            "Std:Join": {"On": "", "Values": [{"Get": f"Parameters.{parameter}"}]}
+        }
+
+
+def test_outputs_are_kept_per_execution(job_steps: dict[str, dict[str, Any]]) -> None:
+    outputs = job_steps["ProcessData"]["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    for output in outputs:
+        values = output["S3Output"]["S3Uri"]["Std:Join"]["Values"]
+        assert {"Get": "Execution.PipelineExecutionId"} in values
