@@ -57,7 +57,7 @@ class MlPipelineStack(Stack):
             artifact_bucket=storage.artifact_bucket,
             key=storage.key,
         )
-        pipeline.pipeline.add_dependency(registry.group)
+        pipeline.pipeline.node.add_dependency(registry.group)
         trigger = PipelineTrigger(
             self,
             "Trigger",
