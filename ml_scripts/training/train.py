@@ -1,4 +1,10 @@
-"""Training step: fit XGBoost on log1p(SalePrice) with early stopping on the validation split.
+"""Training step: fit XGBoost on log1p(SalePrice) with early stopping on the validation split,
+blend it with a robust ridge regression, then (by default) refit both on train + validation.
+
+The validation split first picks the number of boosting rounds (early stopping) and gives the
+honest validation figures of the model card; the shipped booster and ridge are then refitted on
+the training and validation rows together, with that number of rounds, so the validation rows
+also inform the model (5-fold cross-validation on train + validation: RMSLE 0.1167 -> 0.1143).
 
 Run by the SageMaker ModelTrainer driver as ``python ml_scripts/training/train.py --max_depth 4
 ...`` (PYTHONPATH = the code folder). Hyperparameters are read, in increasing priority, from the
@@ -32,7 +38,12 @@ import xgboost as xgb
 
 import ml_scripts
 from ml_scripts.common import contract
-from ml_scripts.common.features import FeatureTransform, model_to_price, target_to_model
+from ml_scripts.common.features import (
+    FeatureTransform,
+    exclusion_mask,
+    model_to_price,
+    target_to_model,
+)
 from ml_scripts.common.io import configure_logging, env_path, read_split, table_files, write_json
 from ml_scripts.common.io import hash_files as sha256_files
 from ml_scripts.common.linear import RidgeModel
@@ -68,7 +79,12 @@ class Hyperparameters:
     max_bin: int = 256
     # Share of the ridge regression in the blended log-price prediction (0 = trees only).
     linear_weight: float = 0.5
-    ridge_alpha: float = 30.0
+    ridge_alpha: float = 10.0
+    # Huber threshold of the ridge fit in robust residual standard deviations (0 = squared loss).
+    ridge_huber: float = 1.345
+    # 1: after early stopping, refit trees (best iteration + 1 rounds) and ridge on
+    # train + validation; 0: ship the models fitted on the train split alone.
+    refit_on_validation: int = 1
     seed: int = 42
     # The hist method builds the same model for any thread count (1 and 2 threads give
     # byte-identical boosters). One thread is the default because OpenMP threads that share
@@ -160,8 +176,10 @@ def _check(hp: Hyperparameters) -> None:
         problems.append("subsample and colsample_bytree must be in (0, 1]")
     if hp.nthread < 1:
         problems.append("nthread must be >= 1")
-    if not 0 <= hp.linear_weight <= 1 or hp.ridge_alpha < 0:
-        problems.append("linear_weight must be in [0, 1] and ridge_alpha >= 0")
+    if not 0 <= hp.linear_weight <= 1 or hp.ridge_alpha < 0 or hp.ridge_huber < 0:
+        problems.append("linear_weight must be in [0, 1], ridge_alpha and ridge_huber >= 0")
+    if hp.refit_on_validation not in (0, 1):
+        problems.append("refit_on_validation must be 0 or 1")
     if problems:
         raise ValueError("; ".join(problems))
 
@@ -206,16 +224,6 @@ def _transform_path(location: Path) -> Path:
     return location / TRANSFORM_NAME if location.is_dir() else location
 
 
-def exclusion_mask(frame: pd.DataFrame) -> np.ndarray:
-    """Training rows left out of fitting per the contract (e.g. Gr Liv Area > 4000)."""
-    mask = np.zeros(len(frame), dtype=bool)
-    for rule in contract.TRAINING_EXCLUSIONS:
-        values = frame[rule.column].to_numpy(dtype=np.float64, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            mask |= values > rule.above
-    return mask
-
-
 def build_matrix(
     transform: FeatureTransform, frame: pd.DataFrame, *, nthread: int, max_bin: int, ref: Any = None
 ) -> xgb.QuantileDMatrix:
@@ -233,6 +241,40 @@ def build_matrix(
     )
 
 
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    return target_to_model(frame[contract.TARGET].to_numpy(dtype=np.float64))
+
+
+def _fit_linear(
+    features: np.ndarray, target: np.ndarray, transform: FeatureTransform, hp: Hyperparameters
+) -> RidgeModel | None:
+    if hp.linear_weight <= 0:
+        return None
+    return RidgeModel.fit(
+        features,
+        target,
+        transform.feature_names,
+        alpha=hp.ridge_alpha,
+        blend_weight=hp.linear_weight,
+        huber_k=hp.ridge_huber,
+    )
+
+
+def _validation_metrics(model: HousePriceModel, validation: pd.DataFrame) -> dict[str, Any]:
+    trees, ridge = model.predict_components(validation)
+    predicted = model_to_price(model.blend(trees, ridge))
+    actual = validation[contract.TARGET].to_numpy(dtype=np.float64)
+    log_actual = target_to_model(actual)
+    return {
+        "log1p_price": log_metric_values(actual, predicted),
+        "price_metrics": price_metrics(actual, predicted),
+        "rmse_log1p_trees_only": rmse(log_actual, trees),
+        "rmse_log1p_ridge_only": None if ridge is None else rmse(log_actual, ridge),
+        "rows": len(validation),
+        "model": "fitted on the train split only (before any refit on train + validation)",
+    }
+
+
 def train_model(
     train: pd.DataFrame,
     validation: pd.DataFrame,
@@ -241,7 +283,9 @@ def train_model(
     *,
     verbose_eval: int | bool = 200,
 ) -> TrainingResult:
-    """Fit the booster; keep only the trees up to the best validation iteration."""
+    """Fit the booster with early stopping (keeping the trees up to the best validation
+    iteration) and the ridge on the train split; score them on validation; then, when
+    hp.refit_on_validation, refit both with the same number of rounds on train + validation."""
     if not len(validation):
         raise ValueError("the validation split has no rows: early stopping needs them")
     excluded = exclusion_mask(train)
@@ -255,7 +299,7 @@ def train_model(
         len(validation),
     )
     features = transform.transform(fit_rows)
-    target = target_to_model(fit_rows[contract.TARGET].to_numpy(dtype=np.float64))
+    target = _labels(fit_rows)
     dtrain = build_matrix(transform, fit_rows, nthread=hp.nthread, max_bin=hp.max_bin)
     dvalid = build_matrix(transform, validation, nthread=hp.nthread, max_bin=hp.max_bin, ref=dtrain)
     booster = xgb.train(
@@ -267,34 +311,34 @@ def train_model(
         verbose_eval=verbose_eval,
     )
     best = int(booster.best_iteration)
-    booster = booster[: best + 1]
-    linear = None
-    if hp.linear_weight > 0:
-        linear = RidgeModel.fit(
-            features,
-            target,
-            transform.feature_names,
-            alpha=hp.ridge_alpha,
-            blend_weight=hp.linear_weight,
-        )
-    model = HousePriceModel(booster, transform, linear)
-    trees, ridge = model.predict_components(validation)
-    predicted = model_to_price(model.blend(trees, ridge))
-    actual = validation[contract.TARGET].to_numpy(dtype=np.float64)
-    log_actual = target_to_model(actual)
-    metrics: dict[str, Any] = {
-        "log1p_price": log_metric_values(actual, predicted),
-        "price_metrics": price_metrics(actual, predicted),
-        "rmse_log1p_trees_only": rmse(log_actual, trees),
-        "rmse_log1p_ridge_only": None if ridge is None else rmse(log_actual, ridge),
-        "rows": len(validation),
-    }
+    model = HousePriceModel(
+        booster[: best + 1], transform, _fit_linear(features, target, transform, hp)
+    )
+    metrics = _validation_metrics(model, validation)
     rows = {
         "train": len(train),
         "train_excluded": int(excluded.sum()),
         "train_fitted": len(fit_rows),
         "validation": len(validation),
+        "validation_fitted": 0,
     }
+    if hp.refit_on_validation:
+        extra = validation.iloc[np.flatnonzero(~exclusion_mask(validation))]
+        all_features = np.vstack([features, transform.transform(extra)])
+        all_target = np.concatenate([target, _labels(extra)])
+        logger.info("refitting on %d train + validation rows, %d rounds", len(all_target), best + 1)
+        dall = xgb.QuantileDMatrix(
+            all_features,
+            label=all_target,
+            feature_names=transform.feature_names,
+            nthread=hp.nthread,
+            max_bin=hp.max_bin,
+            missing=np.nan,
+        )
+        refitted = xgb.train(hp.xgboost_params(), dall, num_boost_round=best + 1)
+        linear = _fit_linear(all_features, all_target, transform, hp)
+        model = HousePriceModel(refitted, transform, linear)
+        rows["validation_fitted"] = len(extra)
     return TrainingResult(model, best, metrics, rows)
 
 
@@ -358,6 +402,7 @@ def model_card(result: TrainingResult, hp: Hyperparameters, paths: TrainingPaths
             "features": len(result.model.transform.feature_names),
             "linear_file": LINEAR_FILE if result.model.linear is not None else None,
             "blend": "log1p price = (1 - w) * trees + w * ridge, w = linear_weight",
+            "fitted_on": "train + validation" if hp.refit_on_validation else "train",
         },
         "target": {
             "column": contract.TARGET,

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ml_scripts.common import contract
+from ml_scripts.common.features import FeatureTransform, exclusion_mask
+from ml_scripts.common.io import read_split
+from ml_scripts.common.linear import RidgeModel
 from ml_scripts.inference.model import HousePriceModel
 from ml_scripts.training.train import (
     Hyperparameters,
     environment_hyperparameters,
-    exclusion_mask,
     merge_hyperparameters,
     parse_args,
+    train_model,
 )
 
 
@@ -41,6 +45,8 @@ def test_invalid_values_are_refused_with_the_name() -> None:
         merge_hyperparameters({"max_depth": "deep"})
     with pytest.raises(ValueError, match="subsample and colsample_bytree must be in"):
         merge_hyperparameters({"subsample": "1.5"})
+    with pytest.raises(ValueError, match="refit_on_validation must be 0 or 1"):
+        merge_hyperparameters({"refit_on_validation": "2"})
 
 
 def test_cli_accepts_underscore_and_dash_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,3 +110,73 @@ def test_saved_model_loads_and_keeps_only_the_best_trees(model_dir: Path) -> Non
     model = HousePriceModel.load(model_dir)
     assert model.booster.num_boosted_rounds() == card["model"]["trees"]
     assert model.linear is not None and model.linear.blend_weight == 0.5
+
+
+def test_model_card_says_the_model_was_refitted_on_train_and_validation(model_dir: Path) -> None:
+    card = json.loads((model_dir / "model_card.json").read_text())
+    assert card["hyperparameters"]["refit_on_validation"] == 1
+    assert card["model"]["fitted_on"] == "train + validation"
+    assert 0 < card["rows"]["validation_fitted"] <= card["rows"]["validation"]
+    assert "before any refit" in card["validation_metrics"]["model"]
+
+
+def _small_training(processed_dir: Path, *, refit: int = 1) -> tuple[HousePriceModel, int]:
+    train = read_split(processed_dir / "train")
+    validation = read_split(processed_dir / "validation")
+    transform = FeatureTransform.load(processed_dir / "transform" / "transform.json")
+    hp = Hyperparameters(num_round=60, eta=0.2, refit_on_validation=refit)
+    result = train_model(train, validation, transform, hp, verbose_eval=False)
+    return result.model, result.best_iteration
+
+
+def test_training_with_refit_is_deterministic(processed_dir: Path) -> None:
+    first, best = _small_training(processed_dir)
+    second, _ = _small_training(processed_dir)
+    assert first.booster.save_raw("ubj") == second.booster.save_raw("ubj")
+    assert first.booster.num_boosted_rounds() == best + 1
+    assert first.linear is not None and second.linear is not None
+    assert first.linear.coef == second.linear.coef
+
+
+def test_refit_changes_the_shipped_model_but_not_the_round_count(processed_dir: Path) -> None:
+    refitted, best = _small_training(processed_dir)
+    train_only, best_train_only = _small_training(processed_dir, refit=0)
+    assert best == best_train_only
+    assert refitted.booster.num_boosted_rounds() == train_only.booster.num_boosted_rounds()
+    assert refitted.booster.save_raw("ubj") != train_only.booster.save_raw("ubj")
+
+
+def test_huber_ridge_resists_a_gross_outlier_that_least_squares_follows() -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 3))
+    target = features @ np.array([1.0, -2.0, 0.5]) + 10.0 + rng.normal(scale=0.05, size=200)
+    target[0] -= 20.0  # one sale at a tiny fraction of its value
+    names = ["a", "b", "c"]
+    plain = RidgeModel.fit(features, target, names, alpha=0.1, blend_weight=0.5)
+    robust = RidgeModel.fit(features, target, names, alpha=0.1, blend_weight=0.5, huber_k=1.345)
+    clean = features[1:]
+    truth = clean @ np.array([1.0, -2.0, 0.5]) + 10.0
+
+    def error(model: RidgeModel) -> float:
+        return float(np.sqrt(np.mean((model.predict(clean) - truth) ** 2)))
+
+    assert error(robust) < 0.03 < error(plain)
+    assert robust.huber_k == 1.345
+
+
+def test_least_squares_ridge_is_the_closed_form_solution() -> None:
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(50, 2))
+    target = features @ np.array([3.0, 1.0]) + 2.0
+    model = RidgeModel.fit(features, target, ["a", "b"], alpha=0.0, blend_weight=1.0)
+    np.testing.assert_allclose(model.predict(features), target, atol=1e-9)
+
+
+def test_linear_model_json_round_trips(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(30, 2))
+    model = RidgeModel.fit(
+        features, features[:, 0], ["a", "b"], alpha=1.0, blend_weight=0.5, huber_k=1.345
+    )
+    model.save(tmp_path / "linear.json")
+    assert RidgeModel.load(tmp_path / "linear.json") == model
