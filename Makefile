@@ -57,8 +57,12 @@ security: synth $(SECURITY_VENV)/.installed ## cfn-lint and checkov on cdk.out, 
 	$(SECURITY_VENV)/bin/checkov --config-file .checkov.yaml --directory cdk.out
 	$(BIN)/python bench/security_gate.py
 
-bench: $(STAMP) ## run the benchmarks and print their figures
+bench: $(STAMP) ## run the benchmarks (a few minutes); figures go to bench/results/
 	$(BIN)/python bench/bench_synth.py
+	$(BIN)/python bench/bench_run_local.py
+	$(BIN)/python bench/bench_model_quality.py
+	$(BIN)/python bench/bench_training.py --repeats 3
+	$(BIN)/python bench/bench_processing.py --rows 1000000 --repeats 3
 
 clean: ## remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out build .local .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOAL = 1.6
+RESULTS = PROJECT_ROOT / "bench" / "results" / "synth.md"
 BARE_APP = """
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
@@ -87,7 +88,29 @@ def main(argv: list[str] | None = None) -> int:
         f"cdk synth median: app {statistics.median(ours):.2f} s, "
         f"bare app {statistics.median(baseline):.2f} s, ratio {ratio:.2f}x (goal <= {GOAL}x)"
     )
+    _record(ours, baseline, ratio)
     return 0 if ratio <= GOAL else 1
+
+
+def _record(ours: list[float], baseline: list[float], ratio: float) -> None:
+    rounds = "\n".join(
+        f"| {i} | {a:.2f} s | {b:.2f} s |"
+        for i, (a, b) in enumerate(zip(ours, baseline, strict=True), 1)
+    )
+    load = os.getloadavg()[0]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        "## Synth time against a bare CDK app\n\n"
+        f"Command: `.venv/bin/python bench/bench_synth.py --repeat {len(ours)}`\n\n"
+        f"Machine: 2 cores, shared; load average {load:.2f} at the end. Both apps run through the "
+        "same pinned CDK CLI (`npx cdk synth --quiet`), the same Node 24 and the same Python; "
+        "the bare app is one stack with one bucket. Alternated rounds after one warm-up.\n\n"
+        "| round | this app | bare app |\n| --- | --- | --- |\n"
+        f"{rounds}\n\n"
+        f"Median: this app {statistics.median(ours):.2f} s, bare app "
+        f"{statistics.median(baseline):.2f} s: **ratio {ratio:.2f}x** (goal <= {GOAL}x, "
+        f"{'met' if ratio <= GOAL else 'not met'}).\n"
+    )
 
 
 if __name__ == "__main__":

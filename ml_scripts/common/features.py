@@ -337,3 +337,13 @@ def fit_transform(frame: pd.DataFrame, **options: Any) -> FeatureTransform:
     fitter = TransformFitter(**options)
     fitter.update(frame)
     return fitter.finish()
+
+
+def exclusion_mask(frame: pd.DataFrame) -> np.ndarray:
+    """Training rows left out of fitting per the contract (e.g. Gr Liv Area > 4000)."""
+    mask = np.zeros(len(frame), dtype=bool)
+    for rule in contract.TRAINING_EXCLUSIONS:
+        values = frame[rule.column].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            mask |= values > rule.above
+    return mask

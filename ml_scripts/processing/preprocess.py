@@ -23,7 +23,7 @@ import pandas as pd
 
 from ml_scripts.common import contract
 from ml_scripts.common.errors import DataContractError
-from ml_scripts.common.features import TransformFitter
+from ml_scripts.common.features import TransformFitter, exclusion_mask
 from ml_scripts.common.io import configure_logging, write_json
 from ml_scripts.common.parse import parse_csv_records
 from ml_scripts.common.records import (
@@ -172,15 +172,6 @@ def _display_name(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if root.is_dir() else path.name
 
 
-def _exclusion_mask(frame: pd.DataFrame) -> np.ndarray:
-    mask = np.zeros(len(frame), dtype=bool)
-    for rule in contract.TRAINING_EXCLUSIONS:
-        values = frame[rule.column].to_numpy(dtype=np.float64, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            mask |= values > rule.above
-    return mask
-
-
 class _Processor:
     """State carried across files and chunks."""
 
@@ -280,7 +271,7 @@ class _Processor:
         self.splits.write(clean, codes)
         train = clean.iloc[np.flatnonzero(codes == SPLITS.index("train"))]
         if len(train):
-            excluded = _exclusion_mask(train)
+            excluded = exclusion_mask(train)
             self.report.excluded_from_fit += int(excluded.sum())
             self.fitter.update(train.iloc[np.flatnonzero(~excluded)])
 
