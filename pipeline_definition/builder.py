@@ -7,8 +7,9 @@ ProcessData -> TrainModel -> EvaluateModel -> CheckQuality --(rmse <= threshold)
 
 - ProcessData (scikit-learn container) validates the raw CSV against the data contract,
   quarantines bad rows and writes train/validation/test splits plus the fitted feature transform.
-- TrainModel (XGBoost container, `ModelTrainer` script mode) trains on train/validation and
-  writes the booster, the transform and the serving code into `model.tar.gz`.
+- TrainModel (XGBoost container, `ModelTrainer` script mode) trains XGBoost blended with a
+  robust ridge on log price (early stopping on validation, then a refit on train + validation)
+  and writes the booster, the transform and the serving code into `model.tar.gz`.
 - EvaluateModel (XGBoost container) scores the test split and writes `evaluation.json`,
   declared as the `EvaluationReport` property file.
 - CheckQuality compares `regression_metrics.rmse.value` with the RmseThreshold parameter.
@@ -271,7 +272,7 @@ def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
         step_args=step_args,
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Train XGBoost on the train split with early stopping on validation",
+        description="Train XGBoost + ridge on log price; early stopping, then refit on train+val",
     )
 
 
@@ -353,7 +354,7 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
         transform_instances=["ml.m5.large"],
         approval_status=ctx.parameters.model_approval_status,
         model_metrics=metrics,
-        description="XGBoost house-price model (log1p target) trained by the pipeline",
+        description="House-price model: XGBoost + Huber ridge on log1p(price), from the pipeline",
     )
     return ModelStep(
         name=REGISTER_STEP,
