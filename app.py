@@ -16,6 +16,7 @@ from stacks.settings import SOURCES, SettingsError, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 STAGING_DIR = PROJECT_ROOT / "build" / "pipeline-code"
+RENDER_CACHE_DIR = PROJECT_ROOT / "build" / "render-cache"
 
 
 def build_app(
@@ -24,10 +25,12 @@ def build_app(
     outdir: str | None = None,
     context: Mapping[str, Any] | None = None,
     staging_root: Path = STAGING_DIR,
+    render_cache_dir: Path | None = RENDER_CACHE_DIR,
 ) -> App:
     """Create the app with its one stack and the cdk-nag checks.
 
     The CDK CLI passes `cdk.json` context through the environment; tests pass it explicitly.
+    Renders are cached in `build/render-cache` (keyed by their inputs); None renders afresh.
     """
     app = App(outdir=outdir, context=dict(context) if context is not None else None)
     context = {key: app.node.try_get_context(key) for key, _ in SOURCES.values()}
@@ -37,6 +40,7 @@ def build_app(
         settings.stack_name,
         settings=settings,
         staging_dir=staging_root / settings.pipeline_name,
+        render_cache_dir=render_cache_dir,
         env=Environment(account=settings.account, region=settings.region),
         description=f"{settings.project_name}: SageMaker ML pipeline and its infrastructure",
     )

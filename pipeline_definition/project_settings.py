@@ -12,6 +12,8 @@ from stacks.settings import Settings, load_settings
 
 CDK_JSON = PROJECT_ROOT / "cdk.json"
 STAGING_ROOT = PROJECT_ROOT / "build" / "pipeline-code"
+# The same cache `cdk synth` uses (app.py), so either one warms it for the other.
+RENDER_CACHE_DIR = PROJECT_ROOT / "build" / "render-cache"
 
 
 def cdk_context(cdk_json: Path = CDK_JSON) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline_definition import render_cache
 from pipeline_definition.config import PipelineConfig
 from pipeline_definition.placeholders import unknown_placeholders
 from pipeline_definition.sdk_environment import sdk_render_environment
@@ -55,21 +56,44 @@ def check_size(body: str) -> None:
         )
 
 
-def render_definition(config: PipelineConfig, staging_dir: Path) -> RenderedDefinition:
-    """Build the pipeline with the SDK and return its definition and staged code."""
+def render_definition(
+    config: PipelineConfig, staging_dir: Path, *, cache_dir: Path | None = None
+) -> RenderedDefinition:
+    """Build the pipeline with the SDK and return its definition and staged code.
+
+    With `cache_dir`, a render whose inputs are unchanged is taken from the cache (see
+    `render_cache`): same body, same staged files, without importing the SDK.
+    """
+    key = render_cache.cache_key(config) if cache_dir is not None else ""
+    if cache_dir is not None:
+        hit = render_cache.load(cache_dir, key, staging_dir)
+        if hit is not None:
+            body, code_keys = hit
+            return RenderedDefinition(body=body, staging_dir=staging_dir, code_keys=code_keys)
+    rendered = _render(config, staging_dir)
+    if cache_dir is not None:
+        render_cache.store(cache_dir, key, rendered.body, rendered.code_keys, staging_dir)
+    return rendered
+
+
+def _render(config: PipelineConfig, staging_dir: Path) -> RenderedDefinition:
     shutil.rmtree(staging_dir / CODE_PREFIX, ignore_errors=True)
     staging_dir.mkdir(parents=True, exist_ok=True)
     staging = CodeStaging(staging_dir)
     with sdk_render_environment(config.region), _quiet_sdk():
         # The SDK can only be imported once the environment above is in place.
         from pipeline_definition.builder import build_pipeline  # noqa: PLC0415
-        from pipeline_definition.offline_session import OfflinePipelineSession  # noqa: PLC0415
-
-        session = OfflinePipelineSession(
-            region=config.region, default_bucket=config.artifact_bucket, staging=staging
+        from pipeline_definition.offline_session import (  # noqa: PLC0415
+            OfflinePipelineSession,
+            config_validated_once,
         )
-        pipeline = build_pipeline(config, session)
-        raw = pipeline.definition()
+
+        with config_validated_once():
+            session = OfflinePipelineSession(
+                region=config.region, default_bucket=config.artifact_bucket, staging=staging
+            )
+            pipeline = build_pipeline(config, session)
+            raw = pipeline.definition()
     body = to_json(json.loads(raw))
     check_size(body)
     unknown = unknown_placeholders(body)

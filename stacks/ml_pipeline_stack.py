@@ -27,6 +27,7 @@ class MlPipelineStack(Stack):
         *,
         settings: Settings,
         staging_dir: Path,
+        render_cache_dir: Path | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -52,6 +53,7 @@ class MlPipelineStack(Stack):
             "Pipeline",
             config=pipeline_config(settings),
             staging_dir=staging_dir,
+            render_cache_dir=render_cache_dir,
             role=execution_role.role,
             data_bucket=storage.data_bucket,
             artifact_bucket=storage.artifact_bucket,

@@ -90,9 +90,12 @@ class SageMakerPipeline(Construct):
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
         key: kms.IKey,
+        render_cache_dir: Path | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.rendered: RenderedDefinition = render_definition(config, staging_dir)
+        self.rendered: RenderedDefinition = render_definition(
+            config, staging_dir, cache_dir=render_cache_dir
+        )
         issues = validate_definition(self.rendered.definition)
         if issues:
             raise InvalidDefinitionError(

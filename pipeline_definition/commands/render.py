@@ -9,7 +9,11 @@ from pathlib import Path
 
 from pipeline_definition.cli import CommandError
 from pipeline_definition.config import pipeline_config
-from pipeline_definition.project_settings import default_staging_dir, project_settings
+from pipeline_definition.project_settings import (
+    RENDER_CACHE_DIR,
+    default_staging_dir,
+    project_settings,
+)
 from pipeline_definition.render import DefinitionTooLargeError, render_definition
 from stacks.settings import SettingsError
 
@@ -23,6 +27,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="where to stage the code the definition refers to "
         "(default: build/pipeline-code/<pipeline name>)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="render with the SDK even when build/render-cache holds this exact render",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from error
     staging_dir = args.staging_dir or default_staging_dir(settings)
     try:
-        rendered = render_definition(pipeline_config(settings), staging_dir)
+        rendered = render_definition(
+            pipeline_config(settings),
+            staging_dir,
+            cache_dir=None if args.no_cache else RENDER_CACHE_DIR,
+        )
     except (DefinitionTooLargeError, FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
     if args.out:

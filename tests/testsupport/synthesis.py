@@ -99,6 +99,8 @@ def synthesize(outdir: Path, environ: dict[str, str]) -> Synthesis:
             outdir=str(outdir),
             context=cdk_context(),
             staging_root=outdir.parent / f"{outdir.name}-staging",
+            # Every test synth renders with the SDK for real: that is what it proves.
+            render_cache_dir=None,
         )
         app.synth()
     finally:
