@@ -89,7 +89,10 @@ def render_app_definition(workspace: Workspace, log: TextIO) -> tuple[Path, Path
     """Render the app's definition as `render` does; return (definition, code dir, name)."""
     # Rendering imports the SageMaker SDK; runs with --definition never pay for it.
     from pipeline_definition.config import pipeline_config  # noqa: PLC0415
-    from pipeline_definition.project_settings import project_settings  # noqa: PLC0415
+    from pipeline_definition.project_settings import (  # noqa: PLC0415
+        RENDER_CACHE_DIR,
+        project_settings,
+    )
     from pipeline_definition.render import (  # noqa: PLC0415
         DefinitionTooLargeError,
         render_definition,
@@ -103,7 +106,10 @@ def render_app_definition(workspace: Workspace, log: TextIO) -> tuple[Path, Path
     code_dir = workspace.render / "code"
     log.write(f"rendering the definition of {settings.pipeline_name} with the SageMaker SDK\n")
     try:
-        rendered = render_definition(pipeline_config(settings), staging_dir=code_dir)
+        # The cache cdk synth uses: an unchanged app renders to the same definition.
+        rendered = render_definition(
+            pipeline_config(settings), staging_dir=code_dir, cache_dir=RENDER_CACHE_DIR
+        )
     except (DefinitionTooLargeError, FileNotFoundError, ValueError) as error:
         raise RunError(f"cannot render the definition: {error}") from error
     path = workspace.render / "definition.json"
