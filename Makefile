@@ -37,7 +37,7 @@ test: $(STAMP) ## run the whole test suite
 lint: $(STAMP) ## ruff, formatting and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
+	$(BIN)/mypy
 
 format: $(STAMP) ## format and fix what ruff can
 	$(BIN)/ruff format .
