@@ -4,9 +4,10 @@ On this data a linear model on log price is as accurate as boosted trees, and it
 from theirs (it extrapolates to large houses where trees plateau), so an even blend of the two
 beats either alone in cross-validation on the training data. Closed-form numpy, stored as JSON.
 
-The fit is robust: a Huber loss (by iteratively reweighted ridge solves, a fixed number of them,
-so the result is deterministic) keeps the few abnormal sales in the training rows (foreclosures,
-family sales at a fraction of the value) from pulling the coefficients of every other house.
+The fit is robust: a Huber loss (by iteratively reweighted ridge solves, at most 20, stopping
+once the coefficients settle, so the result is deterministic) keeps the few abnormal sales in
+the training rows (foreclosures, family sales at a fraction of the value) from pulling the
+coefficients of every other house.
 It lowered the 5-fold cross-validated RMSLE of the ridge alone from 0.123 to 0.120.
 
 Inputs are clipped to the range seen in training: a linear model extrapolates without limit
@@ -25,6 +26,8 @@ import numpy as np
 FORMAT_VERSION = 1
 SKEW_THRESHOLD = 0.75
 HUBER_ITERATIONS = 20
+# Coefficients are on the standardised scale: below this, predictions move by < 0.001 in log.
+CONVERGED = 1e-5
 # Consistency factor of the median absolute deviation for normal residuals.
 _MAD_TO_SD = 0.6745
 
@@ -139,7 +142,12 @@ class RidgeModel:
         coef, intercept = _weighted_ridge(z, y, alpha, weights)
         for _ in range(HUBER_ITERATIONS if huber_k > 0 else 0):
             weights = huber_weights(y - z @ coef - intercept, huber_k)
+            previous = coef
             coef, intercept = _weighted_ridge(z, y, alpha, weights)
+            # Converged: more solves would change nothing that matters (and the stopping
+            # point depends only on the data, so the fit stays deterministic).
+            if float(np.max(np.abs(coef - previous))) < CONVERGED:
+                break
         partial.mean = [float(v) for v in mean]
         partial.scale = [float(v) for v in scale]
         partial.coef = [float(v) for v in coef]
