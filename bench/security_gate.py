@@ -16,6 +16,8 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "bench" / "results" / "security.md"
 CHECKOV = PROJECT_ROOT / ".venv-security" / "bin" / "checkov"
+# Where CDK records Validations.of(...).acknowledge(...) in the cloud assembly.
+ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 
 
 def _synth(outdir: Path) -> None:
@@ -30,18 +32,14 @@ def _synth(outdir: Path) -> None:
 
 def _acknowledgements(outdir: Path) -> list[tuple[str, str, str]]:
     """(construct path, finding, reason) for every cdk-nag acknowledgement in the assembly."""
-    tree = json.loads((outdir / "tree.json").read_text())
     found: list[tuple[str, str, str]] = []
-
-    def walk(node: dict[str, Any]) -> None:
-        for entry in node.get("metadata", []) or []:
-            data = entry.get("data") if isinstance(entry, dict) else None
-            if isinstance(data, dict) and "id" in data and "reason" in data:
-                found.append((node.get("path", ""), str(data["id"]), str(data["reason"])))
-        for child in (node.get("children") or {}).values():
-            walk(child)
-
-    walk(tree["tree"])
+    for metadata_file in sorted(outdir.glob("*.metadata.json")):
+        for path, entries in json.loads(metadata_file.read_text()).items():
+            for entry in entries:
+                if entry.get("type") != ACKNOWLEDGED:
+                    continue
+                for finding, reason in entry.get("data", {}).items():
+                    found.append((path, finding.removeprefix("Annotation::"), str(reason)))
     return found
 
 
@@ -72,13 +70,14 @@ def _cfn_lint(templates: list[Path]) -> tuple[int, int]:
 
 
 def _checkov(outdir: Path) -> dict[str, Any]:
+    # Run outside the project so that .checkov.yaml (quiet: only failures) does not apply:
+    # the JSON report must list the skipped checks too.
     result = subprocess.run(
         [
             str(CHECKOV),
             "--framework",
             "cloudformation",
             "--skip-download",
-            "--quiet",
             "--output",
             "json",
             "--directory",
@@ -87,6 +86,7 @@ def _checkov(outdir: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
         check=False,
+        cwd=outdir,
     )
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]

@@ -68,13 +68,18 @@ LAMBDA_BASIC_EXECUTION_FINDING = (
 
 # Reasons for the wildcard actions that CDK's bucket and key grants emit.
 GRANT_ACTION_REASONS = {
-    "s3:GetObject*": "bucket grant: object reads (object, version, ACL, tagging) on named prefixes",
-    "s3:GetBucket*": "bucket grant: bucket metadata reads of the named bucket only",
-    "s3:List*": "bucket grant: listing the named bucket, needed for S3Prefix inputs",
-    "s3:DeleteObject*": "bucket grant: overwriting outputs on the named prefixes only",
-    "s3:Abort*": "bucket grant: aborting multipart uploads on the named prefixes only",
-    "kms:ReEncrypt*": "key grant: re-encryption with the stack's own key only",
-    "kms:GenerateDataKey*": "key grant: data keys from the stack's own key only",
+    "s3:GetObject*": "CDK bucket grant: object reads (versions, ACL, tags), only on the objects "
+    "the same statement names",
+    "s3:GetBucket*": "CDK bucket grant: bucket metadata reads, only on the bucket the same "
+    "statement names",
+    "s3:List*": "CDK bucket grant: listing, only the bucket the same statement names "
+    "(S3Prefix inputs need it)",
+    "s3:DeleteObject*": "CDK bucket grant: overwriting and deleting, only the objects the same "
+    "statement names",
+    "s3:Abort*": "CDK bucket grant: aborting multipart uploads, only on the objects the same "
+    "statement names",
+    "kms:ReEncrypt*": "CDK key grant: re-encryption with the stack's own key only",
+    "kms:GenerateDataKey*": "CDK key grant: data keys from the stack's own key only",
 }
 
 

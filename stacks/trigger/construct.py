@@ -32,6 +32,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.checkov import skip_checks
 from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
 from stacks.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, SCHEDULE_PATTERN
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
@@ -108,8 +109,11 @@ class PipelineTrigger(Construct):
             self,
             "Logs",
             retention=LOG_RETENTION,
+            encryption_key=key,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # CloudWatch Logs encrypts with the key only if the key policy lets the service use it.
+        key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com"))
         self.role = iam.Role(
             self,
             "Role",
@@ -145,6 +149,18 @@ class PipelineTrigger(Construct):
             },
         )
         self._allow_pipeline(stack, pipeline_name)
+        skip_checks(
+            self.function,
+            {
+                "CKV_AWS_116": "async failures go to the FailedEvents queue through the "
+                "on-failure destination, which records the error with the event (a DLQ keeps "
+                "only the event)",
+                "CKV_AWS_117": "the function only calls the SageMaker API; inside a VPC it "
+                "would need a NAT gateway or an interface endpoint for nothing",
+                "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the raw "
+                "prefix, parameter types and the failed-events queue URL",
+            },
+        )
 
         self.object_created_rule = events.Rule(
             self,
