@@ -56,6 +56,7 @@ security: synth $(SECURITY_VENV)/.installed ## cfn-lint and checkov on cdk.out, 
 	$(BIN)/cfn-lint cdk.out/*.template.json
 	$(SECURITY_VENV)/bin/checkov --config-file .checkov.yaml --directory cdk.out
 	$(BIN)/python bench/security_gate.py
+	$(BIN)/python bench/collect_results.py
 
 bench: $(STAMP) ## run the benchmarks (a few minutes); figures go to bench/results/
 	$(BIN)/python bench/bench_synth.py
@@ -63,6 +64,7 @@ bench: $(STAMP) ## run the benchmarks (a few minutes); figures go to bench/resul
 	$(BIN)/python bench/bench_model_quality.py
 	$(BIN)/python bench/bench_training.py --repeats 3
 	$(BIN)/python bench/bench_processing.py --rows 1000000 --repeats 3
+	$(BIN)/python bench/collect_results.py
 
 clean: ## remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out build .local .pytest_cache .mypy_cache .ruff_cache

@@ -31,6 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "run_local.md"
+# The render cache that cdk synth and run-local share (pipeline_definition.project_settings).
+RENDER_CACHE_DIR = ROOT / "build" / "render-cache"
 MAKE_RUN_GOAL_SECONDS = 45.0
 OVERHEAD_GOAL = 1.15
 JOB_TYPES = ("Processing", "Training")
@@ -137,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="bench-run-local-"))
     try:
+        # As on a fresh clone: the SDK renders, nothing comes from build/render-cache.
+        shutil.rmtree(RENDER_CACHE_DIR, ignore_errors=True)
         make_run = run_local(scratch / "make-run", "--no-cache")
         print(
             f"make run (render + run-local, no cache): {make_run.seconds:.1f} s, "
@@ -191,8 +195,9 @@ def write_results(make_run: Timed, direct: float, executor: float, rounds: int) 
         "",
         "| figure | value | goal | |",
         "| --- | ---: | ---: | --- |",
-        f"| `make run` equivalent (render + run-local, default parameters, fresh workdir, "
-        f"no cache) | {make_run.seconds:.1f} s | <= {MAKE_RUN_GOAL_SECONDS:.0f} s | "
+        f"| `make run` equivalent (SDK render with an empty render cache + run-local, default "
+        f"parameters, fresh workdir, no step cache) | {make_run.seconds:.1f} s "
+        f"| <= {MAKE_RUN_GOAL_SECONDS:.0f} s | "
         f"{verdict(make_run.seconds <= MAKE_RUN_GOAL_SECONDS)} |",
         f"| job commands run directly, one after the other (best of {rounds}) | "
         f"{direct:.2f} s | | |",
