@@ -1,7 +1,8 @@
 """`python -m pipeline_definition COMMAND ...`: one entry point, one module per command.
 
-Each command module exposes `HELP`, `configure(parser)` and `run(args) -> int`. Modules are
-imported when their command runs, so `--help` and light commands never load the SageMaker SDK.
+Each command module exposes `configure(parser)` and `run(args) -> int`; its one-line help is in
+COMMANDS below. Modules are imported when their command runs, so `--help` and light commands
+never load the SageMaker SDK.
 """
 
 from __future__ import annotations
