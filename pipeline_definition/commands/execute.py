@@ -20,7 +20,6 @@ from pipeline_definition.operations.client import aws_errors
 from pipeline_definition.operations.display import print_steps
 from pipeline_definition.operations.executions import new_token, start_execution
 from pipeline_definition.operations.monitor import (
-    DEFAULT_POLL_INTERVAL,
     Clock,
     PollSchedule,
     SystemClock,
@@ -36,10 +35,10 @@ from pipeline_definition.operations.parameters import (
 from pipeline_definition.operations.target import (
     STATUS_COMMAND,
     add_connection_arguments,
+    add_follow_arguments,
     add_pipeline_argument,
     app_settings,
     connect,
-    positive_float,
 )
 from stacks.trigger.handler.tokens import TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH
 
@@ -59,19 +58,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--monitor", action="store_true", help="watch the execution until it finishes"
     )
-    parser.add_argument(
-        "--timeout",
-        type=positive_float,
-        metavar="SECONDS",
-        help="with --monitor: stop watching after this long (exit 3; the run goes on)",
-    )
-    parser.add_argument(
-        "--poll-interval",
-        type=positive_float,
-        default=DEFAULT_POLL_INTERVAL,
-        metavar="S",
-        help=f"first delay between polls, growing x1.5 to 60 s (default {DEFAULT_POLL_INTERVAL:g})",
-    )
+    add_follow_arguments(parser, flag="--monitor")
     add_pipeline_argument(parser)
     parser.add_argument("--display-name", help="a name for the execution in the console")
     parser.add_argument("--description", help="a description for the execution")

@@ -30,16 +30,15 @@ from pipeline_definition.operations.executions import (
     region_from_arn,
 )
 from pipeline_definition.operations.monitor import (
-    DEFAULT_POLL_INTERVAL,
     Clock,
     PollSchedule,
     SystemClock,
 )
 from pipeline_definition.operations.target import (
     add_connection_arguments,
+    add_follow_arguments,
     app_settings,
     connect,
-    positive_float,
 )
 
 if TYPE_CHECKING:
@@ -50,16 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add status's arguments."""
     parser.add_argument("execution_arn", metavar="EXECUTION_ARN", help="the execution to show")
     parser.add_argument("--watch", action="store_true", help="follow it until it finishes")
-    parser.add_argument(
-        "--timeout", type=positive_float, metavar="SECONDS", help="with --watch: give up after"
-    )
-    parser.add_argument(
-        "--poll-interval",
-        type=positive_float,
-        default=DEFAULT_POLL_INTERVAL,
-        metavar="S",
-        help=f"with --watch: first delay between polls (default {DEFAULT_POLL_INTERVAL:g})",
-    )
+    add_follow_arguments(parser, flag="--watch")
     add_connection_arguments(parser)
 
 

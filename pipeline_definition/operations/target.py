@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pipeline_definition.operations import OperationError
 from pipeline_definition.operations.client import sagemaker_client
+from pipeline_definition.operations.monitor import DEFAULT_POLL_INTERVAL
 from pipeline_definition.project_settings import project_settings
 from stacks.settings import Settings, SettingsError
 
@@ -35,6 +36,24 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--region",
         help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, cdk.json's)",
+    )
+
+
+def add_follow_arguments(parser: argparse.ArgumentParser, *, flag: str) -> None:
+    """--timeout and --poll-interval, which apply when `flag` asks to follow an execution."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help=f"with {flag}: stop following after this long (exit 3; the run goes on)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=positive_float,
+        default=DEFAULT_POLL_INTERVAL,
+        metavar="S",
+        help=f"with {flag}: first delay between polls, growing x1.5 to 60 s "
+        f"(default {DEFAULT_POLL_INTERVAL:g})",
     )
 
 
