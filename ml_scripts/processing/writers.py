@@ -8,8 +8,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -34,7 +33,24 @@ def resolve_format(requested: str) -> OutputFormat:
     return "parquet"
 
 
-class SplitWriters:
+_Writer = TypeVar("_Writer", bound="_ClosedOnExit")
+
+
+class _ClosedOnExit:
+    """A writer used in a `with` block: leaving the block closes it, error or not."""
+
+    def close(self) -> None:
+        """Flush and close."""
+        raise NotImplementedError
+
+    def __enter__(self: _Writer) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SplitWriters(_ClosedOnExit):
     """One table per split under `<output>/<split>/`, written chunk by chunk.
 
     Parquet text columns are dictionary-encoded: smaller, faster to write, and read back by
@@ -122,19 +138,8 @@ class SplitWriters:
                 writer.close()
             self._writers = {}
 
-    def __enter__(self) -> SplitWriters:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class QuarantineWriter:
+class QuarantineWriter(_ClosedOnExit):
     """quarantine.csv: one line per bad row, with its file, line number, reason and raw text."""
 
     def __init__(self, path: Path) -> None:
@@ -153,14 +158,3 @@ class QuarantineWriter:
     def close(self) -> None:
         """Flush and close the file."""
         self._handle.close()
-
-    def __enter__(self) -> QuarantineWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
