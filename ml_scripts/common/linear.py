@@ -32,18 +32,32 @@ CONVERGED = 1e-5
 _MAD_TO_SD = 0.6745
 
 
-def _weighted_ridge(
-    z: np.ndarray, target: np.ndarray, alpha: float, weights: np.ndarray
-) -> tuple[np.ndarray, float]:
-    """Coefficients and intercept minimising sum w * residual**2 + alpha * mean(w) * |coef|**2."""
-    total = float(weights.sum())
-    centre = weights @ z / total
-    level = float(weights @ target / total)
-    centred = z - centre
-    gram = centred.T @ (weights[:, None] * centred)
-    gram += alpha * (total / len(weights)) * np.eye(z.shape[1])
-    coef = np.linalg.solve(gram, centred.T @ (weights * (target - level)))
-    return coef, level - float(centre @ coef)
+class _RidgeSystem:
+    """Normal equations of a ridge with an unpenalised intercept, re-solved as row weights change.
+
+    The unweighted cross products are computed once; each solve only subtracts the rows whose
+    weight is not 1. Huber weights are 1 for most rows, so an iteration costs a fraction of a
+    full weighted Gram matrix (the fit was most of the training script's own time).
+    """
+
+    def __init__(self, z: np.ndarray, target: np.ndarray) -> None:
+        self.x = np.column_stack([np.ones(len(z)), z])
+        self.y = np.asarray(target, dtype=np.float64)
+        self.gram = self.x.T @ self.x
+        self.rhs = self.x.T @ self.y
+
+    def solve(self, alpha: float, weights: np.ndarray) -> tuple[np.ndarray, float]:
+        """Coefficients and intercept minimising sum w * resid**2 + alpha * mean(w) * |coef|**2."""
+        changed = np.flatnonzero(weights != 1.0)
+        rows = self.x[changed]
+        deficit = 1.0 - weights[changed]
+        gram = self.gram - rows.T @ (deficit[:, None] * rows)
+        rhs = self.rhs - rows.T @ (deficit * self.y[changed])
+        penalty = np.full(len(gram), alpha * float(weights.mean()))
+        penalty[0] = 0.0
+        gram[np.diag_indices_from(gram)] += penalty
+        theta = np.linalg.solve(gram, rhs)
+        return theta[1:], float(theta[0])
 
 
 def huber_weights(residuals: np.ndarray, k: float) -> np.ndarray:
@@ -138,12 +152,12 @@ class RidgeModel:
         scale[scale == 0] = 1.0
         z = (design - mean) / scale
         y = np.asarray(target, dtype=np.float64)
-        weights = np.ones(len(y))
-        coef, intercept = _weighted_ridge(z, y, alpha, weights)
+        system = _RidgeSystem(z, y)
+        coef, intercept = system.solve(alpha, np.ones(len(y)))
         for _ in range(HUBER_ITERATIONS if huber_k > 0 else 0):
             weights = huber_weights(y - z @ coef - intercept, huber_k)
             previous = coef
-            coef, intercept = _weighted_ridge(z, y, alpha, weights)
+            coef, intercept = system.solve(alpha, weights)
             # Converged: more solves would change nothing that matters (and the stopping
             # point depends only on the data, so the fit stays deterministic).
             if float(np.max(np.abs(coef - previous))) < CONVERGED:

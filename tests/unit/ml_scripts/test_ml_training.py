@@ -11,7 +11,7 @@ import pytest
 from ml_scripts.common import contract
 from ml_scripts.common.features import FeatureTransform, exclusion_mask
 from ml_scripts.common.io import read_split
-from ml_scripts.common.linear import RidgeModel
+from ml_scripts.common.linear import RidgeModel, _RidgeSystem
 from ml_scripts.inference.model import HousePriceModel
 from ml_scripts.training.train import (
     Hyperparameters,
@@ -170,6 +170,23 @@ def test_least_squares_ridge_is_the_closed_form_solution() -> None:
     target = features @ np.array([3.0, 1.0]) + 2.0
     model = RidgeModel.fit(features, target, ["a", "b"], alpha=0.0, blend_weight=1.0)
     np.testing.assert_allclose(model.predict(features), target, atol=1e-9)
+
+
+def test_reweighted_solve_matches_a_direct_weighted_ridge() -> None:
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(120, 4))
+    target = z @ np.array([0.5, -1.0, 2.0, 0.0]) + 3.0 + rng.normal(size=120)
+    weights = np.where(rng.random(120) < 0.2, rng.random(120), 1.0)
+    alpha = 2.5
+    coef, intercept = _RidgeSystem(z, target).solve(alpha, weights)
+    # Reference: weighted centring, then the penalised normal equations of the centred problem.
+    total = weights.sum()
+    centre = weights @ z / total
+    centred = z - centre
+    gram = centred.T @ (weights[:, None] * centred) + alpha * weights.mean() * np.eye(4)
+    expected = np.linalg.solve(gram, centred.T @ (weights * (target - weights @ target / total)))
+    np.testing.assert_allclose(coef, expected, rtol=1e-10, atol=1e-12)
+    assert intercept == pytest.approx(weights @ target / total - centre @ expected, abs=1e-10)
 
 
 def test_linear_model_json_round_trips(tmp_path: Path) -> None:
