@@ -224,12 +224,16 @@ def _transform_path(location: Path) -> Path:
     return location / TRANSFORM_NAME if location.is_dir() else location
 
 
-def build_matrix(
-    transform: FeatureTransform, frame: pd.DataFrame, *, nthread: int, max_bin: int, ref: Any = None
+def quantile_matrix(
+    features: np.ndarray,
+    label: np.ndarray,
+    transform: FeatureTransform,
+    *,
+    nthread: int,
+    max_bin: int,
+    ref: Any = None,
 ) -> xgb.QuantileDMatrix:
-    """Feature matrix with the log1p target, as a QuantileDMatrix for the hist method."""
-    features = transform.transform(frame)
-    label = target_to_model(frame[contract.TARGET].to_numpy(dtype=np.float64))
+    """A transformed feature matrix and its log1p target as a QuantileDMatrix (hist method)."""
     return xgb.QuantileDMatrix(
         features,
         label=label,
@@ -238,6 +242,20 @@ def build_matrix(
         max_bin=max_bin,
         ref=ref,
         missing=np.nan,
+    )
+
+
+def build_matrix(
+    transform: FeatureTransform, frame: pd.DataFrame, *, nthread: int, max_bin: int, ref: Any = None
+) -> xgb.QuantileDMatrix:
+    """Feature matrix of clean rows with the log1p target, as a QuantileDMatrix."""
+    return quantile_matrix(
+        transform.transform(frame),
+        _labels(frame),
+        transform,
+        nthread=nthread,
+        max_bin=max_bin,
+        ref=ref,
     )
 
 
@@ -300,7 +318,8 @@ def train_model(
     )
     features = transform.transform(fit_rows)
     target = _labels(fit_rows)
-    dtrain = build_matrix(transform, fit_rows, nthread=hp.nthread, max_bin=hp.max_bin)
+    # The features are computed once and shared by the booster and the ridge.
+    dtrain = quantile_matrix(features, target, transform, nthread=hp.nthread, max_bin=hp.max_bin)
     dvalid = build_matrix(transform, validation, nthread=hp.nthread, max_bin=hp.max_bin, ref=dtrain)
     booster = xgb.train(
         hp.xgboost_params(),
@@ -327,13 +346,8 @@ def train_model(
         all_features = np.vstack([features, transform.transform(extra)])
         all_target = np.concatenate([target, _labels(extra)])
         logger.info("refitting on %d train + validation rows, %d rounds", len(all_target), best + 1)
-        dall = xgb.QuantileDMatrix(
-            all_features,
-            label=all_target,
-            feature_names=transform.feature_names,
-            nthread=hp.nthread,
-            max_bin=hp.max_bin,
-            missing=np.nan,
+        dall = quantile_matrix(
+            all_features, all_target, transform, nthread=hp.nthread, max_bin=hp.max_bin
         )
         refitted = xgb.train(hp.xgboost_params(), dall, num_boost_round=best + 1)
         linear = _fit_linear(all_features, all_target, transform, hp)
