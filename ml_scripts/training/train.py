@@ -318,9 +318,18 @@ def train_model(
     )
     features = transform.transform(fit_rows)
     target = _labels(fit_rows)
-    # The features are computed once and shared by the booster and the ridge.
+    valid_features = transform.transform(validation)
+    valid_target = _labels(validation)
+    # Features are computed once per split and shared by early stopping, the ridge and the refit.
     dtrain = quantile_matrix(features, target, transform, nthread=hp.nthread, max_bin=hp.max_bin)
-    dvalid = build_matrix(transform, validation, nthread=hp.nthread, max_bin=hp.max_bin, ref=dtrain)
+    dvalid = quantile_matrix(
+        valid_features,
+        valid_target,
+        transform,
+        nthread=hp.nthread,
+        max_bin=hp.max_bin,
+        ref=dtrain,
+    )
     booster = xgb.train(
         hp.xgboost_params(),
         dtrain,
@@ -342,9 +351,9 @@ def train_model(
         "validation_fitted": 0,
     }
     if hp.refit_on_validation:
-        extra = validation.iloc[np.flatnonzero(~exclusion_mask(validation))]
-        all_features = np.vstack([features, transform.transform(extra)])
-        all_target = np.concatenate([target, _labels(extra)])
+        kept = ~exclusion_mask(validation)
+        all_features = np.vstack([features, valid_features[kept]])
+        all_target = np.concatenate([target, valid_target[kept]])
         logger.info("refitting on %d train + validation rows, %d rounds", len(all_target), best + 1)
         dall = quantile_matrix(
             all_features, all_target, transform, nthread=hp.nthread, max_bin=hp.max_bin
@@ -352,7 +361,7 @@ def train_model(
         refitted = xgb.train(hp.xgboost_params(), dall, num_boost_round=best + 1)
         linear = _fit_linear(all_features, all_target, transform, hp)
         model = HousePriceModel(refitted, transform, linear)
-        rows["validation_fitted"] = len(extra)
+        rows["validation_fitted"] = int(kept.sum())
     return TrainingResult(model, best, metrics, rows)
 
 
