@@ -11,12 +11,9 @@ from typing import Any
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from project.paths import RENDER_CACHE_DIR, STAGING_ROOT
+from project.settings import SOURCES, SettingsError, load_settings
 from stacks.ml_pipeline_stack import MlPipelineStack
-from stacks.settings import SOURCES, SettingsError, load_settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent
-STAGING_DIR = PROJECT_ROOT / "build" / "pipeline-code"
-RENDER_CACHE_DIR = PROJECT_ROOT / "build" / "render-cache"
 
 
 def build_app(
@@ -24,7 +21,7 @@ def build_app(
     *,
     outdir: str | None = None,
     context: Mapping[str, Any] | None = None,
-    staging_root: Path = STAGING_DIR,
+    staging_root: Path = STAGING_ROOT,
     render_cache_dir: Path | None = RENDER_CACHE_DIR,
 ) -> App:
     """Create the app with its one stack and the cdk-nag checks.

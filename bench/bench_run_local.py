@@ -31,7 +31,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "run_local.md"
-# The render cache that cdk synth and run-local share (pipeline_definition.project_settings).
+# The render cache that cdk synth and run-local share (project.settings).
 RENDER_CACHE_DIR = ROOT / "build" / "render-cache"
 MAKE_RUN_GOAL_SECONDS = 45.0
 OVERHEAD_GOAL = 1.15

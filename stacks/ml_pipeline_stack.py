@@ -8,11 +8,11 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from pipeline_definition.config import pipeline_config
+from pipeline_definition.build.config import pipeline_config
+from project.settings import Settings
 from stacks.execution_role import SageMakerExecutionRole
 from stacks.model_registry import ModelRegistry
 from stacks.sagemaker_pipeline import SageMakerPipeline
-from stacks.settings import Settings
 from stacks.storage import DataStorage
 from stacks.trigger import PipelineTrigger
 

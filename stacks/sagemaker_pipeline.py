@@ -1,7 +1,7 @@
 """The SageMaker pipeline: its definition rendered by the SDK, its code, and what it may do.
 
-At synth the construct renders the definition offline (see `pipeline_definition.render`), ships
-the staged code to the artifact bucket, and emits an `AWS::SageMaker::Pipeline` whose body is
+At synth the construct renders the definition offline (see `pipeline_definition.build.render`),
+ships the staged code to the artifact bucket, and emits an `AWS::SageMaker::Pipeline` whose body is
 the rendered JSON with its `${...}` placeholders resolved by `Fn::Sub`.
 """
 
@@ -21,10 +21,10 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from pipeline_definition import placeholders
-from pipeline_definition.config import PipelineConfig
-from pipeline_definition.render import RenderedDefinition, render_definition
-from pipeline_definition.validate import format_issues, validate_definition
+from pipeline_definition.build.config import PipelineConfig
+from pipeline_definition.build.render import RenderedDefinition, render_definition
+from pipeline_definition.check.validate import format_issues, validate_definition
+from pipeline_definition.model import placeholders
 from stacks.checkov import CDK_HELPER_FUNCTION_SKIPS, skip_checks
 from stacks.nag import (
     LAMBDA_BASIC_EXECUTION_FINDING,

@@ -12,15 +12,15 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from pipeline_definition.cli import CommandError
-from pipeline_definition.definition_diff import DefinitionError, diff_definitions
-from pipeline_definition.definition_sources import (
+from pipeline_definition.diff.compare import DefinitionError, diff_definitions
+from pipeline_definition.diff.formatting import FORMATS
+from pipeline_definition.diff.sources import (
     LoadedDefinition,
     SideOptions,
     SourceError,
     load_side,
     side_kind,
 )
-from pipeline_definition.diff_format import FORMATS
 
 HELP = "show step-level changes between definitions"
 EXIT_SAME = 0

@@ -7,15 +7,11 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline_definition.build.config import pipeline_config
+from pipeline_definition.build.render import DefinitionTooLargeError, render_definition
 from pipeline_definition.cli import CommandError
-from pipeline_definition.config import pipeline_config
-from pipeline_definition.project_settings import (
-    RENDER_CACHE_DIR,
-    default_staging_dir,
-    project_settings,
-)
-from pipeline_definition.render import DefinitionTooLargeError, render_definition
-from stacks.settings import SettingsError
+from project.paths import RENDER_CACHE_DIR, staging_dir
+from project.settings import SettingsError, project_settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -40,11 +36,11 @@ def run(args: argparse.Namespace) -> int:
         settings = project_settings(os.environ)
     except SettingsError as error:
         raise CommandError(str(error)) from error
-    staging_dir = args.staging_dir or default_staging_dir(settings)
+    staging = args.staging_dir or staging_dir(settings.pipeline_name)
     try:
         rendered = render_definition(
             pipeline_config(settings),
-            staging_dir,
+            staging,
             cache_dir=None if args.no_cache else RENDER_CACHE_DIR,
         )
     except (DefinitionTooLargeError, FileNotFoundError, ValueError) as error:
@@ -55,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.out} ({len(rendered.body):,} characters)", file=sys.stderr)
     else:
         sys.stdout.write(rendered.body)
-    print(f"code staged in {staging_dir}", file=sys.stderr)
+    print(f"code staged in {staging}", file=sys.stderr)
     return 0

@@ -15,13 +15,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from pipeline_definition.build.config import pipeline_config
+from pipeline_definition.build.render import DefinitionTooLargeError, render_definition
+from pipeline_definition.check.validate import validate_definition
 from pipeline_definition.cli import CommandError
-from pipeline_definition.config import pipeline_config
-from pipeline_definition.graph import flatten_steps
-from pipeline_definition.project_settings import project_settings
-from pipeline_definition.render import DefinitionTooLargeError, render_definition
-from pipeline_definition.validate import validate_definition
-from stacks.settings import SettingsError
+from pipeline_definition.model.graph import flatten_steps
+from project.settings import SettingsError, project_settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

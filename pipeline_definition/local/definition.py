@@ -13,8 +13,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline_definition import placeholders
-from pipeline_definition.graph import (
+from pipeline_definition.local.cache import CacheConfigError, cache_policy
+from pipeline_definition.local.errors import DefinitionError
+from pipeline_definition.local.evaluation import CONDITION_TYPES
+from pipeline_definition.local.execution import EXECUTION_VARIABLES
+from pipeline_definition.local.parameters import ParameterError, ParameterSpec, parameter_specs
+from pipeline_definition.local.processing import check_processing
+from pipeline_definition.local.retry import RetryPolicyError, parse_policies
+from pipeline_definition.local.training import check_training
+from pipeline_definition.model import placeholders
+from pipeline_definition.model.graph import (
     CycleError,
     StepNode,
     dependencies,
@@ -22,14 +30,6 @@ from pipeline_definition.graph import (
     flatten_steps,
     topological_order,
 )
-from pipeline_definition.local.cache import CacheConfigError, cache_policy
-from pipeline_definition.local.errors import DefinitionError
-from pipeline_definition.local.execution import EXECUTION_VARIABLES
-from pipeline_definition.local.expressions import CONDITION_TYPES
-from pipeline_definition.local.parameters import ParameterError, ParameterSpec, parameter_specs
-from pipeline_definition.local.processing import check_processing
-from pipeline_definition.local.retry import RetryPolicyError, parse_policies
-from pipeline_definition.local.training import check_training
 
 ARTIFACT_BUCKET = "local-artifacts"
 DATA_BUCKET = "local-data"

@@ -18,20 +18,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
-from pipeline_definition.graph import StepNode
 from pipeline_definition.local import processing, training
 from pipeline_definition.local.cache import StepCache, cache_key, cache_policy, key_material
 from pipeline_definition.local.command import JobCommand, ProcessTracker
 from pipeline_definition.local.definition import JOB_TYPES, LocalDefinition
 from pipeline_definition.local.errors import ExecutionStoppedError, LocalJobError
-from pipeline_definition.local.execution import ExecutionInfo, utc_now
-from pipeline_definition.local.expressions import (
+from pipeline_definition.local.evaluation import (
     EvaluationContext,
     ExpressionError,
     evaluate,
     evaluate_conditions,
     to_text,
 )
+from pipeline_definition.local.execution import ExecutionInfo, utc_now
 from pipeline_definition.local.faults import FaultInjector
 from pipeline_definition.local.jobs import JobContext, job_name
 from pipeline_definition.local.register import LocalModelRegistry
@@ -47,6 +46,7 @@ from pipeline_definition.local.retry import RetryState, parse_policies
 from pipeline_definition.local.sandbox import Sandbox
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
+from pipeline_definition.model.graph import StepNode
 
 JobRunner = Callable[[JobContext, Mapping[str, Any]], dict[str, Any]]
 RUNNERS: dict[str, JobRunner] = {

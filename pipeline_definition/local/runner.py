@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeline_definition.config import PROJECT_ROOT
 from pipeline_definition.local.definition import DATA_BUCKET, LocalDefinition, load_definition
 from pipeline_definition.local.errors import DefinitionError
 from pipeline_definition.local.execution import new_execution
@@ -31,9 +30,10 @@ from pipeline_definition.local.parameters import (
 from pipeline_definition.local.results import ExecutionResult, ProgressListener
 from pipeline_definition.local.store import SCHEME, LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
+from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
 
-DEFAULT_WORKDIR = PROJECT_ROOT / ".local" / "run"
-DEFAULT_INPUT_DATA = PROJECT_ROOT / "data" / "house_data.csv"
+DEFAULT_WORKDIR = LOCAL_RUN_DIR
+DEFAULT_INPUT_DATA = SAMPLE_DATA
 INPUT_DATA_PARAMETER = "InputData"
 LOCAL_INPUT_PREFIX = f"{SCHEME}{DATA_BUCKET}/local-input"
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -76,8 +76,7 @@ class PreparedRun:
 
 
 def _app_settings_pipeline_name() -> str:
-    from pipeline_definition.project_settings import project_settings  # noqa: PLC0415
-    from stacks.settings import SettingsError  # noqa: PLC0415
+    from project.settings import SettingsError, project_settings  # noqa: PLC0415
 
     try:
         return project_settings(os.environ).pipeline_name
@@ -88,16 +87,13 @@ def _app_settings_pipeline_name() -> str:
 def render_app_definition(workspace: Workspace, log: TextIO) -> tuple[Path, Path, str]:
     """Render the app's definition as `render` does; return (definition, code dir, name)."""
     # Rendering imports the SageMaker SDK; runs with --definition never pay for it.
-    from pipeline_definition.config import pipeline_config  # noqa: PLC0415
-    from pipeline_definition.project_settings import (  # noqa: PLC0415
-        RENDER_CACHE_DIR,
-        project_settings,
-    )
-    from pipeline_definition.render import (  # noqa: PLC0415
+    from pipeline_definition.build.config import pipeline_config  # noqa: PLC0415
+    from pipeline_definition.build.render import (  # noqa: PLC0415
         DefinitionTooLargeError,
         render_definition,
     )
-    from stacks.settings import SettingsError  # noqa: PLC0415
+    from project.paths import RENDER_CACHE_DIR  # noqa: PLC0415
+    from project.settings import SettingsError, project_settings  # noqa: PLC0415
 
     try:
         settings = project_settings(os.environ)

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 from pipeline_definition.operations import OperationError
 from pipeline_definition.operations.client import sagemaker_client
 from pipeline_definition.operations.monitor import DEFAULT_POLL_INTERVAL
-from pipeline_definition.project_settings import project_settings
-from stacks.settings import Settings, SettingsError
+from project.settings import Settings, SettingsError, project_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

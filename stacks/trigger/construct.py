@@ -32,9 +32,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, SCHEDULE_PATTERN
 from stacks.checkov import skip_checks
 from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
-from stacks.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, SCHEDULE_PATTERN
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 from stacks.trigger.handler.parameters import PARAMETER_TYPES
 

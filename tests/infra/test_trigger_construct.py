@@ -15,15 +15,16 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from pipeline_definition.project_settings import cdk_context
+from project.settings import cdk_context
 from stacks.nag import LAMBDA_BASIC_EXECUTION_FINDING, acknowledge
 from stacks.storage import NOTIFICATIONS_HANDLER_ID
 from stacks.trigger import PipelineTrigger
 from stacks.trigger.construct import RUNTIME
+from testsupport.definitions import SHIPPED_DEFINITION
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
-DEFINITION = Path(__file__).parents[1] / "unit" / "fixtures_ops" / "definition.json"
+DEFINITION = SHIPPED_DEFINITION
 PARAMETERS = {p["Name"]: p["Type"] for p in json.loads(DEFINITION.read_text())["Parameters"]}
 PIPELINE = "house-price-mlops-pipeline"
 CAPITALISED_PIPELINE = "House-Price-Pipeline"

@@ -25,15 +25,17 @@ from rich.console import Console
 
 from pipeline_definition import cli
 from pipeline_definition.commands import execute, status
-from pipeline_definition.project_settings import project_settings
+from project.paths import PROJECT_ROOT
+from project.settings import project_settings
+from testsupport.definitions import shipped_definition_text
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 pytestmark = pytest.mark.integration
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFINITION = (PROJECT_ROOT / "tests" / "unit" / "fixtures_ops" / "definition.json").read_text()
+
+DEFINITION = shipped_definition_text()
 REGION = "us-east-1"
 PIPELINE = project_settings({}).pipeline_name
 ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/pipeline"
@@ -172,7 +174,7 @@ def test_an_unknown_parameter_lists_the_valid_ones_with_types(
     cli.main(["execute", "--param", "Depth=3"])
 
     err = capsys.readouterr().err
-    for line in ("  MaxDepth (Integer, default 4)", "  Eta (Float, default 0.05)"):
+    for line in ("  MaxDepth (Integer, default 4)", "  Eta (Float, default 0.03)"):
         assert line in err
 
 

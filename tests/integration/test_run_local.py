@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from ml_scripts.inference.model import MODEL_FILE
-from pipeline_definition.config import PROJECT_ROOT
 from pipeline_definition.local.faults import ScriptedFaults
 from pipeline_definition.local.results import StepStatus
 from pipeline_definition.local.runner import RunOptions, execute, prepare
 from pipeline_definition.local.store import LocalObjectStore
+from project.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

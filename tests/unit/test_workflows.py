@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from project.paths import PROJECT_ROOT
+
 GITHUB = PROJECT_ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from pipeline_definition.graph import CycleError
 from pipeline_definition.local.definition import (
     LOCAL_VALUES,
     load_definition,
@@ -15,6 +14,7 @@ from pipeline_definition.local.definition import (
     substitute_placeholders,
 )
 from pipeline_definition.local.errors import DefinitionError
+from pipeline_definition.model.graph import CycleError
 
 from .local_fakes import definition, evaluate_step, split_step, training_step
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pipeline_definition.local.expressions import (
+from pipeline_definition.local.evaluation import (
     EvaluationContext,
     ExpressionError,
     evaluate,

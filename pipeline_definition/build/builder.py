@@ -1,0 +1,410 @@
+"""The pipeline factory: the whole graph, built with the SageMaker Python SDK v3.
+
+```
+ProcessData -> TrainModel -> EvaluateModel -> CheckQuality --(rmse <= threshold)--> RegisterModel
+                                                           \\--(otherwise)----------> FailOnQuality
+```
+
+- ProcessData (scikit-learn container) validates the raw CSV against the data contract,
+  quarantines bad rows and writes train/validation/test splits plus the fitted feature transform.
+- TrainModel (XGBoost container, `ModelTrainer` script mode) trains XGBoost blended with a
+  robust ridge on log price (early stopping on validation, then a refit on train + validation)
+  and writes the booster, the transform and the serving code into `model.tar.gz`.
+- EvaluateModel (XGBoost container) scores the test split and writes `evaluation.json`,
+  declared as the `EvaluationReport` property file.
+- CheckQuality compares `regression_metrics.rmse.value` with the RmseThreshold parameter.
+- RegisterModel registers the model package with its metrics; FailOnQuality stops the run
+  with a message that states the measured value and the threshold.
+
+Every job step encrypts volumes and outputs with the stack's KMS key, encrypts traffic between
+containers, runs with network isolation (none of them needs the network: SageMaker moves the
+inputs and outputs) and retries transient SageMaker and service errors. Caching is on, which
+is sound because the definition is deterministic: unchanged code and inputs render to
+byte-identical step arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sagemaker.core import image_uris
+from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+from sagemaker.core.network import NetworkConfig
+from sagemaker.core.processing import Processor
+from sagemaker.core.shapes import (
+    ProcessingInput,
+    ProcessingOutput,
+    ProcessingS3Input,
+    ProcessingS3Output,
+    StoppingCondition,
+)
+from sagemaker.core.training.configs import (
+    Compute,
+    InputData,
+    Networking,
+    OutputDataConfig,
+    SourceCode,
+)
+from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
+from sagemaker.core.workflow.execution_variables import ExecutionVariables
+from sagemaker.core.workflow.functions import Join, JsonGet
+from sagemaker.core.workflow.properties import PropertyFile
+from sagemaker.mlops.workflow.condition_step import ConditionStep
+from sagemaker.mlops.workflow.fail_step import FailStep
+from sagemaker.mlops.workflow.model_step import ModelStep
+from sagemaker.mlops.workflow.pipeline import Pipeline
+from sagemaker.mlops.workflow.retry import (
+    SageMakerJobExceptionTypeEnum,
+    SageMakerJobStepRetryPolicy,
+    StepExceptionTypeEnum,
+    StepRetryPolicy,
+)
+from sagemaker.mlops.workflow.steps import CacheConfig, ProcessingStep, TrainingStep
+from sagemaker.serve.model_builder import ModelBuilder
+from sagemaker.train import ModelTrainer
+
+from pipeline_definition.build.code_bundles import stage_bundle
+from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, PipelineConfig
+from pipeline_definition.build.offline_session import OfflinePipelineSession
+from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
+
+# Step names are part of the contract with the executor, the diff and the monitoring CLI.
+PROCESS_STEP = "ProcessData"
+TRAIN_STEP = "TrainModel"
+EVALUATE_STEP = "EvaluateModel"
+CHECK_STEP = "CheckQuality"
+REGISTER_STEP = "RegisterModel"
+FAIL_STEP = "FailOnQuality"
+
+EVALUATION_PROPERTY_FILE = "EvaluationReport"
+RMSE_JSON_PATH = "regression_metrics.rmse.value"
+
+# A reused result older than this runs again: long enough to skip repeated work in a day of
+# iterating on later steps, short enough that a stale model is not silently reused.
+CACHE_EXPIRY = "P7D"
+# Bounded retries: transient job errors back off exponentially over roughly ten minutes.
+JOB_RETRY_ATTEMPTS = 3
+STEP_RETRY_ATTEMPTS = 5
+MAX_RUNTIME_SECONDS = 3600
+VOLUME_SIZE_GB = 30
+
+PROCESSING_ROOT = "/opt/ml/processing"
+PROCESSING_CODE_DIR = f"{PROCESSING_ROOT}/input/code"
+TRAINING_CODE_DIR = "/opt/ml/input/data/code"
+PROCESSING_OUTPUTS = ("train", "validation", "test", "transform", "quarantine", "report")
+TRAINING_CHANNELS = ("train", "validation", "transform")
+
+
+@dataclass(frozen=True)
+class _Context:
+    config: PipelineConfig
+    session: OfflinePipelineSession
+    parameters: PipelineParameters
+
+    @property
+    def region(self) -> str:
+        return self.config.region
+
+
+def _retry_policies() -> list[SageMakerJobStepRetryPolicy | StepRetryPolicy]:
+    return [
+        SageMakerJobStepRetryPolicy(
+            exception_types=[
+                SageMakerJobExceptionTypeEnum.INTERNAL_ERROR,
+                SageMakerJobExceptionTypeEnum.CAPACITY_ERROR,
+                SageMakerJobExceptionTypeEnum.RESOURCE_LIMIT,
+            ],
+            interval_seconds=60,
+            backoff_rate=2.0,
+            max_attempts=JOB_RETRY_ATTEMPTS,
+        ),
+        StepRetryPolicy(
+            exception_types=[
+                StepExceptionTypeEnum.THROTTLING,
+                StepExceptionTypeEnum.SERVICE_FAULT,
+            ],
+            interval_seconds=10,
+            backoff_rate=2.0,
+            max_attempts=STEP_RETRY_ATTEMPTS,
+        ),
+    ]
+
+
+def _cache() -> CacheConfig:
+    return CacheConfig(enable_caching=True, expire_after=CACHE_EXPIRY)
+
+
+def _execution_uri(bucket: str, area: str, step: str, output: str) -> Join:
+    """`s3://bucket/area/<execution id>/step/output`: every execution keeps its own outputs."""
+    return Join(
+        on="/",
+        values=[f"s3://{bucket}/{area}", ExecutionVariables.PIPELINE_EXECUTION_ID, step, output],
+    )
+
+
+def _network() -> NetworkConfig:
+    return NetworkConfig(enable_network_isolation=True, encrypt_inter_container_traffic=True)
+
+
+def _processor(ctx: _Context, *, image_uri: str, module: str, base_job_name: str) -> Processor:
+    return Processor(
+        role=ctx.config.role_arn,
+        image_uri=image_uri,
+        instance_count=ctx.parameters.processing_instance_count,
+        instance_type=ctx.parameters.processing_instance_type,
+        entrypoint=["python3", "-m", module],
+        volume_size_in_gb=VOLUME_SIZE_GB,
+        volume_kms_key=ctx.config.kms_key_arn,
+        output_kms_key=ctx.config.kms_key_arn,
+        max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
+        base_job_name=base_job_name,
+        sagemaker_session=ctx.session,
+        env={"PYTHONPATH": PROCESSING_CODE_DIR},
+        network_config=_network(),
+    )
+
+
+def _code_input(ctx: _Context, bundle: str) -> ProcessingInput:
+    staged = stage_bundle(ctx.session.staging, ctx.config.ml_scripts_dir, bundle)
+    return _s3_input("code", f"s3://{ctx.config.artifact_bucket}/{staged.key}", PROCESSING_CODE_DIR)
+
+
+def _s3_input(name: str, uri: object, local_path: str) -> ProcessingInput:
+    return ProcessingInput(
+        input_name=name,
+        s3_input=ProcessingS3Input(
+            s3_uri=uri,
+            local_path=local_path,
+            s3_data_type="S3Prefix",
+            s3_input_mode="File",
+            s3_data_distribution_type="FullyReplicated",
+        ),
+    )
+
+
+def _s3_output(name: str, uri: object, local_path: str) -> ProcessingOutput:
+    return ProcessingOutput(
+        output_name=name,
+        s3_output=ProcessingS3Output(s3_uri=uri, local_path=local_path, s3_upload_mode="EndOfJob"),
+    )
+
+
+def _process_step(ctx: _Context) -> ProcessingStep:
+    processor = _processor(
+        ctx,
+        image_uri=image_uris.retrieve("sklearn", region=ctx.region, version=SKLEARN_VERSION),
+        module="ml_scripts.processing",
+        base_job_name="process-data",
+    )
+    output_dir = f"{PROCESSING_ROOT}/output"
+    step_args = processor.run(
+        inputs=[
+            _s3_input("raw", ctx.parameters.input_data, f"{PROCESSING_ROOT}/input/data"),
+            _code_input(ctx, "processing"),
+        ],
+        outputs=[
+            _s3_output(
+                name,
+                _execution_uri(ctx.config.data_bucket, "processed", PROCESS_STEP, name),
+                f"{output_dir}/{name}",
+            )
+            for name in PROCESSING_OUTPUTS
+        ],
+        arguments=["--input-dir", f"{PROCESSING_ROOT}/input/data", "--output-dir", output_dir],
+    )
+    return ProcessingStep(
+        name=PROCESS_STEP,
+        step_args=step_args,
+        cache_config=_cache(),
+        retry_policies=_retry_policies(),
+        description="Validate the raw data, quarantine bad rows, split and fit the transform",
+    )
+
+
+def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
+    staged = stage_bundle(ctx.session.staging, ctx.config.ml_scripts_dir, "training")
+    outputs = process.properties.ProcessingOutputConfig.Outputs
+    params = ctx.parameters
+    trainer = ModelTrainer(
+        training_image=image_uris.retrieve("xgboost", region=ctx.region, version=XGBOOST_VERSION),
+        role=ctx.config.role_arn,
+        sagemaker_session=ctx.session,
+        base_job_name="train-model",
+        source_code=SourceCode(
+            source_dir=f"s3://{ctx.config.artifact_bucket}/{staged.key}",
+            entry_script="ml_scripts/training/train.py",
+        ),
+        compute=Compute(
+            instance_type=params.training_instance_type,
+            instance_count=params.training_instance_count,
+            volume_size_in_gb=VOLUME_SIZE_GB,
+            volume_kms_key_id=ctx.config.kms_key_arn,
+        ),
+        networking=Networking(
+            enable_network_isolation=True,
+            enable_inter_container_traffic_encryption=True,
+        ),
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=MAX_RUNTIME_SECONDS),
+        output_data_config=OutputDataConfig(
+            s3_output_path=_execution_uri(
+                ctx.config.artifact_bucket, "models", TRAIN_STEP, "model"
+            ),
+            kms_key_id=ctx.config.kms_key_arn,
+            compression_type="GZIP",
+        ),
+        environment={"PYTHONPATH": TRAINING_CODE_DIR},
+        # Hyperparameters are strings in the API; Join turns typed parameters into strings.
+        hyperparameters={
+            "max_depth": params.max_depth.to_string(),
+            "eta": params.eta.to_string(),
+            "num_round": params.num_round.to_string(),
+        },
+    )
+    step_args = trainer.train(
+        input_data_config=[
+            InputData(channel_name=name, data_source=outputs[name].S3Output.S3Uri)
+            for name in TRAINING_CHANNELS
+        ]
+    )
+    return TrainingStep(
+        name=TRAIN_STEP,
+        step_args=step_args,
+        cache_config=_cache(),
+        retry_policies=_retry_policies(),
+        description="Train XGBoost + ridge on log price; early stopping, then refit on train+val",
+    )
+
+
+def _evaluate_step(
+    ctx: _Context, process: ProcessingStep, train: TrainingStep, report: PropertyFile
+) -> ProcessingStep:
+    processor = _processor(
+        ctx,
+        image_uri=image_uris.retrieve("xgboost", region=ctx.region, version=XGBOOST_VERSION),
+        module="ml_scripts.evaluation",
+        base_job_name="evaluate-model",
+    )
+    step_args = processor.run(
+        inputs=[
+            _s3_input(
+                "model",
+                train.properties.ModelArtifacts.S3ModelArtifacts,
+                f"{PROCESSING_ROOT}/model",
+            ),
+            _s3_input(
+                "test",
+                process.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri,
+                f"{PROCESSING_ROOT}/test",
+            ),
+            _code_input(ctx, "evaluation"),
+        ],
+        outputs=[
+            _s3_output(
+                "evaluation",
+                _execution_uri(ctx.config.artifact_bucket, "evaluation", EVALUATE_STEP, "report"),
+                f"{PROCESSING_ROOT}/evaluation",
+            )
+        ],
+        arguments=[
+            "--model-dir",
+            f"{PROCESSING_ROOT}/model",
+            "--test-dir",
+            f"{PROCESSING_ROOT}/test",
+            "--output-dir",
+            f"{PROCESSING_ROOT}/evaluation",
+        ],
+    )
+    return ProcessingStep(
+        name=EVALUATE_STEP,
+        step_args=step_args,
+        property_files=[report],
+        cache_config=_cache(),
+        retry_policies=_retry_policies(),
+        description="Score the held-out test split and write evaluation.json and plots",
+    )
+
+
+def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep) -> ModelStep:
+    evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"]
+    metrics = ModelMetrics(
+        model_statistics=MetricsSource(
+            s3_uri=Join(on="/", values=[evaluation_uri.S3Output.S3Uri, "evaluation.json"]),
+            content_type="application/json",
+        )
+    )
+    builder = ModelBuilder(
+        s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
+        image_uri=image_uris.retrieve("xgboost", region=ctx.region, version=XGBOOST_VERSION),
+        role_arn=ctx.config.role_arn,
+        sagemaker_session=ctx.session,
+        log_level=logging.WARNING,
+        # The serving code is inside model.tar.gz (written at training time), so the SDK
+        # needs no repack job.
+        env_vars={
+            "SAGEMAKER_PROGRAM": "inference.py",
+            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+        },
+    )
+    step_args = builder.register(
+        model_package_group_name=ctx.config.model_package_group_name,
+        content_types=["text/csv", "application/json"],
+        response_types=["text/csv", "application/json"],
+        inference_instances=["ml.t2.medium", "ml.m5.large"],
+        transform_instances=["ml.m5.large"],
+        approval_status=ctx.parameters.model_approval_status,
+        model_metrics=metrics,
+        description="House-price model: XGBoost + Huber ridge on log1p(price), from the pipeline",
+    )
+    return ModelStep(
+        name=REGISTER_STEP,
+        step_args=step_args,
+        retry_policies=[_retry_policies()[1]],
+        description="Register the model package with its evaluation report",
+    )
+
+
+def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> Pipeline:
+    """Build the pipeline; uploads go to the session's staging folder."""
+    parameters = pipeline_parameters(config.default_input_data)
+    ctx = _Context(config=config, session=session, parameters=parameters)
+    report = PropertyFile(
+        name=EVALUATION_PROPERTY_FILE, output_name="evaluation", path="evaluation.json"
+    )
+
+    process = _process_step(ctx)
+    train = _train_step(ctx, process)
+    evaluate = _evaluate_step(ctx, process, train, report)
+    register = _register_step(ctx, train, evaluate)
+
+    rmse = JsonGet(step_name=evaluate.name, property_file=report, json_path=RMSE_JSON_PATH)
+    fail = FailStep(
+        name=FAIL_STEP,
+        error_message=Join(
+            on="",
+            values=[
+                "Model quality gate failed: RMSE of log price ",
+                rmse,
+                " is above the RmseThreshold of ",
+                parameters.rmse_threshold,
+                "; the model was not registered.",
+            ],
+        ),
+        description="Stop the run when the model misses the quality bar",
+    )
+    check = ConditionStep(
+        name=CHECK_STEP,
+        conditions=[ConditionLessThanOrEqualTo(left=rmse, right=parameters.rmse_threshold)],
+        if_steps=[register],
+        else_steps=[fail],
+        description="Register only when RMSE of log price <= RmseThreshold",
+    )
+
+    return Pipeline(
+        name=config.pipeline_name,
+        parameters=parameters.as_list(),
+        steps=[process, train, evaluate, check],
+        sagemaker_session=session,
+        # Experiment tracking would need extra IAM permissions and creates resources per run.
+        pipeline_experiment_config=None,
+    )

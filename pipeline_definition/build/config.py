@@ -1,0 +1,43 @@
+"""What the builder needs to know, independent of CDK and of where the settings came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline_definition.model import placeholders
+from project.paths import ML_SCRIPTS_DIR
+from project.settings import Settings
+
+XGBOOST_VERSION = "3.2-0"
+SKLEARN_VERSION = "1.4-2"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Inputs of the pipeline builder; deploy-time values are `${...}` placeholders."""
+
+    pipeline_name: str
+    region: str
+    model_package_group_name: str
+    raw_data_key: str
+    ml_scripts_dir: Path = ML_SCRIPTS_DIR
+    role_arn: str = placeholders.ROLE_ARN
+    artifact_bucket: str = placeholders.ref(placeholders.ARTIFACT_BUCKET)
+    data_bucket: str = placeholders.ref(placeholders.DATA_BUCKET)
+    kms_key_arn: str = placeholders.ref(placeholders.KMS_KEY_ARN)
+
+    @property
+    def default_input_data(self) -> str:
+        """Default of the InputData parameter: the embedded sample under the raw prefix."""
+        return f"s3://{self.data_bucket}/{self.raw_data_key}"
+
+
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    """The builder's configuration for the app's settings."""
+    return PipelineConfig(
+        pipeline_name=settings.pipeline_name,
+        region=settings.region,
+        model_package_group_name=settings.model_package_group_name,
+        raw_data_key=settings.raw_data_key,
+    )

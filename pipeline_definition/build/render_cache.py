@@ -1,0 +1,99 @@
+"""A cache of rendered definitions, keyed by everything a render depends on.
+
+Importing the SageMaker SDK and building the pipeline takes about two seconds, most of a
+synth. A render is a pure function of the builder's code, the ML scripts, the configuration
+and the installed SDK, so its output can be reused until one of those changes. The key hashes
+all of them; an entry holds the definition body and the staged code, which a hit copies into
+the staging folder exactly as a fresh render would leave it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from pipeline_definition.build.config import PipelineConfig
+from pipeline_definition.build.staging import CODE_PREFIX, content_hash
+
+# Bump when the entry layout or the key's ingredients change.
+CACHE_FORMAT = 1
+# Distributions whose code or data (image URIs, drivers, serializers) shapes the definition.
+SDK_DISTRIBUTIONS = (
+    "sagemaker",
+    "sagemaker-core",
+    "sagemaker-mlops",
+    "sagemaker-train",
+    "sagemaker-serve",
+    "boto3",
+    "botocore",
+)
+RENDERER_DIR = Path(__file__).resolve().parent
+KEEP_ENTRIES = 8
+BODY_FILE = "definition.json"
+KEYS_FILE = "code_keys.json"
+
+
+def _installed(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def cache_key(config: PipelineConfig) -> str:
+    """Hash of the configuration, the renderer's and scripts' files and the SDK versions."""
+    settings = {k: str(v) for k, v in asdict(config).items() if k != "ml_scripts_dir"}
+    ingredients = {
+        "format": CACHE_FORMAT,
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "config": settings,
+        # The renderer is this package's top-level modules; subpackages run definitions.
+        "renderer": content_hash(RENDERER_DIR, sorted(RENDERER_DIR.glob("*.py"))),
+        "ml_scripts": content_hash(config.ml_scripts_dir),
+        "sdk": {name: _installed(name) for name in SDK_DISTRIBUTIONS},
+    }
+    encoded = json.dumps(ingredients, sort_keys=True).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def load(cache_dir: Path, key: str, staging_dir: Path) -> tuple[str, tuple[str, ...]] | None:
+    """On a hit, restore the staged code into `staging_dir` and return (body, code keys)."""
+    entry = cache_dir / key
+    try:
+        body = (entry / BODY_FILE).read_text()
+        keys = tuple(json.loads((entry / KEYS_FILE).read_text()))
+    except (OSError, ValueError):
+        return None
+    shutil.rmtree(staging_dir / CODE_PREFIX, ignore_errors=True)
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(entry / CODE_PREFIX, staging_dir / CODE_PREFIX)
+    return body, keys
+
+
+def store(cache_dir: Path, key: str, body: str, keys: tuple[str, ...], staging_dir: Path) -> None:
+    """Record a fresh render; a half-written entry is never visible under its key."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cache_dir / f".{key}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(staging_dir / CODE_PREFIX, partial / CODE_PREFIX)
+    (partial / KEYS_FILE).write_text(json.dumps(list(keys)))
+    (partial / BODY_FILE).write_text(body)
+    entry = cache_dir / key
+    shutil.rmtree(entry, ignore_errors=True)
+    partial.rename(entry)
+    _prune(cache_dir)
+
+
+def _prune(cache_dir: Path) -> None:
+    entries = sorted(
+        (p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in entries[KEEP_ENTRIES:]:
+        shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Offline validation of a definition against the SageMaker API model."""

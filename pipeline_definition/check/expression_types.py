@@ -1,0 +1,449 @@
+"""Expressions in a definition (`Get`, `Std:Join`, `Std:JsonGet`): their types and references.
+
+A value in a step's arguments is either a literal or an expression the pipeline service
+evaluates at execution time. Each expression has a type, so it can be checked where the API
+expects a given type, and names something (a parameter, a step property, a property file, an
+execution variable) that must exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from botocore.model import Shape
+
+from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.service_model import resolve_property
+from pipeline_definition.model.graph import STEP_REFERENCE
+
+ValueKind = Literal[
+    "string",
+    "integer",
+    "float",
+    "boolean",
+    "timestamp",
+    "blob",
+    "list",
+    "map",
+    "structure",
+    "scalar",  # some scalar, type known only at execution time (Std:JsonGet)
+    "any",  # not known at all (properties of steps without a response model)
+]
+
+SCALARS: Final = frozenset({"string", "integer", "float", "boolean", "timestamp", "blob"})
+
+# botocore shape type -> the kind of value it holds.
+SHAPE_KINDS: Final[dict[str, ValueKind]] = {
+    "string": "string",
+    "integer": "integer",
+    "long": "integer",
+    "float": "float",
+    "double": "float",
+    "boolean": "boolean",
+    "timestamp": "timestamp",
+    "blob": "blob",
+    "list": "list",
+    "map": "map",
+    "structure": "structure",
+}
+
+PARAMETER_KINDS: Final[dict[str, ValueKind]] = {
+    "String": "string",
+    "Integer": "integer",
+    "Float": "float",
+    "Boolean": "boolean",
+}
+
+# As in the SDK's `sagemaker.core.workflow.execution_variables.ExecutionVariables`.
+EXECUTION_VARIABLES: Final = frozenset(
+    {
+        "StartDateTime",
+        "CurrentDateTime",
+        "PipelineName",
+        "PipelineArn",
+        "PipelineExecutionId",
+        "PipelineExecutionArn",
+        "TrainingJobName",
+        "ProcessingJobName",
+    }
+)
+
+FUNCTIONS: Final = ("Std:Join", "Std:JsonGet")
+# A ForEach step's body reads its current item and its iterations' outputs through these.
+LOOP_ROOTS: Final = frozenset({"ForEach", "IterationOutput"})
+
+# `${Name}` / `${AWS::Region}`: filled in by CloudFormation's Fn::Sub at deploy time.
+_PLACEHOLDER = re.compile(r"\$\{[^}]+\}")
+_PROPERTY_FILE = re.compile(r"Steps\.(?P<step>[^.\[]+)\.PropertyFiles\.(?P<file>.+)")
+_PROCESSING_OUTPUT = re.compile(r"\.ProcessingOutputConfig\.Outputs\[['\"](?P<name>[^'\"]*)['\"]\]")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-:]*")
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """A declared pipeline parameter."""
+
+    name: str
+    type: str
+    default: Any = None
+    has_default: bool = False
+    enum_values: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What other steps may refer to in a step: its type, property files and outputs."""
+
+    name: str
+    type: str
+    property_files: frozenset[str] = frozenset()
+    output_names: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Everything an expression may name."""
+
+    parameters: Mapping[str, ParameterInfo] = field(default_factory=dict)
+    steps: Mapping[str, StepInfo] = field(default_factory=dict)
+    # Names used by more than one step: references to them are ambiguous.
+    duplicated: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Typed:
+    """The type of an expression, how to describe it, and the parameter it reads, if any."""
+
+    kind: ValueKind
+    description: str
+    parameter: ParameterInfo | None = None
+
+
+def child_path(path: str, key: str | int) -> str:
+    """The JSON path of `key` (a member name or a list index) below `path`."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if _IDENTIFIER.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}['{key}']"
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether `value` is a string with a deploy-time `${...}` placeholder in it."""
+    return isinstance(value, str) and _PLACEHOLDER.search(value) is not None
+
+
+def is_expression(value: Any) -> bool:
+    """Whether `value` is an expression (`{"Get": ...}` or a `{"Std:...": ...}` function)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return isinstance(key, str) and (key == "Get" or key.startswith("Std:"))
+
+
+def shape_kind(shape: Shape) -> ValueKind:
+    """The kind of value a botocore shape holds."""
+    return SHAPE_KINDS.get(shape.type_name, "any")
+
+
+def literal_matches(value: Any, kind: ValueKind) -> bool:
+    """Whether a literal JSON value is of the given kind."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    matches: dict[ValueKind, bool] = {
+        "string": isinstance(value, str),
+        "blob": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "float": number,
+        "boolean": isinstance(value, bool),
+        "timestamp": isinstance(value, str) or number,
+        "list": isinstance(value, list),
+        "map": isinstance(value, dict),
+        "structure": isinstance(value, dict),
+    }
+    return matches.get(kind, True)
+
+
+def compatible(expected: ValueKind, actual: ValueKind) -> bool:
+    """Whether a value of kind `actual` may stand where the API expects `expected`."""
+    if "any" in (expected, actual) or expected == actual:
+        return True
+    if actual == "scalar":
+        return expected in SCALARS
+    if expected == "float" and actual == "integer":
+        return True
+    # Timestamps and blobs travel as strings in the JSON request.
+    textual = {"string", "timestamp", "blob"}
+    return expected in textual and actual in textual
+
+
+def describe_value(value: Any) -> str:
+    """A short description of a literal JSON value for messages."""
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"string {shorten(value)!r}"
+    if isinstance(value, int | float):
+        return f"{'integer' if isinstance(value, int) else 'number'} {value}"
+    names = {type(None): "null", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """`text`, cut to `limit` characters for messages."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def find_expressions(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield every outermost expression below `node` with its path."""
+    if is_expression(node):
+        yield path, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from find_expressions(value, child_path(path, str(key)))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from find_expressions(item, child_path(path, index))
+
+
+def check_expressions_in(node: Any, path: str, step: str, scope: Scope) -> list[ValidationIssue]:
+    """Check every expression below `node` (where no API shape says what type it must have)."""
+    issues: list[ValidationIssue] = []
+    for found_path, expression in find_expressions(node, path):
+        issues.extend(check_expression(expression, found_path, step, scope)[1])
+    return issues
+
+
+def check_expression(
+    expression: Mapping[str, Any], path: str, step: str, scope: Scope
+) -> tuple[Typed, list[ValidationIssue]]:
+    """The type of `expression` and the issues in it (bad syntax, names that do not exist)."""
+    checker = _ExpressionChecker(step, scope)
+    typed = checker.check(expression, path)
+    return typed, checker.issues
+
+
+class _ExpressionChecker:
+    """Collects the issues of one expression tree in a step."""
+
+    def __init__(self, step: str, scope: Scope) -> None:
+        self.step = step
+        self.scope = scope
+        self.issues: list[ValidationIssue] = []
+
+    def report(self, path: str, message: str, kind: str) -> None:
+        self.issues.append(ValidationIssue(self.step, path, message, kind))
+
+    def check(self, expression: Mapping[str, Any], path: str) -> Typed:
+        (function, body), *_ = expression.items()
+        if function == "Get":
+            return self.get(body, path)
+        if function == "Std:Join":
+            return self.join(body, child_path(path, function))
+        if function == "Std:JsonGet":
+            return self.json_get(body, child_path(path, function))
+        self.report(
+            path,
+            f"unknown function '{function}' (the pipeline service knows {', '.join(FUNCTIONS)})",
+            "invalid-expression",
+        )
+        return Typed("any", f"function {function}")
+
+    def get(self, reference: Any, path: str) -> Typed:
+        if not isinstance(reference, str):
+            self.report(path, f"Get takes a string, not {describe_value(reference)}", "wrong-type")
+            return Typed("any", "Get")
+        head, _, rest = reference.partition(".")
+        if head == "Parameters":
+            return self.parameter(rest, path)
+        if head == "Execution":
+            if rest not in EXECUTION_VARIABLES:
+                self.report(
+                    path,
+                    f"unknown execution variable '{rest}' "
+                    f"(known: {', '.join(sorted(EXECUTION_VARIABLES))})",
+                    "dangling-reference",
+                )
+            return Typed("string", f"execution variable {rest}")
+        if head == "Steps":
+            return self.step_property(reference, path)
+        if head in LOOP_ROOTS:
+            return Typed("any", reference)
+        self.report(
+            path,
+            f"cannot read '{reference}': a Get names Parameters.*, Steps.* or Execution.*",
+            "invalid-expression",
+        )
+        return Typed("any", reference)
+
+    def parameter(self, name: str, path: str) -> Typed:
+        info = self.scope.parameters.get(name)
+        if info is None:
+            self.report(
+                path, f"parameter '{name}' is not declared in Parameters", "dangling-reference"
+            )
+            return Typed("any", f"parameter {name}")
+        kind = PARAMETER_KINDS.get(info.type, "any")
+        return Typed(kind, f"{info.type} parameter {name}", parameter=info)
+
+    def referenced_step(self, name: str, path: str) -> StepInfo | None:
+        info = self.scope.steps.get(name)
+        if info is None:
+            self.report(path, f"step '{name}' does not exist", "dangling-reference")
+        elif name == self.step and name not in self.scope.duplicated:
+            self.report(path, "a step cannot use its own properties", "cycle")
+        return info
+
+    def step_property(self, reference: str, path: str) -> Typed:
+        untyped = Typed("any", f"property {reference}")
+        match = STEP_REFERENCE.match(reference)
+        if match is None:
+            self.report(path, f"'{reference}' does not name a step", "invalid-expression")
+            return untyped
+        info = self.referenced_step(match["step"], path)
+        rest = match["rest"]
+        if info is None:
+            return untyped
+        special = self.special_property(info, rest, reference, path)
+        if special is not None:
+            return special
+        if not self.processing_output_exists(info, rest, path):
+            return untyped
+        resolved = resolve_property(info.type, rest)
+        if resolved is not None and resolved.shape is not None:
+            kind = shape_kind(resolved.shape)
+            return Typed(kind, f"property {reference} ({resolved.shape.type_name})")
+        if resolved is not None:
+            self.report(path, f"{reference}: {resolved.error}", "dangling-reference")
+        return untyped
+
+    def special_property(
+        self, info: StepInfo, rest: str, reference: str, path: str
+    ) -> Typed | None:
+        """Properties that are not in an API response: property files and Outcome."""
+        if rest.startswith(".PropertyFiles"):
+            self.report(
+                path,
+                "a property file is not a value; read it with Std:JsonGet",
+                "invalid-expression",
+            )
+            return Typed("any", reference)
+        if info.type != "Condition":
+            return None
+        if rest != ".Outcome":
+            self.report(
+                path,
+                f"Condition step '{info.name}' has only the property 'Outcome'",
+                "dangling-reference",
+            )
+        return Typed("boolean", f"property {reference}")
+
+    def processing_output_exists(self, info: StepInfo, rest: str, path: str) -> bool:
+        # `Outputs['train']` picks a processing output by name, so the name must exist.
+        output = _PROCESSING_OUTPUT.match(rest)
+        if info.type != "Processing" or output is None or output["name"] in info.output_names:
+            return True
+        self.report(
+            path,
+            f"step '{info.name}' has no processing output '{output['name']}' "
+            f"(outputs: {', '.join(sorted(info.output_names)) or 'none'})",
+            "dangling-reference",
+        )
+        return False
+
+    def join(self, body: Any, path: str) -> Typed:
+        typed = Typed("string", "Std:Join")
+        if not isinstance(body, dict):
+            self.report(path, "Std:Join takes an object with On and Values", "wrong-type")
+            return typed
+        for key in sorted(set(body) - {"On", "Values"}):
+            self.report(child_path(path, key), f"Std:Join has no argument '{key}'", "unknown-key")
+        if "On" not in body:
+            self.report(child_path(path, "On"), "Std:Join needs a separator", "missing-required")
+        elif not isinstance(body["On"], str):
+            self.report(
+                child_path(path, "On"),
+                f"the separator must be a string, not {describe_value(body['On'])}",
+                "wrong-type",
+            )
+        values = body.get("Values")
+        values_path = child_path(path, "Values")
+        if values is None:
+            self.report(values_path, "Std:Join needs a list of Values", "missing-required")
+        elif not isinstance(values, list):
+            self.report(values_path, f"expected a list, got {describe_value(values)}", "wrong-type")
+        else:
+            for index, item in enumerate(values):
+                item_path = child_path(values_path, index)
+                if is_expression(item):
+                    self.check(item, item_path)
+                elif item is None or isinstance(item, dict | list):
+                    self.report(
+                        item_path,
+                        f"Std:Join joins scalars and expressions, not {describe_value(item)}",
+                        "wrong-type",
+                    )
+        return typed
+
+    def json_get(self, body: Any, path: str) -> Typed:
+        typed = Typed("scalar", "Std:JsonGet")
+        if not isinstance(body, dict):
+            self.report(
+                path, "Std:JsonGet takes an object with PropertyFile and Path", "wrong-type"
+            )
+            return typed
+        for key in sorted(set(body) - {"PropertyFile", "S3Uri", "Path"}):
+            self.report(
+                child_path(path, key), f"Std:JsonGet has no argument '{key}'", "unknown-key"
+            )
+        if "Path" not in body:
+            self.report(child_path(path, "Path"), "Std:JsonGet needs a Path", "missing-required")
+        elif not isinstance(body["Path"], str):
+            self.report(
+                child_path(path, "Path"),
+                f"Path must be a string, not {describe_value(body['Path'])}",
+                "wrong-type",
+            )
+        if "PropertyFile" in body and "S3Uri" in body:
+            self.report(path, "give either PropertyFile or S3Uri, not both", "conflict")
+        elif "PropertyFile" in body:
+            self.property_file(body["PropertyFile"], child_path(path, "PropertyFile"))
+        elif "S3Uri" in body:
+            self.s3_uri(body["S3Uri"], child_path(path, "S3Uri"))
+        else:
+            self.report(
+                child_path(path, "PropertyFile"),
+                "Std:JsonGet needs a PropertyFile (or an S3Uri)",
+                "missing-required",
+            )
+        return typed
+
+    def property_file(self, reference: Any, path: str) -> None:
+        target = reference.get("Get") if isinstance(reference, dict) else None
+        match = _PROPERTY_FILE.fullmatch(target) if isinstance(target, str) else None
+        if match is None or len(reference) != 1:
+            self.report(
+                path,
+                'expected {"Get": "Steps.<step>.PropertyFiles.<name>"}',
+                "invalid-expression",
+            )
+            return
+        info = self.referenced_step(match["step"], path)
+        if info is not None and match["file"] not in info.property_files:
+            declared = ", ".join(sorted(info.property_files)) or "none"
+            self.report(
+                path,
+                f"step '{info.name}' declares no property file '{match['file']}' "
+                f"(declared: {declared})",
+                "dangling-reference",
+            )
+
+    def s3_uri(self, value: Any, path: str) -> None:
+        if is_expression(value):
+            typed = self.check(value, path)
+            if not compatible("string", typed.kind):
+                self.report(path, f"S3Uri must be a string, not {typed.description}", "wrong-type")
+        elif not isinstance(value, str):
+            self.report(path, f"S3Uri must be a string, not {describe_value(value)}", "wrong-type")

@@ -1,0 +1,552 @@
+"""Step-level checks of a pipeline definition: each step's fields, settings and arguments.
+
+A step's `Arguments` go to the botocore shape of the API its type calls; Condition and Fail
+steps, which call no API, are checked against what the SDK emits for them. Step fields (Name,
+Type, DependsOn, RetryPolicies, CacheConfig, PropertyFiles) follow the pipeline definition
+schema and the SDK's limits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from pipeline_definition.check.expression_types import (
+    Scope,
+    check_expression,
+    check_expressions_in,
+    child_path,
+    describe_value,
+    is_expression,
+)
+from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
+from pipeline_definition.check.shapes import check_scalar, check_value
+from pipeline_definition.model.graph import StepNode
+
+# As in the SDK's `sagemaker.mlops.workflow.steps.StepTypeEnum`.
+STEP_TYPES: Final = frozenset(
+    {
+        "Condition",
+        "Model",
+        "Processing",
+        "RegisterModel",
+        "Training",
+        "Transform",
+        "Callback",
+        "Tuning",
+        "Lambda",
+        "QualityCheck",
+        "ClarifyCheck",
+        "EMR",
+        "EMRServerless",
+        "Fail",
+        "AutoML",
+        "EndpointConfig",
+        "Endpoint",
+        "InferenceComponent",
+        "Lineage",
+        "Job",
+        "Cleanup",
+        "ForEach",
+    }
+)
+
+COMMON_STEP_KEYS: Final = frozenset(
+    {"Name", "Type", "Arguments", "DependsOn", "DisplayName", "Description"}
+)
+# Step-level keys beyond the common ones, for the step types whose layout is checked; other
+# step types (Lambda, EMR, ...) carry keys of their own and are not checked at this level.
+STEP_KEYS: Final[dict[str, frozenset[str]]] = {
+    "Processing": frozenset({"CacheConfig", "RetryPolicies", "PropertyFiles"}),
+    "Training": frozenset({"CacheConfig", "RetryPolicies"}),
+    "Transform": frozenset({"CacheConfig", "RetryPolicies"}),
+    "Tuning": frozenset({"CacheConfig", "RetryPolicies"}),
+    "AutoML": frozenset({"CacheConfig", "RetryPolicies"}),
+    "Model": frozenset({"RetryPolicies"}),
+    "RegisterModel": frozenset({"RetryPolicies"}),
+    "Condition": frozenset(),
+    "Fail": frozenset(),
+}
+
+# As in the SDK's `sagemaker.mlops.workflow.retry`: the exception types and their bounds.
+STEP_EXCEPTIONS: Final = frozenset({"Step.SERVICE_FAULT", "Step.THROTTLING"})
+JOB_EXCEPTIONS: Final = frozenset(
+    {"SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"}
+)
+# Model steps run no SageMaker job, so they cannot retry on a job's failures (the SDK refuses
+# a SageMakerJobStepRetryPolicy there).
+JOBLESS_STEP_TYPES: Final = frozenset({"Model", "RegisterModel"})
+RETRY_KEYS: Final = frozenset(
+    {"ExceptionType", "IntervalSeconds", "BackoffRate", "MaxAttempts", "ExpireAfterMin"}
+)
+MAX_ATTEMPTS: Final = 20
+MAX_EXPIRE_AFTER_MIN: Final = 14400
+# member -> (minimum, maximum, whether it is an integer)
+RETRY_BOUNDS: Final[tuple[tuple[str, float, float | None, bool], ...]] = (
+    ("IntervalSeconds", 0, None, True),
+    ("BackoffRate", 0, None, False),
+    ("MaxAttempts", 1, MAX_ATTEMPTS, True),
+    ("ExpireAfterMin", 0, MAX_EXPIRE_AFTER_MIN, True),
+)
+
+# ISO-8601 durations as the pipeline service reads them: the leading P and upper case are
+# optional ("30d", "T16m" and "P4DT12H" are all accepted).
+_DURATION = re.compile(
+    r"P?(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?",
+    re.IGNORECASE,
+)
+
+# Condition type -> its operand members, as the SDK's `sagemaker.core.workflow.conditions`
+# emits them.
+COMPARISON_MEMBERS: Final = ("LeftValue", "RightValue")
+CONDITION_MEMBERS: Final[dict[str, tuple[str, ...]]] = {
+    "Equals": COMPARISON_MEMBERS,
+    "GreaterThan": COMPARISON_MEMBERS,
+    "GreaterThanOrEqualTo": COMPARISON_MEMBERS,
+    "LessThan": COMPARISON_MEMBERS,
+    "LessThanOrEqualTo": COMPARISON_MEMBERS,
+    "In": ("QueryValue", "Values"),
+    "Not": ("Condition",),
+    "Or": ("Conditions",),
+}
+
+
+def check_step(node: StepNode, scope: Scope) -> list[ValidationIssue]:
+    """The issues of one step (its nested branch steps are checked on their own)."""
+    return _StepChecker(node, scope).check()
+
+
+def step_label(node: StepNode) -> str:
+    """The name issues of `node` are reported under."""
+    # An unnamed step is still reported, under its position.
+    return node.name or node.path
+
+
+def processing_outputs(arguments: Any) -> list[str]:
+    """The OutputName of each processing output in a step's arguments."""
+    config = arguments.get("ProcessingOutputConfig") if isinstance(arguments, dict) else None
+    outputs = config.get("Outputs") if isinstance(config, dict) else None
+    return [
+        output["OutputName"]
+        for output in (outputs if isinstance(outputs, list) else [])
+        if isinstance(output, dict) and isinstance(output.get("OutputName"), str)
+    ]
+
+
+class _StepChecker:
+    """The step-level checks of one step: its fields, arguments and settings."""
+
+    def __init__(self, node: StepNode, scope: Scope) -> None:
+        self.node = node
+        self.scope = scope
+        self.step = step_label(node)
+        self.issues: list[ValidationIssue] = []
+
+    def report(self, path: str, message: str, kind: str) -> None:
+        self.issues.append(ValidationIssue(self.step, path, message, kind))
+
+    def at(self, *keys: str | int) -> str:
+        path = self.node.path
+        for key in keys:
+            path = child_path(path, key)
+        return path
+
+    def check(self) -> list[ValidationIssue]:
+        raw = self.node.raw
+        type_ = raw.get("Type")
+        self.check_name()
+        if "Type" not in raw:
+            self.report(self.at("Type"), "a step needs a Type", "missing-required")
+        elif not isinstance(type_, str) or type_ not in STEP_TYPES:
+            self.report(
+                self.at("Type"),
+                f"unknown step type {type_!r} (known: {', '.join(sorted(STEP_TYPES))})",
+                "unknown-step-type",
+            )
+        allowed = STEP_KEYS.get(str(type_))
+        if allowed is not None:
+            for key in sorted(set(raw) - COMMON_STEP_KEYS - allowed):
+                self.report(
+                    self.at(str(key)), f"unknown key '{key}' for a {type_} step", "unknown-key"
+                )
+        for key, shape_name in (
+            ("DisplayName", "StepDisplayName"),
+            ("Description", "StepDescription"),
+        ):
+            if key in raw:
+                self.issues.extend(
+                    check_scalar(raw[key], shape(shape_name), self.at(key), self.step)
+                )
+        self.check_depends_on(raw.get("DependsOn"))
+        if "RetryPolicies" in raw:
+            self.check_retry_policies(raw["RetryPolicies"], str(type_))
+        if "CacheConfig" in raw:
+            self.check_cache_config(raw["CacheConfig"])
+        if "PropertyFiles" in raw:
+            self.check_property_files(raw["PropertyFiles"])
+        self.check_arguments(str(type_))
+        return self.issues
+
+    def check_name(self) -> None:
+        name = self.node.raw.get("Name")
+        if name is None or name == "":
+            self.report(self.at("Name"), "a step needs a Name", "missing-required")
+            return
+        self.issues.extend(
+            ValidationIssue(self.step, i.path, f"step name: {i.message}", i.kind)
+            for i in check_scalar(name, shape("StepName"), self.at("Name"), self.step)
+        )
+
+    def check_depends_on(self, depends_on: Any) -> None:
+        if depends_on is None:
+            return
+        if not isinstance(depends_on, list):
+            self.report(
+                self.at("DependsOn"),
+                f"expected a list of step names, got {describe_value(depends_on)}",
+                "wrong-type",
+            )
+            return
+        for index, entry in enumerate(depends_on):
+            path = self.at("DependsOn", index)
+            # A run-condition entry: {"Step": <name>, "Trigger": "Failed" | "Stopped" | "Any"}.
+            name = entry.get("Step") if isinstance(entry, dict) else entry
+            if not isinstance(name, str):
+                self.report(
+                    path, f"expected a step name, got {describe_value(entry)}", "wrong-type"
+                )
+            elif name not in self.scope.steps:
+                self.report(
+                    path, f"depends on step '{name}', which does not exist", "dangling-reference"
+                )
+            elif name == self.node.name:
+                self.report(path, "a step cannot depend on itself", "cycle")
+
+    def check_retry_policies(self, policies: Any, type_: str) -> None:
+        if not isinstance(policies, list):
+            self.report(
+                self.at("RetryPolicies"),
+                f"expected a list, got {describe_value(policies)}",
+                "wrong-type",
+            )
+            return
+        for index, policy in enumerate(policies):
+            path = self.at("RetryPolicies", index)
+            if not isinstance(policy, dict):
+                self.report(
+                    path,
+                    f"expected a retry policy object, got {describe_value(policy)}",
+                    "wrong-type",
+                )
+                continue
+            for key in sorted(set(policy) - RETRY_KEYS):
+                self.report(
+                    child_path(path, str(key)),
+                    f"unknown key '{key}' in a retry policy",
+                    "unknown-key",
+                )
+            self.check_exception_types(
+                policy.get("ExceptionType"), child_path(path, "ExceptionType"), type_
+            )
+            for key, low, high, integral in RETRY_BOUNDS:
+                if key in policy:
+                    self.check_number(
+                        policy[key], child_path(path, key), low, high, integral=integral
+                    )
+            if "MaxAttempts" in policy and "ExpireAfterMin" in policy:
+                self.report(path, "give MaxAttempts or ExpireAfterMin, not both", "conflict")
+
+    def check_exception_types(self, types: Any, path: str, step_type: str) -> None:
+        if types is None:
+            self.report(
+                path,
+                "a retry policy needs the ExceptionType list it applies to",
+                "missing-required",
+            )
+            return
+        if not isinstance(types, list):
+            self.report(path, f"expected a list, got {describe_value(types)}", "wrong-type")
+            return
+        if not types:
+            self.report(
+                path, "a retry policy applies to at least one exception type", "out-of-range"
+            )
+            return
+        allowed = STEP_EXCEPTIONS | (
+            frozenset() if step_type in JOBLESS_STEP_TYPES else JOB_EXCEPTIONS
+        )
+        for index, exception in enumerate(types):
+            if isinstance(exception, str) and exception in allowed:
+                continue
+            where = child_path(path, index)
+            if isinstance(exception, str) and exception in JOB_EXCEPTIONS:
+                message = f"{exception} does not apply to a {step_type} step: it runs no job"
+            else:
+                message = (
+                    f"unknown exception type {exception!r} "
+                    f"(expected one of {', '.join(sorted(allowed))})"
+                )
+            self.report(where, message, "enum")
+
+    def check_number(
+        self, value: Any, path: str, low: float | None, high: float | None, *, integral: bool
+    ) -> None:
+        expected = (int,) if integral else (int, float)
+        if isinstance(value, bool) or not isinstance(value, expected):
+            self.report(
+                path,
+                f"expected {'an integer' if integral else 'a number'}, got {describe_value(value)}",
+                "wrong-type",
+            )
+        elif low is not None and value < low:
+            self.report(path, f"{value} is below the minimum {low}", "out-of-range")
+        elif high is not None and value > high:
+            self.report(path, f"{value} is above the maximum {high}", "out-of-range")
+
+    def check_cache_config(self, config: Any) -> None:
+        path = self.at("CacheConfig")
+        if not isinstance(config, dict):
+            self.report(path, f"expected an object, got {describe_value(config)}", "wrong-type")
+            return
+        for key in sorted(set(config) - {"Enabled", "ExpireAfter"}):
+            self.report(
+                child_path(path, str(key)), f"unknown key '{key}' in CacheConfig", "unknown-key"
+            )
+        if "Enabled" not in config:
+            self.report(
+                child_path(path, "Enabled"), "CacheConfig needs Enabled", "missing-required"
+            )
+        elif not isinstance(config["Enabled"], bool):
+            self.report(
+                child_path(path, "Enabled"),
+                f"expected a boolean, got {describe_value(config['Enabled'])}",
+                "wrong-type",
+            )
+        expire = config.get("ExpireAfter")
+        if "ExpireAfter" not in config:
+            return
+        if not isinstance(expire, str):
+            self.report(
+                child_path(path, "ExpireAfter"),
+                f"expected an ISO-8601 duration string, got {describe_value(expire)}",
+                "wrong-type",
+            )
+        elif not any(c.isdigit() for c in expire) or not _DURATION.fullmatch(expire):
+            self.report(
+                child_path(path, "ExpireAfter"),
+                f"{expire!r} is not an ISO-8601 duration (for example 'P30D' or 'PT12H')",
+                "pattern",
+            )
+
+    def check_property_files(self, files: Any) -> None:
+        path = self.at("PropertyFiles")
+        if not isinstance(files, list):
+            self.report(path, f"expected a list, got {describe_value(files)}", "wrong-type")
+            return
+        outputs = set(processing_outputs(self.node.arguments))
+        seen: set[str] = set()
+        for index, entry in enumerate(files):
+            entry_path = child_path(path, index)
+            if not isinstance(entry, dict):
+                self.report(
+                    entry_path,
+                    f"expected a property file object, got {describe_value(entry)}",
+                    "wrong-type",
+                )
+                continue
+            for key in sorted(set(entry) - {"PropertyFileName", "OutputName", "FilePath"}):
+                self.report(
+                    child_path(entry_path, str(key)),
+                    f"unknown key '{key}' in a property file",
+                    "unknown-key",
+                )
+            for key in ("PropertyFileName", "OutputName", "FilePath"):
+                if key not in entry:
+                    self.report(
+                        child_path(entry_path, key),
+                        f"a property file needs {key}",
+                        "missing-required",
+                    )
+                elif not isinstance(entry[key], str):
+                    self.report(
+                        child_path(entry_path, key),
+                        f"expected a string, got {describe_value(entry[key])}",
+                        "wrong-type",
+                    )
+            name, output = entry.get("PropertyFileName"), entry.get("OutputName")
+            if isinstance(name, str):
+                if name in seen:
+                    self.report(
+                        child_path(entry_path, "PropertyFileName"),
+                        f"property file '{name}' is declared twice",
+                        "duplicate",
+                    )
+                seen.add(name)
+            if isinstance(output, str) and output not in outputs:
+                self.report(
+                    child_path(entry_path, "OutputName"),
+                    f"'{output}' is not one of the step's processing outputs "
+                    f"({', '.join(sorted(outputs)) or 'none'})",
+                    "dangling-reference",
+                )
+
+    def check_arguments(self, type_: str) -> None:
+        raw = self.node.raw
+        path = self.at("Arguments")
+        arguments = raw.get("Arguments")
+        request = request_shape(type_)
+        if request is not None:
+            if "Arguments" not in raw:
+                self.report(path, f"a {type_} step needs Arguments", "missing-required")
+                return
+            self.issues.extend(
+                check_value(
+                    arguments,
+                    request,
+                    path,
+                    self.step,
+                    self.scope,
+                    service_named=SERVICE_NAMED_MEMBERS.get(type_, ()),
+                )
+            )
+        elif type_ == "Condition":
+            self.check_condition_step(arguments, path)
+        elif type_ == "Fail":
+            self.check_fail_step(arguments, path)
+        elif type_ == "ForEach" and isinstance(arguments, dict):
+            # The body's steps are a pipeline of their own that the step graph does not
+            # include; only the loop's own arguments are checked here.
+            own = {key: value for key, value in arguments.items() if key != "ForEachBody"}
+            self.issues.extend(check_expressions_in(own, path, self.step, self.scope))
+        else:
+            self.issues.extend(check_expressions_in(arguments, path, self.step, self.scope))
+
+    def check_fail_step(self, arguments: Any, path: str) -> None:
+        if arguments is None:
+            return
+        if not isinstance(arguments, dict):
+            self.report(path, f"expected an object, got {describe_value(arguments)}", "wrong-type")
+            return
+        for key in sorted(set(arguments) - {"ErrorMessage"}):
+            self.report(
+                child_path(path, str(key)),
+                f"unknown key '{key}': a Fail step takes only ErrorMessage",
+                "unknown-key",
+            )
+        if "ErrorMessage" in arguments:
+            self.check_operand(
+                arguments["ErrorMessage"], child_path(path, "ErrorMessage"), strings_only=True
+            )
+
+    def check_condition_step(self, arguments: Any, path: str) -> None:
+        if not isinstance(arguments, dict):
+            self.report(
+                path,
+                "a Condition step needs Arguments with Conditions, "
+                f"got {describe_value(arguments)}",
+                "wrong-type",
+            )
+            return
+        for key in sorted(set(arguments) - {"Conditions", "IfSteps", "ElseSteps"}):
+            self.report(
+                child_path(path, str(key)),
+                f"unknown key '{key}' in a Condition step",
+                "unknown-key",
+            )
+        self.check_conditions(arguments.get("Conditions"), child_path(path, "Conditions"))
+        for key in ("IfSteps", "ElseSteps"):
+            branch = arguments.get(key)
+            branch_path = child_path(path, key)
+            if branch is None:
+                continue
+            if not isinstance(branch, list):
+                self.report(
+                    branch_path,
+                    f"expected a list of steps, got {describe_value(branch)}",
+                    "wrong-type",
+                )
+                continue
+            for index, step in enumerate(branch):
+                if not isinstance(step, dict):
+                    self.report(
+                        child_path(branch_path, index),
+                        f"expected a step object, got {describe_value(step)}",
+                        "wrong-type",
+                    )
+
+    def check_conditions(self, conditions: Any, path: str) -> None:
+        if conditions is None:
+            self.report(path, "a Condition step needs a list of Conditions", "missing-required")
+        elif not isinstance(conditions, list):
+            self.report(
+                path,
+                f"expected a list of conditions, got {describe_value(conditions)}",
+                "wrong-type",
+            )
+        elif not conditions:
+            self.report(path, "at least one condition is needed", "out-of-range")
+        else:
+            for index, condition in enumerate(conditions):
+                self.check_condition(condition, child_path(path, index))
+
+    def check_condition(self, condition: Any, path: str) -> None:
+        if not isinstance(condition, dict):
+            self.report(
+                path, f"expected a condition object, got {describe_value(condition)}", "wrong-type"
+            )
+            return
+        type_ = condition.get("Type")
+        members = CONDITION_MEMBERS.get(type_) if isinstance(type_, str) else None
+        if "Type" not in condition:
+            self.report(child_path(path, "Type"), "a condition needs a Type", "missing-required")
+        if members is None:
+            if "Type" in condition:
+                self.report(
+                    child_path(path, "Type"),
+                    f"unknown condition type {type_!r} "
+                    f"(expected one of {', '.join(CONDITION_MEMBERS)})",
+                    "enum",
+                )
+            # The operands still name parameters and steps that must exist.
+            self.issues.extend(check_expressions_in(condition, path, self.step, self.scope))
+            return
+        for key in sorted(set(condition) - {"Type", *members}):
+            self.report(
+                child_path(path, str(key)),
+                f"unknown key '{key}' in a {type_} condition",
+                "unknown-key",
+            )
+        for member in members:
+            member_path = child_path(path, member)
+            if member in condition:
+                self.check_condition_member(member, condition[member], member_path)
+            else:
+                self.report(member_path, f"a {type_} condition needs {member}", "missing-required")
+
+    def check_condition_member(self, member: str, value: Any, path: str) -> None:
+        if member == "Condition":
+            self.check_condition(value, path)
+        elif member == "Conditions":
+            self.check_conditions(value, path)
+        elif member != "Values":
+            self.check_operand(value, path)
+        elif not isinstance(value, list):
+            self.report(
+                path, f"expected a list of values, got {describe_value(value)}", "wrong-type"
+            )
+        else:
+            for index, item in enumerate(value):
+                self.check_operand(item, child_path(path, index))
+
+    def check_operand(self, value: Any, path: str, *, strings_only: bool = False) -> None:
+        if is_expression(value):
+            typed, issues = check_expression(value, path, self.step, self.scope)
+            self.issues.extend(issues)
+            if typed.kind in {"list", "map", "structure"}:
+                self.report(path, f"expected a scalar value, got {typed.description}", "wrong-type")
+            return
+        accepted = (str,) if strings_only else (str, int, float, bool)
+        if not isinstance(value, accepted):
+            wanted = "a string or an expression" if strings_only else "a scalar or an expression"
+            self.report(path, f"expected {wanted}, got {describe_value(value)}", "wrong-type")

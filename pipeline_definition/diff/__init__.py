@@ -1,0 +1,1 @@
+"""The step-level diff between two definitions: sources, comparison, formats."""

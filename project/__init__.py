@@ -1,0 +1,1 @@
+"""Settings, project paths and run-parameter rules: imported by every side, importing none."""

@@ -1,0 +1,219 @@
+"""Typed, frozen settings for the app, built once from `cdk.json` context and the environment.
+
+Context keys come from `cdk.json` (or `-c key=value`); the seed's environment variables
+override them so existing shell habits keep working. `app.py` builds the settings once for
+`cdk synth`; the command-line tools build them the same way with `project_settings`. Nothing
+else reads context or `os.environ` for settings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from project.paths import CDK_JSON
+
+PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+PIPELINE_NAME_MAX_LENGTH = 256
+# S3 bucket naming rules (general purpose buckets): 3-63 chars, lowercase letters, digits,
+# dots and hyphens, starting and ending with a letter or digit.
+BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+IP_ADDRESS_PATTERN = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+PROJECT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+PREFIX_PATTERN = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
+# EventBridge schedule expressions: cron(...) with six fields or rate(...).
+SCHEDULE_PATTERN = re.compile(
+    r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$"
+)
+
+DEFAULT_PROJECT_NAME = "house-price"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_RAW_DATA_PREFIX = "data/raw/"
+
+# (context key, environment variable) for each setting; the environment wins.
+SOURCES: dict[str, tuple[str, str | None]] = {
+    "project_name": ("projectName", "PROJECT_NAME"),
+    "pipeline_name": ("pipelineName", "PIPELINE_NAME"),
+    "region": ("region", "AWS_REGION"),
+    "account": ("account", "CDK_DEFAULT_ACCOUNT"),
+    "existing_bucket_name": ("s3Bucket", "S3_BUCKET"),
+    "existing_role_arn": ("sagemakerRoleArn", "SAGEMAKER_ROLE_ARN"),
+    "raw_data_prefix": ("rawDataPrefix", "RAW_DATA_PREFIX"),
+    "trigger_schedule": ("triggerSchedule", "TRIGGER_SCHEDULE"),
+    "skip_if_running": ("skipIfRunning", "SKIP_IF_RUNNING"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the setting and its source."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        context_key, env_var = SOURCES[setting]
+        origin = f"context '{context_key}'" + (f" / env {env_var}" if env_var else "")
+        super().__init__(f"Invalid setting {setting} ({origin}): {message}")
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know about its deployment, validated."""
+
+    project_name: str
+    pipeline_name: str
+    region: str
+    account: str | None
+    existing_bucket_name: str | None
+    existing_role_arn: str | None
+    raw_data_prefix: str
+    trigger_schedule: str | None
+    skip_if_running: bool
+
+    @property
+    def stack_name(self) -> str:
+        """The CloudFormation stack name."""
+        return f"{self.project_name}-ml-pipeline"
+
+    @property
+    def model_package_group_name(self) -> str:
+        """The Model Registry group the pipeline registers into."""
+        return f"{self.project_name}-models"
+
+    @property
+    def raw_data_key(self) -> str:
+        """The key of the embedded sample file under the raw prefix."""
+        return f"{self.raw_data_prefix}house_data.csv"
+
+
+def _raw(setting: str, context: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
+    context_key, env_var = SOURCES[setting]
+    if env_var and environ.get(env_var, "").strip():
+        return environ[env_var].strip()
+    value = context.get(context_key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return str(value).strip()
+
+
+def validate_pipeline_name(name: str) -> None:
+    """Raise SettingsError when `name` is not a valid SageMaker pipeline name."""
+    if len(name) > PIPELINE_NAME_MAX_LENGTH:
+        raise SettingsError(
+            "pipeline_name",
+            f"{len(name)} characters; SageMaker allows at most {PIPELINE_NAME_MAX_LENGTH}",
+        )
+    if not PIPELINE_NAME_PATTERN.match(name):
+        raise SettingsError(
+            "pipeline_name",
+            f"{name!r} must match {PIPELINE_NAME_PATTERN.pattern} "
+            "(letters, digits and single or repeated hyphens between them)",
+        )
+
+
+def validate_bucket_name(name: str) -> None:
+    """Raise SettingsError when `name` is not a valid S3 bucket name."""
+    problems = []
+    if not BUCKET_NAME_PATTERN.match(name):
+        problems.append(
+            "3-63 lowercase letters, digits, dots or hyphens, alphanumeric at both ends"
+        )
+    if ".." in name or ".-" in name or "-." in name:
+        problems.append("no adjacent dots or dot-hyphen pairs")
+    if IP_ADDRESS_PATTERN.match(name):
+        problems.append("not formatted as an IP address")
+    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
+        problems.append("no reserved prefix or suffix")
+    if problems:
+        raise SettingsError(
+            "existing_bucket_name", f"{name!r} is not a valid bucket name: " + "; ".join(problems)
+        )
+
+
+def _parse_bool(setting: str, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(setting, f"{raw!r} is not a boolean (true/false)")
+
+
+def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+    """Build and validate the settings; raise SettingsError naming the first bad setting."""
+    project_name = _raw("project_name", context, environ) or DEFAULT_PROJECT_NAME
+    if not PROJECT_NAME_PATTERN.match(project_name):
+        raise SettingsError(
+            "project_name",
+            f"{project_name!r} must be 3-32 lowercase letters, digits or hyphens, "
+            "starting with a letter",
+        )
+
+    pipeline_name = _raw("pipeline_name", context, environ) or f"{project_name}-mlops-pipeline"
+    validate_pipeline_name(pipeline_name)
+
+    region = _raw("region", context, environ) or DEFAULT_REGION
+    if not REGION_PATTERN.match(region):
+        raise SettingsError("region", f"{region!r} is not an AWS region name such as us-east-1")
+
+    account = _raw("account", context, environ)
+    if account is not None and not ACCOUNT_PATTERN.match(account):
+        raise SettingsError("account", f"{account!r} is not a 12-digit AWS account id")
+
+    bucket = _raw("existing_bucket_name", context, environ)
+    if bucket is not None:
+        validate_bucket_name(bucket)
+
+    role_arn = _raw("existing_role_arn", context, environ)
+    if role_arn is not None and not ROLE_ARN_PATTERN.match(role_arn):
+        raise SettingsError(
+            "existing_role_arn",
+            f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
+        )
+
+    prefix = _raw("raw_data_prefix", context, environ) or DEFAULT_RAW_DATA_PREFIX
+    if not PREFIX_PATTERN.match(prefix):
+        raise SettingsError(
+            "raw_data_prefix",
+            f"{prefix!r} must be a key prefix such as data/raw/ (no leading slash, ends with /)",
+        )
+
+    schedule = _raw("trigger_schedule", context, environ)
+    if schedule is not None and not SCHEDULE_PATTERN.match(schedule):
+        raise SettingsError(
+            "trigger_schedule",
+            f"{schedule!r} must be an EventBridge expression such as "
+            "cron(0 6 ? * MON *) or rate(1 day)",
+        )
+
+    return Settings(
+        project_name=project_name,
+        pipeline_name=pipeline_name,
+        region=region,
+        account=account,
+        existing_bucket_name=bucket,
+        existing_role_arn=role_arn,
+        raw_data_prefix=prefix,
+        trigger_schedule=schedule,
+        skip_if_running=_parse_bool("skip_if_running", _raw("skip_if_running", context, environ)),
+    )
+
+
+def cdk_context(cdk_json: Path = CDK_JSON) -> dict[str, Any]:
+    """The `context` object of `cdk.json` (empty when the file has none)."""
+    context = json.loads(cdk_json.read_text()).get("context", {})
+    if not isinstance(context, dict):
+        raise ValueError(f"{cdk_json}: 'context' must be an object")
+    return context
+
+
+def project_settings(environ: Mapping[str, str], cdk_json: Path = CDK_JSON) -> Settings:
+    """Settings exactly as `app.py` builds them for `cdk synth`."""
+    return load_settings(cdk_context(cdk_json), environ)

@@ -1,0 +1,95 @@
+"""The render cache: a hit equals a fresh render; any input change misses."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from pipeline_definition.build import render_cache
+from pipeline_definition.build.config import PipelineConfig
+from pipeline_definition.build.render import render_definition
+from pipeline_definition.build.staging import content_hash
+from project.paths import ML_SCRIPTS_DIR
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> PipelineConfig:
+    scripts = tmp_path / "ml_scripts"
+    shutil.copytree(ML_SCRIPTS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    return PipelineConfig(
+        pipeline_name="cache-test",
+        region="us-east-1",
+        model_package_group_name="cache-test-models",
+        raw_data_key="data/raw/house_data.csv",
+        ml_scripts_dir=scripts,
+    )
+
+
+def test_hit_gives_the_same_body_and_staged_files_as_a_fresh_render(
+    config: PipelineConfig, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    fresh = render_definition(config, tmp_path / "fresh", cache_dir=cache)
+    assert len(list(cache.iterdir())) == 1
+
+    hit = render_definition(config, tmp_path / "hit", cache_dir=cache)
+    assert hit.body == fresh.body
+    assert hit.code_keys == fresh.code_keys
+    assert content_hash(tmp_path / "hit" / "code") == content_hash(tmp_path / "fresh" / "code")
+
+
+def test_hit_replaces_stale_code_in_the_staging_folder(
+    config: PipelineConfig, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    render_definition(config, tmp_path / "warm", cache_dir=cache)
+    stale = tmp_path / "staging" / "code" / "training" / "0000000000000000"
+    stale.mkdir(parents=True)
+    render_definition(config, tmp_path / "staging", cache_dir=cache)
+    assert not stale.exists()
+
+
+def test_key_changes_with_a_script_byte(config: PipelineConfig) -> None:
+    before = render_cache.cache_key(config)
+    script = config.ml_scripts_dir / "evaluation" / "evaluate.py"
+    script.write_bytes(script.read_bytes() + b"\n")
+    assert render_cache.cache_key(config) != before
+
+
+def test_key_changes_with_the_configuration(config: PipelineConfig) -> None:
+    renamed = dataclasses.replace(config, pipeline_name="another-pipeline")
+    assert render_cache.cache_key(renamed) != render_cache.cache_key(config)
+
+
+def test_key_changes_with_the_sdk_version(
+    config: PipelineConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = render_cache.cache_key(config)
+    real = metadata.version
+    monkeypatch.setattr(
+        metadata,
+        "version",
+        lambda name: "99.0.0" if name == "sagemaker" else real(name),
+    )
+    assert render_cache.cache_key(config) != before
+
+
+def test_a_damaged_entry_is_a_miss(config: PipelineConfig, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    fresh = render_definition(config, tmp_path / "fresh", cache_dir=cache)
+    (cache / render_cache.cache_key(config) / render_cache.KEYS_FILE).write_text("not json")
+    again = render_definition(config, tmp_path / "again", cache_dir=cache)
+    assert again.body == fresh.body
+
+
+def test_old_entries_are_pruned(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    (staging / "code" / "x").mkdir(parents=True)
+    (staging / "code" / "x" / "f").write_text("f")
+    for index in range(render_cache.KEEP_ENTRIES + 3):
+        render_cache.store(tmp_path / "cache", f"key{index:02d}", "{}", (), staging)
+    assert len(list((tmp_path / "cache").iterdir())) == render_cache.KEEP_ENTRIES

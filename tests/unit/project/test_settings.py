@@ -1,0 +1,112 @@
+"""Settings: defaults, context, environment overrides and a clear error per invalid value."""
+
+from __future__ import annotations
+
+import pytest
+
+from project.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_follow_the_seed_conventions() -> None:
+    settings = load_settings({}, {})
+    assert settings == Settings(
+        project_name="house-price",
+        pipeline_name="house-price-mlops-pipeline",
+        region="us-east-1",
+        account=None,
+        existing_bucket_name=None,
+        existing_role_arn=None,
+        raw_data_prefix="data/raw/",
+        trigger_schedule=None,
+        skip_if_running=False,
+    )
+    assert settings.model_package_group_name == "house-price-models"
+    assert settings.raw_data_key == "data/raw/house_data.csv"
+    assert settings.stack_name == "house-price-ml-pipeline"
+
+
+def test_pipeline_name_defaults_to_the_project_name() -> None:
+    assert load_settings({"projectName": "churn"}, {}).pipeline_name == "churn-mlops-pipeline"
+
+
+def test_environment_overrides_context() -> None:
+    settings = load_settings(
+        {"projectName": "from-context", "region": "eu-west-1", "pipelineName": "ctx"},
+        {"PROJECT_NAME": "from-env", "AWS_REGION": "eu-central-1", "PIPELINE_NAME": "env-pipe"},
+    )
+    assert (settings.project_name, settings.region, settings.pipeline_name) == (
+        "from-env",
+        "eu-central-1",
+        "env-pipe",
+    )
+
+
+def test_blank_environment_values_do_not_override() -> None:
+    assert load_settings({"region": "eu-west-1"}, {"AWS_REGION": "  "}).region == "eu-west-1"
+
+
+def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
+    settings = load_settings(
+        {},
+        {
+            "S3_BUCKET": "my-team.data-bucket",
+            "SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/service-role/SageMaker",
+        },
+    )
+    assert settings.existing_bucket_name == "my-team.data-bucket"
+    assert settings.existing_role_arn == "arn:aws:iam::123456789012:role/service-role/SageMaker"
+
+
+@pytest.mark.parametrize(
+    ("environ", "setting", "fragment"),
+    [
+        ({"PIPELINE_NAME": "has_underscore"}, "pipeline_name", "must match"),
+        ({"PIPELINE_NAME": "-leading-hyphen"}, "pipeline_name", "must match"),
+        ({"PIPELINE_NAME": "trailing-hyphen-"}, "pipeline_name", "must match"),
+        ({"PIPELINE_NAME": "a" * 257}, "pipeline_name", "257 characters"),
+        ({"PROJECT_NAME": "Upper"}, "project_name", "lowercase"),
+        ({"AWS_REGION": "moon-base-1a"}, "region", "not an AWS region"),
+        ({"CDK_DEFAULT_ACCOUNT": "12345"}, "account", "12-digit"),
+        ({"S3_BUCKET": "Bad_Bucket"}, "existing_bucket_name", "not a valid bucket name"),
+        ({"S3_BUCKET": "ab"}, "existing_bucket_name", "not a valid bucket name"),
+        ({"S3_BUCKET": "my..bucket"}, "existing_bucket_name", "adjacent dots"),
+        ({"S3_BUCKET": "192.168.1.1"}, "existing_bucket_name", "IP address"),
+        ({"S3_BUCKET": "xn--bucket"}, "existing_bucket_name", "reserved"),
+        ({"SAGEMAKER_ROLE_ARN": "arn:aws:iam::123:role/x"}, "existing_role_arn", "IAM role ARN"),
+        ({"SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:user/x"}, "existing_role_arn", "ARN"),
+        ({"SAGEMAKER_ROLE_ARN": "MyRole"}, "existing_role_arn", "IAM role ARN"),
+        ({"RAW_DATA_PREFIX": "/data/raw/"}, "raw_data_prefix", "no leading slash"),
+        ({"RAW_DATA_PREFIX": "data/raw"}, "raw_data_prefix", "ends with /"),
+        ({"TRIGGER_SCHEDULE": "every day"}, "trigger_schedule", "EventBridge expression"),
+        ({"SKIP_IF_RUNNING": "maybe"}, "skip_if_running", "not a boolean"),
+    ],
+)
+def test_invalid_values_stop_with_a_message_naming_the_setting(
+    environ: dict[str, str], setting: str, fragment: str
+) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({}, environ)
+    assert error.value.setting == setting
+    assert setting in str(error.value)
+    assert fragment in str(error.value)
+
+
+def test_error_names_both_the_context_key_and_the_environment_variable() -> None:
+    with pytest.raises(SettingsError, match=r"context 'pipelineName' / env PIPELINE_NAME"):
+        load_settings({"pipelineName": "bad name"}, {})
+
+
+def test_longest_valid_pipeline_name_is_accepted() -> None:
+    name = "a-" * 127 + "ab"
+    assert len(name) == 256
+    assert load_settings({}, {"PIPELINE_NAME": name}).pipeline_name == name
+
+
+@pytest.mark.parametrize("schedule", ["cron(0 6 ? * MON *)", "rate(1 day)", "rate(12 hours)"])
+def test_schedule_expressions_are_accepted(schedule: str) -> None:
+    assert load_settings({}, {"TRIGGER_SCHEDULE": schedule}).trigger_schedule == schedule
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("0", False), ("YES", True)])
+def test_skip_if_running_parses_booleans(raw: str, expected: bool) -> None:
+    assert load_settings({}, {"SKIP_IF_RUNNING": raw}).skip_if_running is expected

@@ -1,0 +1,369 @@
+"""The trigger handler against moto: what it starts, with which parameters and token."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.sagemaker.models import sagemaker_backends
+
+from stacks.trigger.handler import handler
+from stacks.trigger.handler.handler import ConfigurationError, TriggerConfig, handle
+from stacks.trigger.handler.tokens import (
+    TOKEN_MAX_LENGTH,
+    TOKEN_MIN_LENGTH,
+    manual_token,
+    object_token,
+    scheduled_token,
+)
+from testsupport.definitions import event as event_fixture
+from testsupport.definitions import shipped_definition_text
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+REGION = "us-east-1"
+PIPELINE = "house-price-mlops-pipeline"
+ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/pipeline"
+DEFINITION = shipped_definition_text()
+TYPES = {p["Name"]: p["Type"] for p in json.loads(DEFINITION)["Parameters"]}
+
+
+def s3_event(**object_fields: Any) -> dict[str, Any]:
+    """The sample S3 Object Created event with some object fields replaced."""
+    event: dict[str, Any] = event_fixture("s3_object_created")
+    event["detail"]["object"].update(object_fields)
+    return event
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The JSON log lines written so far."""
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+
+
+class Aws:
+    """Clients on moto with the pipeline created from the rendered definition."""
+
+    def __init__(self) -> None:
+        self.sagemaker: SageMakerClient = boto3.client("sagemaker", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.sagemaker.create_pipeline(
+            PipelineName=PIPELINE,
+            PipelineDefinition=DEFINITION,
+            RoleArn=ROLE_ARN,
+            ClientRequestToken="create-house-price-pipeline-0000000001",
+        )
+        self.queue_url = self.sqs.create_queue(QueueName="failed-events")["QueueUrl"]
+        self.config = TriggerConfig(
+            pipeline_name=PIPELINE,
+            raw_data_prefix="data/raw/",
+            parameter_types=TYPES,
+            failed_events_queue_url=self.queue_url,
+        )
+
+    def handle(self, event: object, request_id: str = "req-1", **config: Any) -> dict[str, Any]:
+        """Run the handler with this account's clients."""
+        settings = TriggerConfig(**{**self.config.__dict__, **config})
+        return handle(event, request_id, config=settings, sagemaker=self.sagemaker, queue=self.sqs)
+
+    def executions(self) -> dict[str, Any]:
+        """What moto recorded for each execution, by ARN."""
+        backend = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION]
+        return dict(backend.pipelines[PIPELINE].pipeline_executions)
+
+    def parked(self) -> list[dict[str, Any]]:
+        """Messages parked in the failed-events queue."""
+        response = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in response.get("Messages", [])]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """A fresh mocked account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield Aws()
+
+
+def test_new_csv_starts_a_run_on_that_object_with_the_derived_token(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = s3_event()
+    result = aws.handle(event)
+
+    expected_token = object_token(
+        PIPELINE,
+        "house-price-data",
+        "data/raw/house_data.csv",
+        "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
+        "00617F08299329D189",
+    )
+    assert result["status"] == "started"
+    assert result["token"] == expected_token
+    assert TOKEN_MIN_LENGTH <= len(expected_token) <= TOKEN_MAX_LENGTH
+    (execution,) = aws.executions().values()
+    assert execution.arn == result["execution_arn"]
+    assert execution.client_request_token == expected_token
+    assert execution.pipeline_parameters == [
+        {"Name": "InputData", "Value": "s3://house-price-data/data/raw/house_data.csv"}
+    ]
+    assert execution.pipeline_execution_display_name == f"object-{expected_token[:16]}"
+    assert "s3://house-price-data/data/raw/house_data.csv" in (
+        execution.pipeline_execution_description
+    )
+    started = [
+        line for line in log_lines(capsys) if line["message"] == "Pipeline execution started"
+    ]
+    assert started == [
+        {
+            **started[0],
+            "level": "INFO",
+            "pipeline": PIPELINE,
+            "bucket": "house-price-data",
+            "key": "data/raw/house_data.csv",
+            "token": expected_token,
+            "execution_arn": result["execution_arn"],
+            "input_data": "s3://house-price-data/data/raw/house_data.csv",
+        }
+    ]
+
+
+def test_a_redelivered_event_sends_the_identical_token(aws: Aws) -> None:
+    first = aws.handle(s3_event(), request_id="req-1")
+    again = aws.handle(s3_event(), request_id="req-2")
+
+    assert first["token"] == again["token"]
+    # moto does not deduplicate tokens: both calls reach it, with the same token.
+    tokens = {execution.client_request_token for execution in aws.executions().values()}
+    assert tokens == {first["token"]}
+
+
+def test_a_new_version_of_the_same_key_is_a_new_run(aws: Aws) -> None:
+    first = aws.handle(s3_event())
+    second = aws.handle(s3_event(**{"version-id": "v2", "sequencer": "00617F0829932AAAAA"}))
+
+    assert first["token"] != second["token"]
+
+
+def test_gzipped_csv_starts_a_run(aws: Aws) -> None:
+    result = aws.handle(s3_event(key="data/raw/2026/11/sales.csv.gz"))
+
+    assert result["status"] == "started"
+    (execution,) = aws.executions().values()
+    assert execution.pipeline_parameters[0]["Value"] == (
+        "s3://house-price-data/data/raw/2026/11/sales.csv.gz"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"key": "data/processed/house_data.csv"}, "outside the raw data prefix data/raw/"),
+        ({"key": "data/raw/notes.txt"}, "does not end with .csv or .csv.gz"),
+        ({"key": "data/raw/house_data.csv.bak"}, "does not end with .csv or .csv.gz"),
+        ({"size": 0}, "object is empty (0 bytes)"),
+    ],
+)
+def test_objects_that_cannot_start_a_run_are_ignored_with_the_reason(
+    aws: Aws, capsys: pytest.CaptureFixture[str], fields: dict[str, Any], reason: str
+) -> None:
+    result = aws.handle(s3_event(**fields))
+
+    assert result["status"] == "ignored"
+    assert reason in result["reason"]
+    assert aws.executions() == {}
+    assert aws.parked() == []
+    (line,) = [line for line in log_lines(capsys) if line["message"] == "Object ignored"]
+    assert reason in line["reason"]
+    assert line["key"] == s3_event(**fields)["detail"]["object"]["key"]
+
+
+def test_manual_event_starts_a_run_with_validated_parameters(aws: Aws) -> None:
+    event = {
+        "parameters": {
+            "InputData": "s3://house-price-data/data/raw/2026.csv",
+            "MaxDepth": 6,
+            "Eta": "0.1",
+            "ModelApprovalStatus": "Approved",
+        }
+    }
+    result = aws.handle(event, request_id="c0ffee00-1111-2222-3333-444455556666")
+
+    assert result["status"] == "started"
+    expected = {
+        "Eta": "0.1",
+        "InputData": "s3://house-price-data/data/raw/2026.csv",
+        "MaxDepth": "6",
+        "ModelApprovalStatus": "Approved",
+    }
+    (execution,) = aws.executions().values()
+    assert {p["Name"]: p["Value"] for p in execution.pipeline_parameters} == expected
+    assert execution.client_request_token == manual_token(
+        PIPELINE, expected, "c0ffee00-1111-2222-3333-444455556666"
+    )
+
+
+def test_manual_retries_share_a_token_new_invocations_do_not(aws: Aws) -> None:
+    event = {"parameters": {"MaxDepth": "5"}}
+    first = aws.handle(event, request_id="request-a")
+    retry = aws.handle(copy.deepcopy(event), request_id="request-a")
+    new = aws.handle(copy.deepcopy(event), request_id="request-b")
+
+    assert first["token"] == retry["token"] != new["token"]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"MaxDeph": 5}, "unknown parameter MaxDeph; the pipeline takes Eta (Float), InputData"),
+        ({"MaxDepth": "deep"}, "MaxDepth is an Integer parameter; 'deep' is not an integer"),
+        ({"Eta": True}, "Eta is a Float parameter; True is not a finite number"),
+        ({"InputData": 42}, "InputData is a String parameter; 42 is not a string"),
+    ],
+)
+def test_bad_manual_parameters_are_rejected_and_parked(
+    aws: Aws, capsys: pytest.CaptureFixture[str], parameters: dict[str, Any], message: str
+) -> None:
+    event = {"parameters": parameters}
+    result = aws.handle(event)
+
+    assert result["status"] == "rejected"
+    assert result["error_code"] == "InvalidParameters"
+    assert message in result["reason"]
+    assert result["parked"] is True
+    assert aws.executions() == {}
+    (parked,) = aws.parked()
+    assert parked["event"] == event
+    assert message in parked["reason"]
+    (line,) = [line for line in log_lines(capsys) if line["level"] == "ERROR"]
+    assert line["message"] == "Event rejected; it will not be retried"
+    assert message in line["reason"]
+
+
+def test_scheduled_event_starts_a_run_with_the_defaults(aws: Aws) -> None:
+    event = event_fixture("scheduled_event")
+    result = aws.handle(event)
+
+    assert result["status"] == "started"
+    (execution,) = aws.executions().values()
+    assert execution.pipeline_parameters == []
+    assert execution.client_request_token == scheduled_token(
+        PIPELINE, "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa"
+    )
+
+
+def test_skip_if_running_skips_only_the_same_input_data(aws: Aws) -> None:
+    first = aws.handle(s3_event())
+    # moto finishes executions at once; make the first one still running.
+    aws.executions()[first["execution_arn"]].pipeline_execution_status = "Executing"
+
+    skipped = aws.handle(s3_event(**{"version-id": "v2"}), skip_if_running=True)
+    other = aws.handle(s3_event(key="data/raw/other.csv"), skip_if_running=True)
+
+    assert skipped["status"] == "skipped"
+    assert skipped["execution_arn"] == first["execution_arn"]
+    assert other["status"] == "started"
+    assert len(aws.executions()) == 2
+
+
+def test_skip_if_running_compares_default_runs_through_the_definition(aws: Aws) -> None:
+    scheduled = event_fixture("scheduled_event")
+    first = aws.handle(scheduled)
+    aws.executions()[first["execution_arn"]].pipeline_execution_status = "Executing"
+
+    again = aws.handle({**scheduled, "id": "another-event-id"}, skip_if_running=True)
+    explicit_default = aws.handle(
+        {"parameters": {"InputData": "s3://${DataBucket}/data/raw/house_data.csv"}},
+        skip_if_running=True,
+    )
+
+    assert again["status"] == "skipped"
+    assert explicit_default["status"] == "skipped"
+
+
+def test_lambda_handler_reads_its_configuration_from_the_environment(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "PIPELINE_NAME": PIPELINE,
+        "RAW_DATA_PREFIX": "data/raw/",
+        "PIPELINE_PARAMETERS": json.dumps(TYPES),
+        "SKIP_IF_RUNNING": "false",
+        "FAILED_EVENTS_QUEUE_URL": aws.queue_url,
+        "AWS_REGION": REGION,  # what Lambda sets; botocore alone reads AWS_DEFAULT_REGION
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    handler.reset()
+    try:
+        result = handler.lambda_handler(s3_event(), SimpleNamespace(aws_request_id="r-1"))
+        rejected = handler.lambda_handler({"nonsense": 1}, SimpleNamespace(aws_request_id="r-2"))
+    finally:
+        handler.reset()
+
+    assert result["status"] == "started"
+    assert rejected["status"] == "rejected"
+    assert rejected["parked"] is True
+    assert [m["request_id"] for m in aws.parked()] == ["r-2"]
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "missing environment variables: PIPELINE_NAME, RAW_DATA_PREFIX"),
+        (
+            {"PIPELINE_NAME": "p", "RAW_DATA_PREFIX": "data/raw/", "PIPELINE_PARAMETERS": "[]"},
+            "must be a non-empty object",
+        ),
+        (
+            {
+                "PIPELINE_NAME": "p",
+                "RAW_DATA_PREFIX": "data/raw/",
+                "PIPELINE_PARAMETERS": '{"MaxDepth": "Integer"}',
+            },
+            "must declare InputData as a String",
+        ),
+        (
+            {
+                "PIPELINE_NAME": "p",
+                "RAW_DATA_PREFIX": "data/raw/",
+                "PIPELINE_PARAMETERS": '{"InputData": "Text"}',
+            },
+            "'InputData' has type 'Text'",
+        ),
+    ],
+)
+def test_a_broken_environment_is_a_configuration_error(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        TriggerConfig.from_environ(environ)
+
+
+def test_configuration_from_the_environment() -> None:
+    config = TriggerConfig.from_environ(
+        {
+            "PIPELINE_NAME": PIPELINE,
+            "RAW_DATA_PREFIX": "data/raw/",
+            "PIPELINE_PARAMETERS": json.dumps(TYPES),
+            "SKIP_IF_RUNNING": "TRUE",
+        }
+    )
+
+    assert config.skip_if_running is True
+    assert config.failed_events_queue_url is None
+    assert config.parameter_types["NumRound"] == "Integer"
