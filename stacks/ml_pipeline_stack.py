@@ -9,12 +9,13 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from pipeline_definition.build.config import pipeline_config
+from project.run_parameters import definition_parameters
 from project.settings import Settings
 from stacks.execution_role import SageMakerExecutionRole
 from stacks.model_registry import ModelRegistry
 from stacks.sagemaker_pipeline import SageMakerPipeline
 from stacks.storage import DataStorage
-from stacks.trigger import PipelineTrigger
+from stacks.trigger.construct import PipelineTrigger
 
 
 class MlPipelineStack(Stack):
@@ -66,9 +67,7 @@ class MlPipelineStack(Stack):
             data_bucket=storage.data_bucket,
             raw_data_prefix=settings.raw_data_prefix,
             pipeline_name=settings.pipeline_name,
-            pipeline_parameters={
-                p["Name"]: p["Type"] for p in pipeline.rendered.definition["Parameters"]
-            },
+            parameters=list(definition_parameters(pipeline.rendered.definition).values()),
             key=storage.key,
             schedule=settings.trigger_schedule,
             skip_if_running=settings.skip_if_running,

@@ -28,8 +28,8 @@ from pipeline_definition.operations.monitor import (
     watch,
 )
 from pipeline_definition.operations.parameters import (
+    assignments,
     deployed_parameters,
-    parse_assignments,
     validate_assignments,
 )
 from pipeline_definition.operations.target import (
@@ -40,7 +40,7 @@ from pipeline_definition.operations.target import (
     app_settings,
     connect,
 )
-from stacks.trigger.handler.tokens import TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH
+from project.run_parameters import CLIENT_TOKEN_MAX_LENGTH, CLIENT_TOKEN_MIN_LENGTH
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -95,9 +95,10 @@ def _token(args: argparse.Namespace) -> str:
     token: str | None = args.client_request_token
     if token is None:
         return new_token()
-    if not TOKEN_MIN_LENGTH <= len(token) <= TOKEN_MAX_LENGTH:
+    if not CLIENT_TOKEN_MIN_LENGTH <= len(token) <= CLIENT_TOKEN_MAX_LENGTH:
         raise OperationError(
-            f"--client-request-token must be {TOKEN_MIN_LENGTH}-{TOKEN_MAX_LENGTH} characters"
+            f"--client-request-token must be {CLIENT_TOKEN_MIN_LENGTH}-"
+            f"{CLIENT_TOKEN_MAX_LENGTH} characters"
         )
     return token
 
@@ -112,7 +113,7 @@ def _execute(
 ) -> int:
     settings = app_settings(environ)
     pipeline_name: str = args.pipeline_name or settings.pipeline_name
-    values = parse_assignments(args.param)
+    values = assignments(args.param)
     token = _token(args)
     target = connect(args, settings, environ, client)
 

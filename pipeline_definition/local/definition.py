@@ -17,7 +17,6 @@ from pipeline_definition.local.cache import CacheConfigError, cache_policy
 from pipeline_definition.local.errors import DefinitionError
 from pipeline_definition.local.evaluation import CONDITION_TYPES
 from pipeline_definition.local.execution import EXECUTION_VARIABLES
-from pipeline_definition.local.parameters import ParameterError, ParameterSpec, parameter_specs
 from pipeline_definition.local.processing import check_processing
 from pipeline_definition.local.retry import RetryPolicyError, parse_policies
 from pipeline_definition.local.training import check_training
@@ -30,6 +29,7 @@ from pipeline_definition.model.graph import (
     flatten_steps,
     topological_order,
 )
+from project.run_parameters import ParameterError, ParameterSpec, definition_parameters
 
 ARTIFACT_BUCKET = "local-artifacts"
 DATA_BUCKET = "local-data"
@@ -56,7 +56,7 @@ class LocalDefinition:
     nodes: dict[str, StepNode]
     graph: dict[str, set[str]]
     order: tuple[str, ...]
-    parameters: tuple[ParameterSpec, ...]
+    parameters: dict[str, ParameterSpec]
 
     def code_uris(self) -> list[str]:
         """The staged-code URIs the definition refers to, sorted."""
@@ -135,7 +135,7 @@ def _step_problems(node: StepNode) -> list[str]:
 
 
 def _reference_problems(node: StepNode, definition: LocalDefinition) -> list[str]:
-    parameters = {spec.name for spec in definition.parameters}
+    parameters = set(definition.parameters)
     problems = []
     for reference in find_references(node.raw.get("Arguments"), "Arguments"):
         expression = reference.expression
@@ -171,7 +171,7 @@ def load_definition(body: str) -> LocalDefinition:
     if not isinstance(document, dict) or not isinstance(document.get("Steps"), list):
         raise DefinitionError(["the definition has no Steps list"])
     try:
-        specs = parameter_specs(document)
+        specs = definition_parameters(document)
     except ParameterError as error:
         raise DefinitionError([str(error)]) from error
     nodes = flatten_steps(document)

@@ -21,20 +21,21 @@ from pipeline_definition.local.errors import DefinitionError
 from pipeline_definition.local.execution import new_execution
 from pipeline_definition.local.executor import Executor
 from pipeline_definition.local.faults import FaultInjector
-from pipeline_definition.local.parameters import (
-    ParameterError,
-    ParameterSpec,
-    parse_overrides,
-    resolve_parameters,
-)
 from pipeline_definition.local.results import ExecutionResult, ProgressListener
 from pipeline_definition.local.store import SCHEME, LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
 from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
+from project.run_parameters import (
+    INPUT_DATA,
+    ParameterError,
+    ParameterSpec,
+    ParameterValue,
+    parse_assignments,
+    resolve,
+)
 
 DEFAULT_WORKDIR = LOCAL_RUN_DIR
 DEFAULT_INPUT_DATA = SAMPLE_DATA
-INPUT_DATA_PARAMETER = "InputData"
 LOCAL_INPUT_PREFIX = f"{SCHEME}{DATA_BUCKET}/local-input"
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 EXIT_FAILED = 1
@@ -155,30 +156,34 @@ def _copy_local_input(name: str, value: str, store: LocalObjectStore) -> str:
     return uri
 
 
+def _overrides(
+    specs: Mapping[str, ParameterSpec], assignments: tuple[str, ...], input_data: Path | None
+) -> dict[str, str]:
+    try:
+        overrides = parse_assignments(assignments)
+    except ParameterError as error:
+        raise RunError(f"--param: {error}") from error
+    if input_data is not None and INPUT_DATA in overrides:
+        raise RunError(f"--input-data and --param {INPUT_DATA}=... both choose the input; use one")
+    if input_data is not None and INPUT_DATA not in specs:
+        raise RunError(f"--input-data needs a {INPUT_DATA} parameter in the definition")
+    return overrides
+
+
 def prepare_parameters(
-    specs: tuple[ParameterSpec, ...],
+    specs: Mapping[str, ParameterSpec],
     assignments: tuple[str, ...],
     store: LocalObjectStore,
     input_data: Path | None,
-) -> dict[str, Any]:
+) -> dict[str, ParameterValue]:
     """Resolve parameters and put the input data where the data parameters point."""
-    try:
-        overrides = parse_overrides(assignments)
-    except ParameterError as error:
-        raise RunError(str(error)) from error
-    by_name = {spec.name: spec for spec in specs}
-    if input_data is not None and INPUT_DATA_PARAMETER in overrides:
-        raise RunError(
-            f"--input-data and --param {INPUT_DATA_PARAMETER}=... both choose the input; use one"
-        )
-    if input_data is not None and INPUT_DATA_PARAMETER not in by_name:
-        raise RunError(f"--input-data needs a {INPUT_DATA_PARAMETER} parameter in the definition")
-    data_parameters = {name for name, spec in by_name.items() if _is_data_parameter(spec)}
-    for name in list(overrides):
-        if name in data_parameters and not overrides[name].startswith(SCHEME):
+    overrides = _overrides(specs, assignments, input_data)
+    data_parameters = {name for name, spec in specs.items() if _is_data_parameter(spec)}
+    for name in data_parameters & set(overrides):
+        if not overrides[name].startswith(SCHEME):
             overrides[name] = _copy_local_input(name, overrides[name], store)
     try:
-        values = resolve_parameters(specs, overrides)
+        values = resolve(specs, overrides)
     except ParameterError as error:
         raise RunError(str(error)) from error
     for name in data_parameters & set(overrides):
@@ -187,11 +192,11 @@ def prepare_parameters(
                 f"--param {name}={overrides[name]}: nothing there in the local store "
                 f"({store.path(overrides[name])}); pass a local file or folder instead"
             )
-    if INPUT_DATA_PARAMETER in data_parameters and INPUT_DATA_PARAMETER not in overrides:
+    if INPUT_DATA in data_parameters and INPUT_DATA not in overrides:
         source = input_data or DEFAULT_INPUT_DATA
         if not source.is_file():
             raise RunError(f"--input-data {source}: no such file")
-        uri = str(values[INPUT_DATA_PARAMETER])
+        uri = str(values[INPUT_DATA])
         store.put_file(source, uri + source.name if uri.endswith("/") else uri)
     return values
 

@@ -16,11 +16,22 @@ write X-Ray traces; nothing else.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token
+import jsii
+from aws_cdk import (
+    Annotations,
+    ArnFormat,
+    AssetHashType,
+    BundlingOptions,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -32,15 +43,15 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from project import run_parameters
+from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, SCHEDULE_PATTERN
 from stacks.checkov import skip_checks
 from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
-from stacks.trigger.handler.parameters import PARAMETER_TYPES
 
-TRIGGER_DIR = Path(__file__).resolve().parent
-# The asset is the `handler` package and nothing else (no construct code, no caches).
-ASSET_EXCLUDE = ["*", "!handler", "!handler/*.py"]
+HANDLER_DIR = Path(__file__).resolve().parent / "handler"
+RULES_MODULE = Path(run_parameters.__file__).resolve()
 HANDLER = "handler.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -54,8 +65,44 @@ TARGET_RETRY_ATTEMPTS = 10
 TARGET_MAX_EVENT_AGE = Duration.hours(4)
 QUEUE_RETENTION = Duration.days(14)
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
-INPUT_DATA = "InputData"
 EVENTS_SERVICE = "events.amazonaws.com"
+
+
+@jsii.implements(ILocalBundling)
+class HandlerAsset:
+    """Builds the function's asset without Docker: the `handler` package and the rules module.
+
+    The asset is `handler/*.py` plus `project/__init__.py` and `project/run_parameters.py`, so
+    the Lambda checks run parameters with the very module the CLI and `run-local` use.
+    """
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+        """Copy the sources into `output_dir`; CDK hashes what lands there."""
+        output = Path(output_dir)
+        for source in sorted(HANDLER_DIR.glob("*.py")):
+            _copy(source, output / "handler" / source.name)
+        for source in (RULES_MODULE.parent / "__init__.py", RULES_MODULE):
+            _copy(source, output / "project" / source.name)
+        return True
+
+
+def _copy(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, destination)
+
+
+def handler_code() -> lambda_.Code:
+    """The function's code asset, bundled locally (never with Docker)."""
+    return lambda_.Code.from_asset(
+        str(HANDLER_DIR),
+        asset_hash_type=AssetHashType.OUTPUT,
+        # jsii calls back with the options as one positional struct, not the keywords its
+        # typing stub declares, so the implementation cannot match the stub.
+        bundling=BundlingOptions(
+            image=RUNTIME.bundling_image,
+            local=HandlerAsset(),  # type: ignore[arg-type]
+        ),
+    )
 
 
 def key_wildcards(prefix: str) -> list[str]:
@@ -93,14 +140,14 @@ class PipelineTrigger(Construct):
         *,
         data_bucket: s3.IBucket,
         pipeline_name: str,
-        pipeline_parameters: Mapping[str, str],
+        parameters: Sequence[ParameterSpec],
         key: kms.IKey,
         raw_data_prefix: str = DEFAULT_RAW_DATA_PREFIX,
         schedule: str | None = None,
         skip_if_running: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._check_props(pipeline_name, raw_data_prefix, pipeline_parameters, schedule)
+        self._check_props(pipeline_name, raw_data_prefix, parameters, schedule)
         stack = Stack.of(self)
 
         self.undelivered_events = self._queue("UndeliveredEvents", key)
@@ -129,23 +176,25 @@ class PipelineTrigger(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
-            code=lambda_.Code.from_asset(str(TRIGGER_DIR), exclude=ASSET_EXCLUDE),
+            code=handler_code(),
             role=self.role,
             timeout=FUNCTION_TIMEOUT,
             memory_size=FUNCTION_MEMORY_MB,
             reserved_concurrent_executions=RESERVED_CONCURRENCY,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
             retry_attempts=ASYNC_RETRY_ATTEMPTS,
             max_event_age=ASYNC_MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.failed_events),
             environment={
                 "PIPELINE_NAME": pipeline_name,
                 "RAW_DATA_PREFIX": raw_data_prefix,
-                "PIPELINE_PARAMETERS": json.dumps(dict(pipeline_parameters), sort_keys=True),
+                "PIPELINE_PARAMETERS": encode_specs(parameters),
                 "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
                 "FAILED_EVENTS_QUEUE_URL": self.failed_events.queue_url,
-                "LOG_LEVEL": "INFO",
             },
         )
         self._allow_pipeline(stack, pipeline_name)
@@ -158,7 +207,7 @@ class PipelineTrigger(Construct):
                 "CKV_AWS_117": "the function only calls the SageMaker API; inside a VPC it "
                 "would need a NAT gateway or an interface endpoint for nothing",
                 "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the raw "
-                "prefix, parameter types and the failed-events queue URL",
+                "prefix, parameter declarations and the failed-events queue URL",
             },
         )
 
@@ -197,7 +246,7 @@ class PipelineTrigger(Construct):
     def _check_props(
         pipeline_name: str,
         raw_data_prefix: str,
-        pipeline_parameters: Mapping[str, str],
+        parameters: Sequence[ParameterSpec],
         schedule: str | None,
     ) -> None:
         if Token.is_unresolved(pipeline_name):
@@ -205,11 +254,8 @@ class PipelineTrigger(Construct):
             raise ValueError("pipeline_name must be a literal name, not a token")
         if not PREFIX_PATTERN.match(raw_data_prefix):
             raise ValueError(f"raw_data_prefix {raw_data_prefix!r} must look like data/raw/")
-        if pipeline_parameters.get(INPUT_DATA) != "String":
-            raise ValueError(f"pipeline_parameters must declare {INPUT_DATA} as a String")
-        bad = {n: t for n, t in pipeline_parameters.items() if t not in PARAMETER_TYPES}
-        if bad:
-            raise ValueError(f"pipeline_parameters has unknown types: {bad}")
+        if not any(spec.name == INPUT_DATA and spec.type == "String" for spec in parameters):
+            raise ValueError(f"parameters must declare {INPUT_DATA} as a String")
         if schedule is not None and not SCHEDULE_PATTERN.match(schedule):
             raise ValueError(f"schedule {schedule!r} is not an EventBridge cron() or rate()")
 

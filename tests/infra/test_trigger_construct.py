@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,17 +18,18 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from project import run_parameters
+from project.run_parameters import ParameterSpec, definition_parameters, encode_specs
 from project.settings import cdk_context
 from stacks.nag import LAMBDA_BASIC_EXECUTION_FINDING, acknowledge
 from stacks.storage import NOTIFICATIONS_HANDLER_ID
-from stacks.trigger import PipelineTrigger
-from stacks.trigger.construct import RUNTIME
+from stacks.trigger.construct import RUNTIME, PipelineTrigger
 from testsupport.definitions import SHIPPED_DEFINITION
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 DEFINITION = SHIPPED_DEFINITION
-PARAMETERS = {p["Name"]: p["Type"] for p in json.loads(DEFINITION.read_text())["Parameters"]}
+PARAMETERS = list(definition_parameters(json.loads(DEFINITION.read_text())).values())
 PIPELINE = "house-price-mlops-pipeline"
 CAPITALISED_PIPELINE = "House-Price-Pipeline"
 HANDLER_MODULES = {
@@ -33,9 +37,9 @@ HANDLER_MODULES = {
     "handler/aws_errors.py",
     "handler/events.py",
     "handler/handler.py",
-    "handler/parameters.py",
-    "handler/structured_log.py",
     "handler/tokens.py",
+    "project/__init__.py",
+    "project/run_parameters.py",
 }
 
 
@@ -92,7 +96,7 @@ def _test_stack(
         "Trigger",
         data_bucket=bucket,
         pipeline_name=pipeline_name,
-        pipeline_parameters=PARAMETERS,
+        parameters=PARAMETERS,
         key=key,
         schedule=schedule,
         skip_if_running=schedule is not None,
@@ -256,15 +260,19 @@ def test_function_settings(synthesized: Synthesized) -> None:
             "MemorySize": 256,
             "ReservedConcurrentExecutions": 2,
             "TracingConfig": {"Mode": "Active"},
-            "LoggingConfig": {"LogGroup": {"Ref": log_group}},
+            "LoggingConfig": {
+                "LogGroup": {"Ref": log_group},
+                "LogFormat": "JSON",
+                "ApplicationLogLevel": "INFO",
+                "SystemLogLevel": "WARN",
+            },
             "Environment": {
                 "Variables": {
                     "PIPELINE_NAME": PIPELINE,
                     "RAW_DATA_PREFIX": "data/raw/",
-                    "PIPELINE_PARAMETERS": Match.serialized_json(PARAMETERS),
+                    "PIPELINE_PARAMETERS": encode_specs(PARAMETERS),
                     "SKIP_IF_RUNNING": "false",
                     "FAILED_EVENTS_QUEUE_URL": {"Ref": failed},
-                    "LOG_LEVEL": "INFO",
                 }
             },
         },
@@ -380,20 +388,39 @@ def test_the_schedule_rule_exists_only_when_a_schedule_is_set(synthesized: Synth
     )
 
 
-def test_the_asset_holds_the_handler_modules_only(synthesized: Synthesized) -> None:
+def test_the_asset_holds_the_handler_and_the_shared_rules_only(synthesized: Synthesized) -> None:
     code = synthesized.plain_json["Resources"][synthesized.ids["function"]]["Properties"]["Code"]
     asset_hash = code["S3Key"].removesuffix(".zip")
     asset_dir = synthesized.outdir / f"asset.{asset_hash}"
     files = {str(p.relative_to(asset_dir)) for p in asset_dir.rglob("*") if p.is_file()}
     assert files == HANDLER_MODULES
+    shipped_rules = (asset_dir / "project" / "run_parameters.py").read_bytes()
+    assert shipped_rules == Path(run_parameters.__file__).read_bytes()
+
+
+def test_the_asset_imports_on_its_own_as_lambda_loads_it(synthesized: Synthesized) -> None:
+    code = synthesized.plain_json["Resources"][synthesized.ids["function"]]["Properties"]["Code"]
+    asset_dir = synthesized.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import handler.handler as h; print(h.lambda_handler.__module__)"],
+        cwd=asset_dir,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "handler.handler"
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"raw_data_prefix": "/data/raw"}, "raw_data_prefix"),
-        ({"pipeline_parameters": {"MaxDepth": "Integer"}}, "must declare InputData"),
-        ({"pipeline_parameters": {"InputData": "String", "X": "Text"}}, "unknown types"),
+        ({"parameters": [ParameterSpec("MaxDepth", "Integer")]}, "must declare InputData"),
+        ({"parameters": [ParameterSpec("InputData", "Integer")]}, "must declare InputData"),
         ({"schedule": "every day"}, "not an EventBridge cron"),
     ],
 )
@@ -403,7 +430,7 @@ def test_bad_props_are_refused_before_synth(overrides: dict[str, Any], message: 
     props: dict[str, Any] = {
         "data_bucket": s3.Bucket(stack, "Data", event_bridge_enabled=True),
         "pipeline_name": PIPELINE,
-        "pipeline_parameters": PARAMETERS,
+        "parameters": PARAMETERS,
         "key": key,
         **overrides,
     }

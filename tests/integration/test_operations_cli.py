@@ -143,7 +143,7 @@ def test_the_seed_entry_point_maps_to_execute(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--param", "MaxDeph=6"], "unknown parameter: MaxDeph"),
+        (["--param", "MaxDeph=6"], "unknown parameter MaxDeph (did you mean MaxDepth?)"),
         (
             ["--param", "MaxDepth=deep"],
             "MaxDepth is an Integer parameter; 'deep' is not an integer",

@@ -1,5 +1,7 @@
-"""The trigger Lambda's code, shipped as the `handler` package: standard library and boto3 only.
+"""The trigger Lambda's code: standard library, boto3 and `project.run_parameters` only.
 
-Lambda imports it as `handler.handler.lambda_handler`; tests import it as
-`stacks.trigger.handler.handler`. Modules refer to each other relatively so both work.
+The asset holds this package and `project/run_parameters.py` (see `construct.HandlerAsset`), so
+Lambda imports it as `handler.handler.lambda_handler` and the rules as `project.run_parameters`;
+tests import it as `stacks.trigger.handler.handler`. Modules of this package refer to each other
+relatively so both work.
 """

@@ -6,10 +6,14 @@ Environment (set by the `PipelineTrigger` construct):
 | --- | --- |
 | PIPELINE_NAME | the pipeline to start |
 | RAW_DATA_PREFIX | only objects below this key prefix start a run |
-| PIPELINE_PARAMETERS | JSON object, parameter name -> String/Integer/Float/Boolean |
+| PIPELINE_PARAMETERS | JSON list of the declared parameters: Name, Type, EnumValues |
 | SKIP_IF_RUNNING | `true`: do not start when an execution with the same InputData is running |
 | FAILED_EVENTS_QUEUE_URL | where events that cannot succeed are parked (optional) |
-| LOG_LEVEL | DEBUG, INFO (default), WARNING, ERROR |
+
+Logs go through the standard `logging` module; the function is set to Lambda's JSON log format,
+whose formatter writes each record's `extra` keys as fields, so every line carries the keys bound
+for the invocation (pipeline, request, object, token). The log level is the function's
+application log level.
 
 Every invocation returns a result (`status`: started, ignored, skipped or rejected) or raises:
 it raises only for errors worth retrying (see `aws_errors`), so Lambda's asynchronous retries
@@ -22,6 +26,7 @@ and nothing is retried in vain.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +38,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from project.run_parameters import (
+    INPUT_DATA,
+    ParameterError,
+    ParameterSpec,
+    check_values,
+    decode_specs,
+)
+
 from .aws_errors import error_code, is_retryable
 from .events import (
     SUPPORTED_SUFFIXES,
@@ -43,14 +56,11 @@ from .events import (
     TriggerEvent,
     parse_event,
 )
-from .parameters import ParameterError, parse_parameter_types, validate_parameters
-from .structured_log import StructuredLogger
 from .tokens import manual_token, object_token, scheduled_token
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
-INPUT_DATA = "InputData"
 EXECUTING = "Executing"
 # The skip-if-running check looks at this many of the newest executions: a run still going
 # after a hundred newer starts is not one a new file should wait for.
@@ -63,7 +73,32 @@ CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15
 )
 
-logger = StructuredLogger("pipeline_trigger", os.environ.get("LOG_LEVEL", "INFO"))
+
+class InvocationLog(logging.LoggerAdapter[logging.Logger]):
+    """Adds the keys bound for this invocation to every record's `extra`."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(logging.getLogger(name), {})
+
+    def bind(self, **fields: object) -> None:
+        """Add keys to every following record (until `clear`); None values are left out."""
+        self.extra = {**(self.extra or {}), **_present(fields)}
+
+    def clear(self) -> None:
+        """Forget the bound keys (at the start of each invocation)."""
+        self.extra = {}
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        """Merge the bound keys under the record's own `extra`."""
+        kwargs["extra"] = {**(self.extra or {}), **_present(kwargs.get("extra") or {})}
+        return msg, kwargs
+
+
+def _present(fields: Mapping[str, object]) -> dict[str, object]:
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+logger = InvocationLog("pipeline_trigger")
 
 
 class Status(StrEnum):
@@ -99,7 +134,7 @@ class TriggerConfig:
 
     pipeline_name: str
     raw_data_prefix: str
-    parameter_types: Mapping[str, str]
+    parameters: Mapping[str, ParameterSpec]
     skip_if_running: bool = False
     failed_events_queue_url: str | None = None
 
@@ -110,15 +145,15 @@ class TriggerConfig:
         if missing:
             raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
         try:
-            types = parse_parameter_types(environ["PIPELINE_PARAMETERS"])
-        except ValueError as error:
-            raise ConfigurationError(str(error)) from error
-        if types.get(INPUT_DATA) != "String":
+            specs = decode_specs(environ["PIPELINE_PARAMETERS"])
+        except ParameterError as error:
+            raise ConfigurationError(f"PIPELINE_PARAMETERS: {error}") from error
+        if INPUT_DATA not in specs or specs[INPUT_DATA].type != "String":
             raise ConfigurationError(f"PIPELINE_PARAMETERS must declare {INPUT_DATA} as a String")
         return cls(
             pipeline_name=environ["PIPELINE_NAME"].strip(),
             raw_data_prefix=environ["RAW_DATA_PREFIX"].strip(),
-            parameter_types=types,
+            parameters=specs,
             skip_if_running=environ.get("SKIP_IF_RUNNING", "").strip().lower() in TRUE_VALUES,
             failed_events_queue_url=environ.get("FAILED_EVENTS_QUEUE_URL", "").strip() or None,
         )
@@ -153,7 +188,7 @@ def ignore_reason(obj: ObjectCreated, raw_data_prefix: str) -> str | None:
 def run_request(event: TriggerEvent, request_id: str, config: TriggerConfig) -> RunRequest:
     """The request an accepted event makes; raise ParameterError for bad manual parameters."""
     if isinstance(event, ObjectCreated):
-        parameters = validate_parameters({INPUT_DATA: event.s3_uri}, config.parameter_types)
+        parameters = check_values({INPUT_DATA: event.s3_uri}, config.parameters)
         version = f"version {event.version_id}" if event.version_id else "unversioned"
         return RunRequest(
             trigger="object",
@@ -169,7 +204,7 @@ def run_request(event: TriggerEvent, request_id: str, config: TriggerConfig) -> 
             token=scheduled_token(config.pipeline_name, event.event_id),
             description=f"Scheduled start at {event.time} ({', '.join(event.resources)})",
         )
-    parameters = validate_parameters(event.parameters, config.parameter_types)
+    parameters = check_values(event.parameters, config.parameters)
     return RunRequest(
         trigger="manual",
         token=manual_token(config.pipeline_name, parameters, request_id),
@@ -246,7 +281,9 @@ def _reject(
     code: str,
 ) -> dict[str, Any]:
     """Log a non-retryable failure, park the event with its reason, answer `rejected`."""
-    logger.error("Event rejected; it will not be retried", reason=reason, error_code=code)
+    logger.error(
+        "Event rejected; it will not be retried", extra={"reason": reason, "error_code": code}
+    )
     parked = False
     if queue is not None and config.failed_events_queue_url:
         body = json.dumps(
@@ -263,10 +300,10 @@ def _reject(
             queue.send_message(QueueUrl=config.failed_events_queue_url, MessageBody=body)
         except (ClientError, BotoCoreError):
             # Raising hands the event to Lambda's retries and on-failure destination instead.
-            logger.exception("Could not park the rejected event", error_code=code)
+            logger.exception("Could not park the rejected event", extra={"error_code": code})
             raise
         parked = True
-        logger.info("Rejected event parked in the failed-events queue", reason=reason)
+        logger.info("Rejected event parked in the failed-events queue", extra={"reason": reason})
     return _result(Status.REJECTED, config, reason=reason, error_code=code, parked=parked)
 
 
@@ -297,7 +334,7 @@ def handle(
         logger.bind(bucket=parsed.bucket, key=parsed.key, version_id=parsed.version_id)
         reason = ignore_reason(parsed, config.raw_data_prefix)
         if reason is not None:
-            logger.info("Object ignored", reason=reason, size=parsed.size)
+            logger.info("Object ignored", extra={"reason": reason, "size": parsed.size})
             return _result(Status.IGNORED, config, reason=reason, input_data=parsed.s3_uri)
     elif isinstance(parsed, ManualRun):
         logger.bind(trigger="manual")
@@ -321,7 +358,7 @@ def handle(
             running = running_execution_with_same_input(sagemaker, config.pipeline_name, input_data)
             if running is not None:
                 reason = "an execution with the same InputData is already Executing"
-                logger.info("Start skipped", reason=reason, execution_arn=running)
+                logger.info("Start skipped", extra={"reason": reason, "execution_arn": running})
                 return _result(
                     Status.SKIPPED,
                     config,
@@ -342,13 +379,14 @@ def handle(
         code = error_code(error)
         if is_retryable(error):
             logger.exception(
-                "Retryable AWS error; raising so the invocation is retried", error_code=code
+                "Retryable AWS error; raising so the invocation is retried",
+                extra={"error_code": code},
             )
             raise
         return _reject(event, request_id, config, queue, reason=f"{code}: {error}", code=code)
 
     execution_arn = response["PipelineExecutionArn"]
-    logger.info("Pipeline execution started", execution_arn=execution_arn)
+    logger.info("Pipeline execution started", extra={"execution_arn": execution_arn})
     return _result(
         Status.STARTED,
         config,

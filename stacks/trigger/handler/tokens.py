@@ -19,9 +19,6 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-TOKEN_MIN_LENGTH = 32
-TOKEN_MAX_LENGTH = 128
-
 
 def _digest(kind: str, pipeline_name: str, *parts: object) -> str:
     payload = json.dumps([kind, pipeline_name, *parts], sort_keys=True, separators=(",", ":"))

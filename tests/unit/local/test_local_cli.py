@@ -70,9 +70,10 @@ def test_fail_branch_exits_non_zero(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--param", "Rounds=many"), "parameter Rounds is an Integer; 'many' is not an integer"),
-        (("--param", "Approval=Yes"), "parameter Approval: 'Yes' is not one of"),
-        (("--param", "Round=3"), "unknown parameter 'Round'; did you mean Rounds?"),
+        (("--param", "Rounds=many"), "Rounds is an Integer parameter; 'many' is not an integer"),
+        (("--param", "Approval=Yes"), "Approval must be one of"),
+        (("--param", "Round=3"), "unknown parameter Round (did you mean Rounds?)"),
+        (("--param", "Rounds"), "--param: expected Name=Value, got 'Rounds'"),
         (("--param", "InputData=s3://local-data/none.csv"), "nothing there in the local store"),
         (("--param", "InputData=/no/such/file.csv"), "no such local file or folder"),
         (("--param", "InputData=s3://x/y", "--input-data", "d.csv"), "both choose the input"),

@@ -12,9 +12,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import ANY, Stubber
 
+from project.run_parameters import parse_declarations
 from stacks.trigger.handler.aws_errors import is_retryable
 from stacks.trigger.handler.handler import TriggerConfig, handle
 from testsupport.definitions import event as event_fixture
+from testsupport.lambda_logs import lambda_json
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -24,7 +26,9 @@ QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/failed-events"
 CONFIG = TriggerConfig(
     pipeline_name=PIPELINE,
     raw_data_prefix="data/raw/",
-    parameter_types={"InputData": "String", "MaxDepth": "Integer"},
+    parameters=parse_declarations(
+        [{"Name": "InputData", "Type": "String"}, {"Name": "MaxDepth", "Type": "Integer"}]
+    ),
     failed_events_queue_url=QUEUE_URL,
 )
 START_PARAMS = {
@@ -59,10 +63,9 @@ def s3_event() -> dict[str, Any]:
     return event
 
 
-def error_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    """The ERROR-level JSON log lines written so far."""
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-    return [line for line in lines if line["level"] == "ERROR"]
+def error_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The ERROR-level log records so far, as Lambda's JSON log format prints them."""
+    return [line for line in lambda_json(caplog.records) if line["level"] == "ERROR"]
 
 
 @pytest.fixture
@@ -92,7 +95,7 @@ def sagemaker() -> Iterator[tuple[SageMakerClient, Stubber]]:
 )
 def test_retryable_errors_are_logged_and_re_raised(
     sagemaker: tuple[SageMakerClient, Stubber],
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     code: str,
     status: int,
 ) -> None:
@@ -111,10 +114,10 @@ def test_retryable_errors_are_logged_and_re_raised(
 
     assert raised.value.response["Error"]["Code"] == code
     assert queue.sent == []
-    (line,) = error_lines(capsys)
+    (line,) = error_lines(caplog)
     assert line["message"] == "Retryable AWS error; raising so the invocation is retried"
     assert line["error_code"] == code
-    assert line["exception_type"] == type(raised.value).__name__
+    assert line["errorType"] == type(raised.value).__name__
     assert line["key"] == "data/raw/house_data.csv"
 
 
@@ -128,7 +131,7 @@ def test_retryable_errors_are_logged_and_re_raised(
 )
 def test_non_retryable_errors_are_rejected_and_parked_with_the_reason(
     sagemaker: tuple[SageMakerClient, Stubber],
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     code: str,
     status: int,
 ) -> None:
@@ -154,7 +157,7 @@ def test_non_retryable_errors_are_rejected_and_parked_with_the_reason(
     assert body["event"] == event
     assert body["error_code"] == code
     assert body["request_id"] == "req-1"
-    (line,) = error_lines(capsys)
+    (line,) = error_lines(caplog)
     assert line["message"] == "Event rejected; it will not be retried"
     assert line["error_code"] == code
     assert f"{code} says no" in line["reason"]
@@ -176,7 +179,7 @@ def test_non_retryable_errors_are_rejected_and_parked_with_the_reason(
 )
 def test_malformed_events_are_rejected_without_calling_sagemaker(
     sagemaker: tuple[SageMakerClient, Stubber],
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     event: object,
     message: str,
 ) -> None:
@@ -189,7 +192,7 @@ def test_malformed_events_are_rejected_without_calling_sagemaker(
     assert result["error_code"] == "MalformedEvent"
     assert message in result["reason"]
     assert json.loads(queue.sent[0]["MessageBody"])["event"] == event
-    (line,) = error_lines(capsys)
+    (line,) = error_lines(caplog)
     assert message in line["reason"]
 
 
@@ -210,7 +213,7 @@ def test_a_network_failure_is_retryable(
 
 
 def test_when_parking_fails_the_error_goes_to_lambda_retries(
-    sagemaker: tuple[SageMakerClient, Stubber], capsys: pytest.CaptureFixture[str]
+    sagemaker: tuple[SageMakerClient, Stubber], caplog: pytest.LogCaptureFixture
 ) -> None:
     client, _ = sagemaker
     queue = RecordingQueue(
@@ -222,7 +225,7 @@ def test_when_parking_fails_the_error_goes_to_lambda_retries(
     with pytest.raises(ClientError):
         handle({}, "req-1", config=CONFIG, sagemaker=client, queue=queue)
 
-    messages = [line["message"] for line in error_lines(capsys)]
+    messages = [line["message"] for line in error_lines(caplog)]
     assert messages == [
         "Event rejected; it will not be retried",
         "Could not park the rejected event",

@@ -14,17 +14,22 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
+from project.run_parameters import (
+    CLIENT_TOKEN_MAX_LENGTH,
+    CLIENT_TOKEN_MIN_LENGTH,
+    definition_parameters,
+    encode_specs,
+)
 from stacks.trigger.handler import handler
 from stacks.trigger.handler.handler import ConfigurationError, TriggerConfig, handle
 from stacks.trigger.handler.tokens import (
-    TOKEN_MAX_LENGTH,
-    TOKEN_MIN_LENGTH,
     manual_token,
     object_token,
     scheduled_token,
 )
 from testsupport.definitions import event as event_fixture
 from testsupport.definitions import shipped_definition_text
+from testsupport.lambda_logs import lambda_json
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -33,7 +38,7 @@ REGION = "us-east-1"
 PIPELINE = "house-price-mlops-pipeline"
 ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/pipeline"
 DEFINITION = shipped_definition_text()
-TYPES = {p["Name"]: p["Type"] for p in json.loads(DEFINITION)["Parameters"]}
+SPECS = definition_parameters(json.loads(DEFINITION))
 
 
 def s3_event(**object_fields: Any) -> dict[str, Any]:
@@ -43,9 +48,9 @@ def s3_event(**object_fields: Any) -> dict[str, Any]:
     return event
 
 
-def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    """The JSON log lines written so far."""
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+def log_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The log records so far, as Lambda's JSON log format prints them."""
+    return lambda_json(caplog.records)
 
 
 class Aws:
@@ -64,7 +69,7 @@ class Aws:
         self.config = TriggerConfig(
             pipeline_name=PIPELINE,
             raw_data_prefix="data/raw/",
-            parameter_types=TYPES,
+            parameters=SPECS,
             failed_events_queue_url=self.queue_url,
         )
 
@@ -100,7 +105,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 
 
 def test_new_csv_starts_a_run_on_that_object_with_the_derived_token(
-    aws: Aws, capsys: pytest.CaptureFixture[str]
+    aws: Aws, caplog: pytest.LogCaptureFixture
 ) -> None:
     event = s3_event()
     result = aws.handle(event)
@@ -114,7 +119,7 @@ def test_new_csv_starts_a_run_on_that_object_with_the_derived_token(
     )
     assert result["status"] == "started"
     assert result["token"] == expected_token
-    assert TOKEN_MIN_LENGTH <= len(expected_token) <= TOKEN_MAX_LENGTH
+    assert CLIENT_TOKEN_MIN_LENGTH <= len(expected_token) <= CLIENT_TOKEN_MAX_LENGTH
     (execution,) = aws.executions().values()
     assert execution.arn == result["execution_arn"]
     assert execution.client_request_token == expected_token
@@ -126,7 +131,7 @@ def test_new_csv_starts_a_run_on_that_object_with_the_derived_token(
         execution.pipeline_execution_description
     )
     started = [
-        line for line in log_lines(capsys) if line["message"] == "Pipeline execution started"
+        line for line in log_lines(caplog) if line["message"] == "Pipeline execution started"
     ]
     assert started == [
         {
@@ -179,7 +184,7 @@ def test_gzipped_csv_starts_a_run(aws: Aws) -> None:
     ],
 )
 def test_objects_that_cannot_start_a_run_are_ignored_with_the_reason(
-    aws: Aws, capsys: pytest.CaptureFixture[str], fields: dict[str, Any], reason: str
+    aws: Aws, caplog: pytest.LogCaptureFixture, fields: dict[str, Any], reason: str
 ) -> None:
     result = aws.handle(s3_event(**fields))
 
@@ -187,7 +192,7 @@ def test_objects_that_cannot_start_a_run_are_ignored_with_the_reason(
     assert reason in result["reason"]
     assert aws.executions() == {}
     assert aws.parked() == []
-    (line,) = [line for line in log_lines(capsys) if line["message"] == "Object ignored"]
+    (line,) = [line for line in log_lines(caplog) if line["message"] == "Object ignored"]
     assert reason in line["reason"]
     assert line["key"] == s3_event(**fields)["detail"]["object"]["key"]
 
@@ -229,14 +234,18 @@ def test_manual_retries_share_a_token_new_invocations_do_not(aws: Aws) -> None:
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        ({"MaxDeph": 5}, "unknown parameter MaxDeph; the pipeline takes Eta (Float), InputData"),
+        ({"MaxDeph": 5}, "unknown parameter MaxDeph (did you mean MaxDepth?)"),
+        (
+            {"ModelApprovalStatus": "Approve"},
+            "ModelApprovalStatus must be one of Approved, Rejected, PendingManualApproval",
+        ),
         ({"MaxDepth": "deep"}, "MaxDepth is an Integer parameter; 'deep' is not an integer"),
         ({"Eta": True}, "Eta is a Float parameter; True is not a finite number"),
         ({"InputData": 42}, "InputData is a String parameter; 42 is not a string"),
     ],
 )
 def test_bad_manual_parameters_are_rejected_and_parked(
-    aws: Aws, capsys: pytest.CaptureFixture[str], parameters: dict[str, Any], message: str
+    aws: Aws, caplog: pytest.LogCaptureFixture, parameters: dict[str, Any], message: str
 ) -> None:
     event = {"parameters": parameters}
     result = aws.handle(event)
@@ -249,7 +258,7 @@ def test_bad_manual_parameters_are_rejected_and_parked(
     (parked,) = aws.parked()
     assert parked["event"] == event
     assert message in parked["reason"]
-    (line,) = [line for line in log_lines(capsys) if line["level"] == "ERROR"]
+    (line,) = [line for line in log_lines(caplog) if line["level"] == "ERROR"]
     assert line["message"] == "Event rejected; it will not be retried"
     assert message in line["reason"]
 
@@ -301,7 +310,7 @@ def test_lambda_handler_reads_its_configuration_from_the_environment(
     for name, value in {
         "PIPELINE_NAME": PIPELINE,
         "RAW_DATA_PREFIX": "data/raw/",
-        "PIPELINE_PARAMETERS": json.dumps(TYPES),
+        "PIPELINE_PARAMETERS": encode_specs(SPECS.values()),
         "SKIP_IF_RUNNING": "false",
         "FAILED_EVENTS_QUEUE_URL": aws.queue_url,
         "AWS_REGION": REGION,  # what Lambda sets; botocore alone reads AWS_DEFAULT_REGION
@@ -327,13 +336,13 @@ def test_lambda_handler_reads_its_configuration_from_the_environment(
         ({}, "missing environment variables: PIPELINE_NAME, RAW_DATA_PREFIX"),
         (
             {"PIPELINE_NAME": "p", "RAW_DATA_PREFIX": "data/raw/", "PIPELINE_PARAMETERS": "[]"},
-            "must be a non-empty object",
+            "PIPELINE_PARAMETERS: parameter declarations must be a non-empty JSON list",
         ),
         (
             {
                 "PIPELINE_NAME": "p",
                 "RAW_DATA_PREFIX": "data/raw/",
-                "PIPELINE_PARAMETERS": '{"MaxDepth": "Integer"}',
+                "PIPELINE_PARAMETERS": '[{"Name": "MaxDepth", "Type": "Integer"}]',
             },
             "must declare InputData as a String",
         ),
@@ -341,9 +350,9 @@ def test_lambda_handler_reads_its_configuration_from_the_environment(
             {
                 "PIPELINE_NAME": "p",
                 "RAW_DATA_PREFIX": "data/raw/",
-                "PIPELINE_PARAMETERS": '{"InputData": "Text"}',
+                "PIPELINE_PARAMETERS": '[{"Name": "InputData", "Type": "Text"}]',
             },
-            "'InputData' has type 'Text'",
+            "parameter InputData: type 'Text' is not one of",
         ),
     ],
 )
@@ -359,11 +368,16 @@ def test_configuration_from_the_environment() -> None:
         {
             "PIPELINE_NAME": PIPELINE,
             "RAW_DATA_PREFIX": "data/raw/",
-            "PIPELINE_PARAMETERS": json.dumps(TYPES),
+            "PIPELINE_PARAMETERS": encode_specs(SPECS.values()),
             "SKIP_IF_RUNNING": "TRUE",
         }
     )
 
     assert config.skip_if_running is True
     assert config.failed_events_queue_url is None
-    assert config.parameter_types["NumRound"] == "Integer"
+    assert config.parameters["NumRound"].type == "Integer"
+    assert config.parameters["ModelApprovalStatus"].enum_values == (
+        "Approved",
+        "Rejected",
+        "PendingManualApproval",
+    )
