@@ -1,10 +1,11 @@
 """A cache of rendered definitions, keyed by everything a render depends on.
 
 Importing the SageMaker SDK and building the pipeline takes about two seconds, most of a
-synth. A render is a pure function of the builder's code, the ML scripts, the configuration
-and the installed SDK, so its output can be reused until one of those changes. The key hashes
-all of them; an entry holds the definition body and the staged code, which a hit copies into
-the staging folder exactly as a fresh render would leave it.
+synth. A render is a pure function of the renderer's code (the `build` and `model` packages),
+the ML scripts, the configuration and the installed SDK, so its output can be reused until one
+of those changes. The key hashes all of them and nothing else: an edit to the validator, the
+diff or the local executor keeps the cache. An entry holds the definition body and the staged
+code, which a hit copies into the staging folder exactly as a fresh render would leave it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from importlib import metadata
 from pathlib import Path
 
 from pipeline_definition.build.config import PipelineConfig
-from pipeline_definition.build.staging import CODE_PREFIX, content_hash
+from pipeline_definition.build.staging import CODE_PREFIX, content_hash, list_files
 
 # Bump when the entry layout or the key's ingredients change.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # Distributions whose code or data (image URIs, drivers, serializers) shapes the definition.
 SDK_DISTRIBUTIONS = (
     "sagemaker",
@@ -32,7 +33,9 @@ SDK_DISTRIBUTIONS = (
     "boto3",
     "botocore",
 )
-RENDERER_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# What renders: this package and the definition-reading helpers it uses.
+RENDERER_PACKAGES = ("build", "model")
 KEEP_ENTRIES = 8
 BODY_FILE = "definition.json"
 KEYS_FILE = "code_keys.json"
@@ -45,15 +48,25 @@ def _installed(distribution: str) -> str:
         return "absent"
 
 
-def cache_key(config: PipelineConfig) -> str:
+def renderer_hash(package_dir: Path = PACKAGE_DIR) -> str:
+    """Hash of the Python files of the renderer's packages below `package_dir`."""
+    files = [
+        path
+        for name in RENDERER_PACKAGES
+        for path in list_files(package_dir / name)
+        if path.suffix == ".py"
+    ]
+    return content_hash(package_dir, sorted(files, key=lambda p: p.relative_to(package_dir)))
+
+
+def cache_key(config: PipelineConfig, package_dir: Path = PACKAGE_DIR) -> str:
     """Hash of the configuration, the renderer's and scripts' files and the SDK versions."""
     settings = {k: str(v) for k, v in asdict(config).items() if k != "ml_scripts_dir"}
     ingredients = {
         "format": CACHE_FORMAT,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "config": settings,
-        # The renderer is this package's top-level modules; subpackages run definitions.
-        "renderer": content_hash(RENDERER_DIR, sorted(RENDERER_DIR.glob("*.py"))),
+        "renderer": renderer_hash(package_dir),
         "ml_scripts": content_hash(config.ml_scripts_dir),
         "sdk": {name: _installed(name) for name in SDK_DISTRIBUTIONS},
     }

@@ -93,3 +93,42 @@ def test_old_entries_are_pruned(tmp_path: Path) -> None:
     for index in range(render_cache.KEEP_ENTRIES + 3):
         render_cache.store(tmp_path / "cache", f"key{index:02d}", "{}", (), staging)
     assert len(list((tmp_path / "cache").iterdir())) == render_cache.KEEP_ENTRIES
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    """A copy of the pipeline_definition package to edit."""
+    copy = tmp_path / "pipeline_definition"
+    shutil.copytree(
+        render_cache.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("edited", "changes_the_key"),
+    [
+        ("build/builder.py", True),
+        ("build/parameters.py", True),
+        ("model/placeholders.py", True),
+        ("diff/compare.py", False),
+        ("check/validate.py", False),
+        ("local/executor.py", False),
+        ("cli.py", False),
+    ],
+)
+def test_key_follows_exactly_the_renderer_code(
+    config: PipelineConfig, package_copy: Path, edited: str, changes_the_key: bool
+) -> None:
+    before = render_cache.cache_key(config, package_copy)
+    path = package_copy / edited
+    path.write_text(path.read_text() + "\n# edited\n")
+
+    assert (render_cache.cache_key(config, package_copy) != before) is changes_the_key
+
+
+def test_a_new_renderer_module_changes_the_key(config: PipelineConfig, package_copy: Path) -> None:
+    before = render_cache.cache_key(config, package_copy)
+    (package_copy / "build" / "extra.py").write_text("X = 1\n")
+
+    assert render_cache.cache_key(config, package_copy) != before
