@@ -34,10 +34,11 @@ run: $(STAMP) ## render the pipeline and run it locally on data/house_data.csv
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## ruff, formatting and mypy
+lint: $(STAMP) ## ruff (complexity gate included), formatting, mypy and the import layers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## format and fix what ruff can
 	$(BIN)/ruff format .
