@@ -4,6 +4,11 @@ Context keys come from `cdk.json` (or `-c key=value`); the seed's environment va
 override them so existing shell habits keep working. `app.py` builds the settings once for
 `cdk synth`; the command-line tools build them the same way with `project_settings`. Nothing
 else reads context or `os.environ` for settings.
+
+Values are checked with the libraries that know the rules: regions against the SageMaker
+endpoints that botocore ships (offline), the role ARN with `botocore.utils.ArnParser`, cron
+schedules with `aws-cron-expression-validator`. They are imported only when a value needs them,
+so commands that read settings stay quick.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +29,14 @@ PIPELINE_NAME_MAX_LENGTH = 256
 # dots and hyphens, starting and ending with a letter or digit.
 BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 IP_ADDRESS_PATTERN = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+# IAM role names and paths: letters, digits and +=,.@_- (paths add /), at most 512 in all.
+ROLE_RESOURCE_PATTERN = re.compile(r"^role/[\w+=,.@/-]{1,512}$")
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 PROJECT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 PREFIX_PATTERN = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
-# EventBridge schedule expressions: cron(...) with six fields or rate(...).
-SCHEDULE_PATTERN = re.compile(
-    r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$"
-)
+# EventBridge rate expressions: the unit is singular for 1 and plural above.
+RATE_PATTERN = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|hour|day)(?P<plural>s?)\)$")
+CRON_PATTERN = re.compile(r"^cron\((?P<fields>.*)\)$")
 
 DEFAULT_PROJECT_NAME = "house-price"
 DEFAULT_REGION = "us-east-1"
@@ -116,6 +121,73 @@ def validate_pipeline_name(name: str) -> None:
         )
 
 
+def schedule_problem(expression: str) -> str | None:
+    """Why `expression` is not an EventBridge `cron(...)` or `rate(...)` schedule, or None."""
+    cron = CRON_PATTERN.match(expression)
+    if cron:
+        from aws_cron_expression_validator.validator import (  # noqa: PLC0415
+            AWSCronExpressionValidator,
+        )
+
+        try:
+            AWSCronExpressionValidator.validate(cron["fields"])
+        except ValueError as error:
+            return f"{expression!r} is not a valid EventBridge cron expression: {error}"
+        return None
+    rate = RATE_PATTERN.match(expression)
+    if rate is None:
+        return (
+            f"{expression!r} must be an EventBridge expression such as cron(0 6 ? * MON *) "
+            "or rate(1 day)"
+        )
+    value, unit = int(rate["value"]), rate["unit"]
+    if value < 1:
+        return f"{expression!r}: the rate must be at least 1 {unit}"
+    if (value == 1) == bool(rate["plural"]):
+        wanted = unit if value == 1 else f"{unit}s"
+        return f"{expression!r}: EventBridge wants rate({value} {wanted})"
+    return None
+
+
+@cache
+def sagemaker_regions() -> frozenset[str]:
+    """Every region where botocore's endpoint data lists SageMaker, in every partition."""
+    import botocore.session  # noqa: PLC0415
+
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("sagemaker", partition)
+    )
+
+
+def region_problem(region: str) -> str | None:
+    """Why SageMaker cannot be deployed to `region`, or None."""
+    if region in sagemaker_regions():
+        return None
+    return (
+        f"{region!r} is not a region where SageMaker is available; botocore knows "
+        f"{', '.join(sorted(sagemaker_regions()))}"
+    )
+
+
+def role_arn_problem(arn: str) -> str | None:
+    """Why `arn` is not an IAM role ARN, or None."""
+    from botocore.utils import ArnParser, InvalidArnException  # noqa: PLC0415
+
+    shape = "arn:<partition>:iam::<12-digit account>:role/<path and name>"
+    try:
+        parts = ArnParser().parse_arn(arn)
+    except InvalidArnException:
+        return f"{arn!r} is not an ARN ({shape})"
+    if parts["service"] != "iam" or not ROLE_RESOURCE_PATTERN.match(parts["resource"]):
+        return f"{arn!r} is not an IAM role ARN ({shape})"
+    if not ACCOUNT_PATTERN.match(parts["account"]) or parts["region"]:
+        return f"{arn!r} is not an IAM role ARN ({shape})"
+    return None
+
+
 def validate_bucket_name(name: str) -> None:
     """Raise SettingsError when `name` is not a valid S3 bucket name."""
     problems = []
@@ -160,8 +232,9 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
     validate_pipeline_name(pipeline_name)
 
     region = _raw("region", context, environ) or DEFAULT_REGION
-    if not REGION_PATTERN.match(region):
-        raise SettingsError("region", f"{region!r} is not an AWS region name such as us-east-1")
+    problem = region_problem(region)
+    if problem:
+        raise SettingsError("region", problem)
 
     account = _raw("account", context, environ)
     if account is not None and not ACCOUNT_PATTERN.match(account):
@@ -172,11 +245,9 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         validate_bucket_name(bucket)
 
     role_arn = _raw("existing_role_arn", context, environ)
-    if role_arn is not None and not ROLE_ARN_PATTERN.match(role_arn):
-        raise SettingsError(
-            "existing_role_arn",
-            f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
-        )
+    problem = role_arn_problem(role_arn) if role_arn is not None else None
+    if problem:
+        raise SettingsError("existing_role_arn", problem)
 
     prefix = _raw("raw_data_prefix", context, environ) or DEFAULT_RAW_DATA_PREFIX
     if not PREFIX_PATTERN.match(prefix):
@@ -186,12 +257,9 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         )
 
     schedule = _raw("trigger_schedule", context, environ)
-    if schedule is not None and not SCHEDULE_PATTERN.match(schedule):
-        raise SettingsError(
-            "trigger_schedule",
-            f"{schedule!r} must be an EventBridge expression such as "
-            "cron(0 6 ? * MON *) or rate(1 day)",
-        )
+    problem = schedule_problem(schedule) if schedule is not None else None
+    if problem:
+        raise SettingsError("trigger_schedule", problem)
 
     return Settings(
         project_name=project_name,

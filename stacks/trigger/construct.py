@@ -45,7 +45,7 @@ from constructs import Construct
 
 from project import run_parameters
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
-from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, SCHEDULE_PATTERN
+from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
 from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
@@ -256,8 +256,9 @@ class PipelineTrigger(Construct):
             raise ValueError(f"raw_data_prefix {raw_data_prefix!r} must look like data/raw/")
         if not any(spec.name == INPUT_DATA and spec.type == "String" for spec in parameters):
             raise ValueError(f"parameters must declare {INPUT_DATA} as a String")
-        if schedule is not None and not SCHEDULE_PATTERN.match(schedule):
-            raise ValueError(f"schedule {schedule!r} is not an EventBridge cron() or rate()")
+        problem = schedule_problem(schedule) if schedule is not None else None
+        if problem:
+            raise ValueError(f"schedule: {problem}")
 
     def _queue(self, construct_id: str, key: kms.IKey) -> sqs.Queue:
         return sqs.Queue(

@@ -421,7 +421,7 @@ def test_the_asset_imports_on_its_own_as_lambda_loads_it(synthesized: Synthesize
         ({"raw_data_prefix": "/data/raw"}, "raw_data_prefix"),
         ({"parameters": [ParameterSpec("MaxDepth", "Integer")]}, "must declare InputData"),
         ({"parameters": [ParameterSpec("InputData", "Integer")]}, "must declare InputData"),
-        ({"schedule": "every day"}, "not an EventBridge cron"),
+        ({"schedule": "every day"}, "schedule: .every day. must be an EventBridge expression"),
     ],
 )
 def test_bad_props_are_refused_before_synth(overrides: dict[str, Any], message: str) -> None:

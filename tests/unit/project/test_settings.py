@@ -65,7 +65,8 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"PIPELINE_NAME": "trailing-hyphen-"}, "pipeline_name", "must match"),
         ({"PIPELINE_NAME": "a" * 257}, "pipeline_name", "257 characters"),
         ({"PROJECT_NAME": "Upper"}, "project_name", "lowercase"),
-        ({"AWS_REGION": "moon-base-1a"}, "region", "not an AWS region"),
+        ({"AWS_REGION": "moon-base-1a"}, "region", "not a region where SageMaker is available"),
+        ({"AWS_REGION": "eu-west-9"}, "region", "'eu-west-9' is not a region where SageMaker"),
         ({"CDK_DEFAULT_ACCOUNT": "12345"}, "account", "12-digit"),
         ({"S3_BUCKET": "Bad_Bucket"}, "existing_bucket_name", "not a valid bucket name"),
         ({"S3_BUCKET": "ab"}, "existing_bucket_name", "not a valid bucket name"),
@@ -74,10 +75,21 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"S3_BUCKET": "xn--bucket"}, "existing_bucket_name", "reserved"),
         ({"SAGEMAKER_ROLE_ARN": "arn:aws:iam::123:role/x"}, "existing_role_arn", "IAM role ARN"),
         ({"SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:user/x"}, "existing_role_arn", "ARN"),
-        ({"SAGEMAKER_ROLE_ARN": "MyRole"}, "existing_role_arn", "IAM role ARN"),
+        ({"SAGEMAKER_ROLE_ARN": "arn:aws:s3:::bucket/role/x"}, "existing_role_arn", "IAM role"),
+        ({"SAGEMAKER_ROLE_ARN": "MyRole"}, "existing_role_arn", "is not an ARN"),
         ({"RAW_DATA_PREFIX": "/data/raw/"}, "raw_data_prefix", "no leading slash"),
         ({"RAW_DATA_PREFIX": "data/raw"}, "raw_data_prefix", "ends with /"),
         ({"TRIGGER_SCHEDULE": "every day"}, "trigger_schedule", "EventBridge expression"),
+        (
+            {"TRIGGER_SCHEDULE": "cron(0 6 * * MON *)"},
+            "trigger_schedule",
+            "One must be a question mark",
+        ),
+        ({"TRIGGER_SCHEDULE": "cron(61 6 ? * MON *)"}, "trigger_schedule", "minute value '61'"),
+        ({"TRIGGER_SCHEDULE": "cron(0 6 ? * MON)"}, "trigger_schedule", "6 required"),
+        ({"TRIGGER_SCHEDULE": "rate(1 days)"}, "trigger_schedule", "wants rate(1 day)"),
+        ({"TRIGGER_SCHEDULE": "rate(2 hour)"}, "trigger_schedule", "wants rate(2 hours)"),
+        ({"TRIGGER_SCHEDULE": "rate(0 minutes)"}, "trigger_schedule", "at least 1 minute"),
         ({"SKIP_IF_RUNNING": "maybe"}, "skip_if_running", "not a boolean"),
     ],
 )
@@ -102,7 +114,10 @@ def test_longest_valid_pipeline_name_is_accepted() -> None:
     assert load_settings({}, {"PIPELINE_NAME": name}).pipeline_name == name
 
 
-@pytest.mark.parametrize("schedule", ["cron(0 6 ? * MON *)", "rate(1 day)", "rate(12 hours)"])
+@pytest.mark.parametrize(
+    "schedule",
+    ["cron(0 6 ? * MON *)", "cron(0/15 * * * ? *)", "rate(1 day)", "rate(12 hours)"],
+)
 def test_schedule_expressions_are_accepted(schedule: str) -> None:
     assert load_settings({}, {"TRIGGER_SCHEDULE": schedule}).trigger_schedule == schedule
 
@@ -110,3 +125,20 @@ def test_schedule_expressions_are_accepted(schedule: str) -> None:
 @pytest.mark.parametrize(("raw", "expected"), [("true", True), ("0", False), ("YES", True)])
 def test_skip_if_running_parses_booleans(raw: str, expected: bool) -> None:
     assert load_settings({}, {"SKIP_IF_RUNNING": raw}).skip_if_running is expected
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "cn-north-1", "us-gov-west-1"])
+def test_regions_where_sagemaker_runs_are_accepted(region: str) -> None:
+    assert load_settings({}, {"AWS_REGION": region}).region == region
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:role/service-role/SageMaker",
+        "arn:aws-cn:iam::123456789012:role/pipeline",
+        "arn:aws-us-gov:iam::123456789012:role/a+b=c,d.e@f_g-h",
+    ],
+)
+def test_role_arns_in_every_partition_are_accepted(arn: str) -> None:
+    assert load_settings({}, {"SAGEMAKER_ROLE_ARN": arn}).existing_role_arn == arn
