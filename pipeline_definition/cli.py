@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
+from pipeline_definition.commands import CommandError
+
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("pipeline_definition.commands.render", "print the pipeline definition JSON"),
@@ -39,14 +41,6 @@ class CommandModule(Protocol):
 
     def run(self, args: argparse.Namespace) -> int:
         """Run the command; return the exit code."""
-
-
-class CommandError(Exception):
-    """A user-facing error: printed as one line, exit code 2 unless given."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _load(name: str) -> CommandModule:

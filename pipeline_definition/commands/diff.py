@@ -11,7 +11,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from pipeline_definition.cli import CommandError
+from pipeline_definition.commands import CommandError
 from pipeline_definition.diff.compare import DefinitionError, diff_definitions
 from pipeline_definition.diff.formatting import FORMATS
 from pipeline_definition.diff.sources import (

@@ -8,13 +8,11 @@ fix before anything ran (names, values, credentials, region, endpoint); 3 still 
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from pipeline_definition.cli import CommandError
+from pipeline_definition.commands import operating_command
 from pipeline_definition.operations import OperationError
 from pipeline_definition.operations.client import aws_errors
 from pipeline_definition.operations.display import print_steps
@@ -22,7 +20,6 @@ from pipeline_definition.operations.executions import new_token, start_execution
 from pipeline_definition.operations.monitor import (
     Clock,
     PollSchedule,
-    SystemClock,
     exit_code,
     summary,
     watch,
@@ -34,11 +31,10 @@ from pipeline_definition.operations.parameters import (
 )
 from pipeline_definition.operations.target import (
     STATUS_COMMAND,
+    Operation,
     add_connection_arguments,
     add_follow_arguments,
     add_pipeline_argument,
-    app_settings,
-    connect,
 )
 from project.run_parameters import CLIENT_TOKEN_MAX_LENGTH, CLIENT_TOKEN_MIN_LENGTH
 
@@ -70,27 +66,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
 
 
-def run(
-    args: argparse.Namespace,
-    *,
-    client: SageMakerClient | None = None,
-    clock: Clock | None = None,
-    console: Console | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> int:
-    """Start (and maybe watch) an execution; the keyword arguments are for tests."""
-    try:
-        return _execute(
-            args,
-            client=client,
-            clock=clock or SystemClock(),
-            console=console or Console(soft_wrap=True),
-            environ=os.environ if environ is None else environ,
-        )
-    except OperationError as error:
-        raise CommandError(str(error)) from error
-
-
 def _token(args: argparse.Namespace) -> str:
     token: str | None = args.client_request_token
     if token is None:
@@ -103,19 +78,12 @@ def _token(args: argparse.Namespace) -> str:
     return token
 
 
-def _execute(
-    args: argparse.Namespace,
-    *,
-    client: SageMakerClient | None,
-    clock: Clock,
-    console: Console,
-    environ: Mapping[str, str],
-) -> int:
-    settings = app_settings(environ)
-    pipeline_name: str = args.pipeline_name or settings.pipeline_name
+def _start(args: argparse.Namespace, op: Operation) -> int:
+    """Start (and maybe watch) an execution."""
     values = assignments(args.param)
     token = _token(args)
-    target = connect(args, settings, environ, client)
+    pipeline_name: str = args.pipeline_name or op.settings.pipeline_name
+    console, clock, target = op.console, op.clock, op.target
 
     with aws_errors(pipeline_name=pipeline_name, region=target.region):
         specs = deployed_parameters(target.client, pipeline_name)
@@ -152,6 +120,9 @@ def _execute(
         timeout=args.timeout,
         region=target.region,
     )
+
+
+run = operating_command(_start)
 
 
 def monitor_and_report(

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from pipeline_definition.cli import CommandError
-from pipeline_definition.operations import OperationError
+from pipeline_definition.commands import operating_command
 from pipeline_definition.operations.client import aws_errors
 from pipeline_definition.operations.display import print_executions
 from pipeline_definition.operations.executions import recent_executions
-from pipeline_definition.operations.monitor import Clock, SystemClock
 from pipeline_definition.operations.target import (
+    Operation,
     add_connection_arguments,
     add_pipeline_argument,
-    app_settings,
-    connect,
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_sagemaker import SageMakerClient
+    pass
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
@@ -52,32 +45,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
 
 
-def run(
-    args: argparse.Namespace,
-    *,
-    client: SageMakerClient | None = None,
-    clock: Clock | None = None,
-    console: Console | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> int:
-    """List the pipeline's recent executions; the keyword arguments are for tests."""
-    console = console or Console(soft_wrap=True)
-    clock = clock or SystemClock()
-    environ = os.environ if environ is None else environ
-    try:
-        settings = app_settings(environ)
-        pipeline_name: str = args.pipeline_name or settings.pipeline_name
-        target = connect(args, settings, environ, client)
-        with aws_errors(pipeline_name=pipeline_name, region=target.region):
-            executions = recent_executions(target.client, pipeline_name, args.limit)
-    except OperationError as error:
-        raise CommandError(str(error)) from error
+def _list(args: argparse.Namespace, op: Operation) -> int:
+    """List the pipeline's recent executions."""
+    pipeline_name: str = args.pipeline_name or op.settings.pipeline_name
+    with aws_errors(pipeline_name=pipeline_name, region=op.target.region):
+        executions = recent_executions(op.target.client, pipeline_name, args.limit)
     if not executions:
-        console.print(
-            f"No executions of {pipeline_name} in {target.region} yet.",
+        op.console.print(
+            f"No executions of {pipeline_name} in {op.target.region} yet.",
             markup=False,
             highlight=False,
         )
         return 0
-    print_executions(console, executions, clock.now())
+    print_executions(op.console, executions, op.clock.now())
     return 0
+
+
+run = operating_command(_list)

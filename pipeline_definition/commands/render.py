@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline_definition.build.config import pipeline_config
 from pipeline_definition.build.render import DefinitionTooLargeError, render_definition
-from pipeline_definition.cli import CommandError
+from pipeline_definition.commands import CommandError
 from project.paths import RENDER_CACHE_DIR, staging_dir
 from project.settings import SettingsError, project_settings
 

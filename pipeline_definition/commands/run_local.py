@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline_definition.cli import CommandError
+from pipeline_definition.commands import CommandError
 from pipeline_definition.local.runner import (
     DEFAULT_INPUT_DATA,
     DEFAULT_WORKDIR,

@@ -7,16 +7,12 @@ and exits like `execute --monitor` (0 Succeeded, 1 Failed/Stopped, 3 timeout).
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console
 
-from pipeline_definition.cli import CommandError
+from pipeline_definition.commands import operating_command
 from pipeline_definition.commands.execute import monitor_and_report
-from pipeline_definition.operations import OperationError
 from pipeline_definition.operations.client import aws_errors, explain
 from pipeline_definition.operations.display import print_parameters, print_steps, status_text
 from pipeline_definition.operations.executions import (
@@ -29,20 +25,15 @@ from pipeline_definition.operations.executions import (
     pipeline_name_from_arn,
     region_from_arn,
 )
-from pipeline_definition.operations.monitor import (
-    Clock,
-    PollSchedule,
-    SystemClock,
-)
+from pipeline_definition.operations.monitor import PollSchedule
 from pipeline_definition.operations.target import (
+    Operation,
     add_connection_arguments,
     add_follow_arguments,
-    app_settings,
-    connect,
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_sagemaker import SageMakerClient
+    pass
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -53,30 +44,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
 
 
-def run(
-    args: argparse.Namespace,
-    *,
-    client: SageMakerClient | None = None,
-    clock: Clock | None = None,
-    console: Console | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> int:
-    """Show (and maybe follow) one execution; the keyword arguments are for tests."""
-    console = console or Console(soft_wrap=True)
-    clock = clock or SystemClock()
-    environ = os.environ if environ is None else environ
-    try:
-        pipeline_name = pipeline_name_from_arn(args.execution_arn)
-        settings = app_settings(environ)
-        if args.region is None and not environ.get("AWS_REGION"):
-            # The ARN says where the execution lives; that beats any configured default.
-            args.region = region_from_arn(args.execution_arn)
-        target = connect(args, settings, environ, client)
-        with aws_errors(pipeline_name=pipeline_name, region=target.region):
-            execution = describe_execution(target.client, args.execution_arn)
-            parameters = execution_parameters(target.client, args.execution_arn)
-    except OperationError as error:
-        raise CommandError(str(error)) from error
+def _show(args: argparse.Namespace, op: Operation) -> int:
+    """Show (and maybe follow) one execution."""
+    pipeline_name = pipeline_name_from_arn(args.execution_arn)
+    console, clock, target = op.console, op.clock, op.target
+    with aws_errors(pipeline_name=pipeline_name, region=target.region):
+        execution = describe_execution(target.client, args.execution_arn)
+        parameters = execution_parameters(target.client, args.execution_arn)
 
     now = clock.now()
     console.print(f"Pipeline:  {pipeline_name}", markup=False, highlight=False)
@@ -95,18 +69,15 @@ def run(
     print_parameters(console, parameters)
 
     if args.watch and not execution.finished:
-        try:
-            return monitor_and_report(
-                target.client,
-                args.execution_arn,
-                console=console,
-                clock=clock,
-                schedule=PollSchedule(initial=args.poll_interval),
-                timeout=args.timeout,
-                region=target.region,
-            )
-        except OperationError as error:
-            raise CommandError(str(error)) from error
+        return monitor_and_report(
+            target.client,
+            args.execution_arn,
+            console=console,
+            clock=clock,
+            schedule=PollSchedule(initial=args.poll_interval),
+            timeout=args.timeout,
+            region=target.region,
+        )
     try:
         steps = execution_steps(target.client, args.execution_arn)
     except (BotoCoreError, ClientError) as error:
@@ -115,3 +86,7 @@ def run(
         return 0
     print_steps(console, steps, now)
     return 0
+
+
+# The ARN says where the execution lives; that beats any configured default region.
+run = operating_command(_show, default_region=lambda args: region_from_arn(args.execution_arn))

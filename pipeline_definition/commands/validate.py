@@ -18,7 +18,7 @@ from typing import Any
 from pipeline_definition.build.config import pipeline_config
 from pipeline_definition.build.render import DefinitionTooLargeError, render_definition
 from pipeline_definition.check.validate import validate_definition
-from pipeline_definition.cli import CommandError
+from pipeline_definition.commands import CommandError
 from pipeline_definition.model.graph import flatten_steps
 from project.settings import SettingsError, project_settings
 

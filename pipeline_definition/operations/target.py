@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.console import Console
+
 from pipeline_definition.operations import OperationError
 from pipeline_definition.operations.client import sagemaker_client
-from pipeline_definition.operations.monitor import DEFAULT_POLL_INTERVAL
+from pipeline_definition.operations.monitor import DEFAULT_POLL_INTERVAL, Clock, SystemClock
 from project.settings import Settings, SettingsError, project_settings
 
 if TYPE_CHECKING:
@@ -95,3 +98,41 @@ def connect(
             environ=environ,
         )
     return Target(client=client, region=client.meta.region_name)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What an operating command works with: where it prints, the time, settings, the client."""
+
+    console: Console
+    clock: Clock
+    environ: Mapping[str, str]
+    settings: Settings
+    target: Target
+
+
+def operate(
+    args: argparse.Namespace,
+    *,
+    client: SageMakerClient | None = None,
+    clock: Clock | None = None,
+    console: Console | None = None,
+    environ: Mapping[str, str] | None = None,
+    default_region: str | None = None,
+) -> Operation:
+    """Read the app's settings and connect; the keyword arguments are for tests.
+
+    `default_region` (the region of an execution ARN, say) applies when neither --region nor
+    AWS_REGION chooses one.
+    """
+    environ = os.environ if environ is None else environ
+    settings = app_settings(environ)
+    if default_region and args.region is None and not environ.get("AWS_REGION"):
+        args.region = default_region
+    return Operation(
+        console=console or Console(soft_wrap=True),
+        clock=clock or SystemClock(),
+        environ=environ,
+        settings=settings,
+        target=connect(args, settings, environ, client),
+    )

@@ -24,7 +24,7 @@ from moto.server import ThreadedMotoServer
 from rich.console import Console
 
 from pipeline_definition import cli
-from pipeline_definition.commands import execute, status
+from pipeline_definition.commands import CommandError, execute, status
 from project.paths import PROJECT_ROOT
 from project.settings import project_settings
 from testsupport.definitions import shipped_definition_text
@@ -360,7 +360,7 @@ def run_command(
     with script.stubber:
         try:
             code = module.run(args, client=script.client, clock=clock, console=console, environ={})
-        except cli.CommandError as error:
+        except CommandError as error:
             code = error.exit_code
             out.write(f"error: {error}\n")
         script.stubber.assert_no_pending_responses()
