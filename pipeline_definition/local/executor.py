@@ -132,11 +132,18 @@ class Executor:
     def _finish(self, name: str, status: StepStatus, **changes: Any) -> None:
         self._update(name, status=status, ended=self.clock(), **changes)
 
-    def _fail_execution(self, name: str, reason: str) -> None:
+    def _fail_execution(
+        self, name: str, reason: str, *, execution_reason: str | None = None
+    ) -> None:
+        # Only the first failure names the execution's reason: `step X failed: ...` by default.
         with self._lock:
             if self.result.failed_step is None:
                 self.result.failed_step = name
-                self.result.failure_reason = f"step {name} failed: {reason}"
+                self.result.failure_reason = (
+                    f"step {name} failed: {reason}"
+                    if execution_reason is None
+                    else execution_reason
+                )
 
     def _note(self, message: str) -> None:
         with self._lock:
@@ -240,10 +247,8 @@ class Executor:
             message = f"(cannot render ErrorMessage: {error})"
         self._log(node.name, f"Fail step reached: {message}")
         self._finish(node.name, StepStatus.FAILED, failure_reason=message, detail=message)
-        with self._lock:
-            if self.result.failed_step is None:
-                self.result.failed_step = node.name
-                self.result.failure_reason = message
+        # A Fail step's message is the execution's reason as it stands, as on SageMaker.
+        self._fail_execution(node.name, message, execution_reason=message)
 
     def _evaluate_arguments(self, node: StepNode, attempt: int) -> tuple[dict[str, Any], str]:
         name = job_name(self.info.token, node.name, attempt)
@@ -328,15 +333,10 @@ class Executor:
                 return key, None
         return key, material
 
-    def _job_step(self, node: StepNode) -> None:
-        started = self.clock()
-        # Still "pending" while the cache is consulted: a hit never shows as running.
-        self._update(node.name, started=started)
-        arguments, name = self._evaluate_arguments(node, 1)
-        key, material = self._try_cache(node, arguments)
-        if key is not None and material is None:
-            return
-        self._update(node.name, status=StepStatus.RUNNING)
+    def _run_with_retries(
+        self, node: StepNode, arguments: dict[str, Any], name: str, started: datetime
+    ) -> tuple[dict[str, Any], int] | None:
+        """Run attempts until one succeeds: (properties, attempt), or None once retries end."""
         retries = RetryState(parse_policies(node.raw.get("RetryPolicies")))
         attempt = 0
         while True:
@@ -347,8 +347,7 @@ class Executor:
             try:
                 if self.fault_injector is not None:
                     self.fault_injector(node.name, attempt)
-                properties = self._run_attempt(node, arguments, name)
-                break
+                return self._run_attempt(node, arguments, name), attempt
             except LocalJobError as error:
                 self._log(
                     node.name, f"attempt {attempt} failed: [{error.exception_type}] {error.message}"
@@ -363,26 +362,43 @@ class Executor:
                         detail=error.message.splitlines()[0][:200],
                     )
                     self._fail_execution(node.name, error.message)
-                    return
-                waited = delay * self.retry_interval_scale
-                with self._lock:
-                    self._steps[node.name].retries.append(
-                        {
-                            "Attempt": attempt,
-                            "ExceptionType": error.exception_type,
-                            "Message": error.message,
-                            "DeclaredDelaySeconds": delay,
-                            "WaitedSeconds": waited,
-                        }
-                    )
-                self._note(
-                    f"{node.name}: attempt {attempt} failed with {error.exception_type}; "
-                    f"retrying (policy wait {delay:g}s, waiting {waited:g}s)"
-                )
-                self._update(node.name, detail=f"retry after {error.exception_type}")
-                self._sleep(waited)
-                if self.tracker.stopped.is_set():
-                    raise ExecutionStoppedError("the run was stopped") from error
+                    return None
+                self._wait_to_retry(node.name, attempt, error, delay)
+
+    def _wait_to_retry(self, name: str, attempt: int, error: LocalJobError, delay: float) -> None:
+        waited = delay * self.retry_interval_scale
+        with self._lock:
+            self._steps[name].retries.append(
+                {
+                    "Attempt": attempt,
+                    "ExceptionType": error.exception_type,
+                    "Message": error.message,
+                    "DeclaredDelaySeconds": delay,
+                    "WaitedSeconds": waited,
+                }
+            )
+        self._note(
+            f"{name}: attempt {attempt} failed with {error.exception_type}; "
+            f"retrying (policy wait {delay:g}s, waiting {waited:g}s)"
+        )
+        self._update(name, detail=f"retry after {error.exception_type}")
+        self._sleep(waited)
+        if self.tracker.stopped.is_set():
+            raise ExecutionStoppedError("the run was stopped") from error
+
+    def _job_step(self, node: StepNode) -> None:
+        started = self.clock()
+        # Still "pending" while the cache is consulted: a hit never shows as running.
+        self._update(node.name, started=started)
+        arguments, name = self._evaluate_arguments(node, 1)
+        key, material = self._try_cache(node, arguments)
+        if key is not None and material is None:
+            return
+        self._update(node.name, status=StepStatus.RUNNING)
+        outcome = self._run_with_retries(node, arguments, name, started)
+        if outcome is None:
+            return
+        properties, attempt = outcome
         if key is not None and material is not None:
             self.cache.record(
                 node.name,
@@ -445,32 +461,46 @@ class Executor:
     def _halted(self) -> bool:
         return self.tracker.stopped.is_set() or self.result.failed_step is not None
 
+    def _advance(
+        self, name: str, pool: ThreadPoolExecutor, running: dict[Future[None], str]
+    ) -> bool:
+        """Settle, run or submit one pending step; False when it has to wait."""
+        decision, reason = self._decide(name)
+        if decision in ("skip", "not run"):
+            status = StepStatus.SKIPPED if decision == "skip" else StepStatus.NOT_RUN
+            self._update(name, status=status, detail=reason)
+            return True
+        if decision != "ready" or self._halted():
+            return False
+        node = self.definition.nodes[name]
+        if node.type == "Condition":
+            self._run_condition(node)
+        elif node.type == "Fail":
+            self._run_fail(node)
+        elif len(running) < self.max_parallel:
+            running[pool.submit(self._run_job_step, node)] = name
+        else:
+            return False
+        return True
+
+    def _advance_all(
+        self, pending: list[str], pool: ThreadPoolExecutor, running: dict[Future[None], str]
+    ) -> None:
+        # Settling one step can free the next (a condition decides its branches): repeat
+        # until a pass changes nothing.
+        progressed = True
+        while progressed:
+            progressed = False
+            for name in list(pending):
+                if self._advance(name, pool, running):
+                    pending.remove(name)
+                    progressed = True
+
     def _schedule(self, pool: ThreadPoolExecutor) -> None:
         pending = list(self.definition.order)
         running: dict[Future[None], str] = {}
         while True:
-            progressed = True
-            while progressed:
-                progressed = False
-                for name in list(pending):
-                    decision, reason = self._decide(name)
-                    if decision in ("skip", "not run"):
-                        status = StepStatus.SKIPPED if decision == "skip" else StepStatus.NOT_RUN
-                        self._update(name, status=status, detail=reason)
-                        pending.remove(name)
-                        progressed = True
-                    elif decision == "ready" and not self._halted():
-                        node = self.definition.nodes[name]
-                        if node.type == "Condition":
-                            self._run_condition(node)
-                        elif node.type == "Fail":
-                            self._run_fail(node)
-                        elif len(running) < self.max_parallel:
-                            running[pool.submit(self._run_job_step, node)] = name
-                        else:
-                            continue
-                        pending.remove(name)
-                        progressed = True
+            self._advance_all(pending, pool, running)
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
