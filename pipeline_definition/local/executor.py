@@ -32,8 +32,9 @@ from pipeline_definition.local.evaluation import (
 )
 from pipeline_definition.local.execution import ExecutionInfo, utc_now
 from pipeline_definition.local.faults import FaultInjector
-from pipeline_definition.local.jobs import JobContext, job_name
-from pipeline_definition.local.register import LocalModelRegistry
+from pipeline_definition.local.jobs import JobContext
+from pipeline_definition.local.names import job_name
+from pipeline_definition.local.registry import LocalModelRegistry
 from pipeline_definition.local.results import (
     COMPLETED,
     ExecutionResult,

@@ -10,12 +10,11 @@ from pipeline_definition.local.command import JobCommand
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
 from pipeline_definition.local.jobs import (
     JobContext,
-    arn,
     container_path,
     download_input,
     run_job_command,
-    timestamp,
 )
+from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import map_command
 
 CACHE_ATTRIBUTES = ("AppSpecification", "Environment", "ProcessingInputs")

@@ -25,12 +25,11 @@ from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
 from pipeline_definition.local.jobs import (
     FILE_MODES,
     JobContext,
-    arn,
     container_path,
     download_input,
     run_job_command,
-    timestamp,
 )
+from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import Sandbox, is_python, map_command
 
 CACHE_ATTRIBUTES = (

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
-from pipeline_definition.local.jobs import arn, timestamp
+from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
