@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline_definition.local.command import (
     JobCommand,
@@ -15,6 +16,7 @@ from pipeline_definition.local.command import (
     tail,
 )
 from pipeline_definition.local.errors import ALGORITHM_ERROR, CLIENT_ERROR, LocalJobError
+from pipeline_definition.local.registry import RegistryEntry
 from pipeline_definition.local.sandbox import Sandbox, SandboxError
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 
@@ -38,6 +40,8 @@ class JobContext:
     note: Callable[[str], None]
     clock: Callable[[], datetime]
     record_command: Callable[[JobCommand], None]
+    log: Callable[[str], None]  # a line in the step's log
+    register_model: Callable[[Mapping[str, Any]], RegistryEntry]  # into this run's registry
 
 
 def container_path(ctx: JobContext, path: str, what: str) -> Path:

@@ -73,6 +73,11 @@ def output_uris(describe: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def result_uris(describe: Mapping[str, Any]) -> list[str]:
+    """The S3 URIs a finished job wrote: its outputs."""
+    return list(output_uris(describe).values())
+
+
 def _timeout(arguments: Mapping[str, Any]) -> float | None:
     seconds = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
     return float(seconds) if isinstance(seconds, int | float) else None

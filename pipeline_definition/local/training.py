@@ -144,6 +144,12 @@ def input_uris(arguments: Mapping[str, Any]) -> list[str]:
     return uris
 
 
+def result_uris(describe: Mapping[str, Any]) -> list[str]:
+    """The S3 URIs a finished job wrote: its model artifacts."""
+    artifacts = (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    return [artifacts] if isinstance(artifacts, str) else []
+
+
 def resource_config(instance_type: str) -> dict[str, Any]:
     """`input/config/resourceconfig.json` of a one-host job."""
     return {

@@ -310,3 +310,13 @@ def test_definition_loads_with_local_placeholder_values(local_run: LocalRun) -> 
         "s3://local-artifacts/code/sm_drivers/v1/",
     ]
     assert [s for s in FAKE_STEPS if s in loaded.nodes] == list(FAKE_STEPS)
+
+
+def test_an_empty_fail_message_is_still_the_execution_reason(local_run: LocalRun) -> None:
+    document = definition([{"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": ""}}])
+
+    result = local_run.run(document)
+
+    assert result.status == "Failed"
+    assert result.failed_step == "Stop"
+    assert result.failure_reason == ""
