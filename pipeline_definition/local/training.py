@@ -94,14 +94,8 @@ def uses_drivers(arguments: Mapping[str, Any]) -> bool:
     return any(isinstance(part, str) and DRIVER_SCRIPT in part for part in parts)
 
 
-def check_training(arguments: Any) -> list[str]:
-    """What in a Training step's arguments cannot run locally (empty when all can)."""
-    if not isinstance(arguments, Mapping):
-        return ["has no Arguments object"]
+def _algorithm_problems(spec: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
-    spec = arguments.get("AlgorithmSpecification")
-    if not isinstance(spec, Mapping):
-        return ["has no AlgorithmSpecification"]
     if spec.get("AlgorithmName"):
         problems.append(f"uses the algorithm resource {spec['AlgorithmName']!r}")
     elif not spec.get("ContainerEntrypoint"):
@@ -111,17 +105,33 @@ def check_training(arguments: Any) -> list[str]:
         )
     if spec.get("TrainingInputMode", "File") not in FILE_MODES:
         problems.append(f"TrainingInputMode {spec.get('TrainingInputMode')!r} (only File)")
+    return problems
+
+
+def _channel_problems(channel: Any) -> list[str]:
+    name = channel.get("ChannelName", "?") if isinstance(channel, Mapping) else "?"
+    source = (channel.get("DataSource") or {}) if isinstance(channel, Mapping) else {}
+    s3 = source.get("S3DataSource")
+    if not isinstance(s3, Mapping):
+        return [f"channel {name!r} is not an S3DataSource"]
+    problems: list[str] = []
+    if s3.get("S3DataType", "S3Prefix") != "S3Prefix":
+        problems.append(f"channel {name!r}: S3DataType {s3.get('S3DataType')!r}")
+    if channel.get("InputMode", "File") not in FILE_MODES:
+        problems.append(f"channel {name!r}: InputMode {channel.get('InputMode')!r}")
+    return problems
+
+
+def check_training(arguments: Any) -> list[str]:
+    """What in a Training step's arguments cannot run locally (empty when all can)."""
+    if not isinstance(arguments, Mapping):
+        return ["has no Arguments object"]
+    spec = arguments.get("AlgorithmSpecification")
+    if not isinstance(spec, Mapping):
+        return ["has no AlgorithmSpecification"]
+    problems = _algorithm_problems(spec)
     for channel in arguments.get("InputDataConfig") or []:
-        name = channel.get("ChannelName", "?") if isinstance(channel, Mapping) else "?"
-        source = (channel.get("DataSource") or {}) if isinstance(channel, Mapping) else {}
-        s3 = source.get("S3DataSource")
-        if not isinstance(s3, Mapping):
-            problems.append(f"channel {name!r} is not an S3DataSource")
-            continue
-        if s3.get("S3DataType", "S3Prefix") != "S3Prefix":
-            problems.append(f"channel {name!r}: S3DataType {s3.get('S3DataType')!r}")
-        if channel.get("InputMode", "File") not in FILE_MODES:
-            problems.append(f"channel {name!r}: InputMode {channel.get('InputMode')!r}")
+        problems += _channel_problems(channel)
     if uses_drivers(arguments):
         names = {c.get("ChannelName") for c in arguments.get("InputDataConfig") or []}
         if DRIVERS_CHANNEL not in names:
