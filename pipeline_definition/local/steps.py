@@ -49,6 +49,8 @@ class JobKind:
     cache: CacheRules | None = None  # None: the step's CacheConfig does not apply
     # Output name -> S3 URI, as a PropertyFile's OutputName refers to them.
     outputs: Callable[[Describe], dict[str, str]] = _no_outputs
+    # Label -> S3 URI of what the job may leave in the store, for the summary.
+    artifacts: Callable[[Describe], dict[str, str]] = _no_outputs
     # The progress detail of a success; by default it names the attempt after retries.
     success_detail: Callable[[Describe], str] | None = None
 
@@ -73,12 +75,14 @@ KINDS: Mapping[str, StepKind] = {
             processing.cache_attributes, processing.input_uris, processing.result_uris
         ),
         outputs=processing.output_uris,
+        artifacts=processing.output_uris,
     ),
     "Training": JobKind(
         run=training.run_training,
         check=training.check_training,
         job_name_variable="TrainingJobName",
         cache=CacheRules(training.cache_attributes, training.input_uris, training.result_uris),
+        artifacts=training.artifact_uris,
     ),
     "Condition": ControlKind(decide=control.decide_condition, check=control.check_condition),
     "Fail": ControlKind(decide=control.decide_fail, check=control.check_fail),
@@ -90,3 +94,9 @@ def outputs_of(step_type: str, describe: Describe) -> dict[str, str]:
     """Output name -> S3 URI of a finished step (empty for kinds without named outputs)."""
     kind = KINDS.get(step_type)
     return kind.outputs(describe) if isinstance(kind, JobKind) else {}
+
+
+def artifacts_of(step_type: str, describe: Describe) -> dict[str, str]:
+    """Label -> S3 URI of what a finished step may have left in the store."""
+    kind = KINDS.get(step_type)
+    return kind.artifacts(describe) if isinstance(kind, JobKind) else {}

@@ -160,6 +160,14 @@ def result_uris(describe: Mapping[str, Any]) -> list[str]:
     return [artifacts] if isinstance(artifacts, str) else []
 
 
+def artifact_uris(describe: Mapping[str, Any]) -> dict[str, str]:
+    """Label -> S3 URI of what a finished job may leave: the model and its output data."""
+    model = (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    if not isinstance(model, str):
+        return {}
+    return {"model": model, "output": model.rsplit("/", 1)[0] + "/output.tar.gz"}
+
+
 def resource_config(instance_type: str) -> dict[str, Any]:
     """`input/config/resourceconfig.json` of a one-host job."""
     return {

@@ -12,7 +12,7 @@ from pipeline_definition.local.control import (
 )
 from pipeline_definition.local.evaluation import EvaluationContext, ExpressionError
 from pipeline_definition.local.execution import EXECUTION_VARIABLES
-from pipeline_definition.local.steps import KINDS, JobKind, outputs_of
+from pipeline_definition.local.steps import KINDS, JobKind, artifacts_of, outputs_of
 
 
 def _no_property_file(step: str, name: str) -> Any:
@@ -46,6 +46,22 @@ def test_only_processing_steps_have_outputs_for_property_files() -> None:
     assert outputs_of("Processing", describe) == {"report": "s3://b/report"}
     assert outputs_of("Training", describe) == {}
     assert outputs_of("Condition", describe) == {}
+
+
+def test_artifacts_are_the_outputs_or_the_model_and_its_output_data() -> None:
+    processing = {
+        "ProcessingOutputConfig": {
+            "Outputs": [{"OutputName": "train", "S3Output": {"S3Uri": "s3://b/train"}}]
+        }
+    }
+    training = {"ModelArtifacts": {"S3ModelArtifacts": "s3://b/job/output/model.tar.gz"}}
+
+    assert artifacts_of("Processing", processing) == {"train": "s3://b/train"}
+    assert artifacts_of("Training", training) == {
+        "model": "s3://b/job/output/model.tar.gz",
+        "output": "s3://b/job/output/output.tar.gz",
+    }
+    assert artifacts_of("RegisterModel", training) == {}
 
 
 def test_condition_check_finds_bad_conditions_inside_not_and_or() -> None:
