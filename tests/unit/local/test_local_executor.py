@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from pipeline_definition.local.definition import load_definition
+from pipeline_definition.local.drivers import hyperparameters_to_cli_args
 from pipeline_definition.local.faults import ScriptedFaults
 from pipeline_definition.local.results import StepStatus
 from pipeline_definition.local.runner import exit_code
 from pipeline_definition.local.summary import summary_lines
-from pipeline_definition.local.training import hyperparameters_to_cli_args
 
 from .local_fakes import (
     LocalRun,
