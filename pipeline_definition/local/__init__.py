@@ -3,5 +3,5 @@
 The executor interprets the same definition JSON that `cdk deploy` ships. S3 is a folder
 (`store`), each job runs its container command as a subprocess in a sandbox that stands in for
 `/opt/ml` (`sandbox`, `processing`, `training`), and the model registry is a folder
-(`register`). `executor` schedules the steps; `runner` wires everything for the CLI.
+(`registry`). `executor` schedules the steps; `runner` wires everything for the CLI.
 """

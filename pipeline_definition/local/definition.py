@@ -15,11 +15,9 @@ from typing import Any
 
 from pipeline_definition.local.cache import CacheConfigError, cache_policy
 from pipeline_definition.local.errors import DefinitionError
-from pipeline_definition.local.evaluation import CONDITION_TYPES
 from pipeline_definition.local.execution import EXECUTION_VARIABLES
-from pipeline_definition.local.processing import check_processing
 from pipeline_definition.local.retry import RetryPolicyError, parse_policies
-from pipeline_definition.local.training import check_training
+from pipeline_definition.local.steps import KINDS
 from pipeline_definition.model import placeholders
 from pipeline_definition.model.graph import (
     CycleError,
@@ -44,8 +42,6 @@ LOCAL_VALUES: dict[str, str] = {
 CODE_PREFIX = f"s3://{ARTIFACT_BUCKET}/code/"
 # SageMaker's pattern for step names; they also name folders and log files locally.
 STEP_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-JOB_TYPES = ("Processing", "Training")
-SUPPORTED_STEP_TYPES = (*JOB_TYPES, "Condition", "Fail", "RegisterModel")
 
 
 @dataclass(frozen=True)
@@ -90,39 +86,9 @@ def substitute_placeholders(body: str, values: Mapping[str, str] = LOCAL_VALUES)
         raise DefinitionError([str(error.args[0])]) from error
 
 
-def _condition_problems(condition: Any, where: str) -> list[str]:
-    if not isinstance(condition, Mapping):
-        return [f"{where}: a condition must be an object"]
-    kind = condition.get("Type")
-    if kind not in CONDITION_TYPES:
-        return [f"{where}: unknown condition type {kind!r}"]
-    if kind == "Not":
-        return _condition_problems(condition.get("Condition"), where)
-    if kind == "Or":
-        return [
-            problem
-            for inner in condition.get("Conditions") or []
-            for problem in _condition_problems(inner, where)
-        ]
-    return []
-
-
 def _step_problems(node: StepNode) -> list[str]:
     where = f"step {node.name!r} ({node.type})"
-    problems: list[str] = []
-    if node.type == "Processing":
-        problems += [f"{where} {p}" for p in check_processing(node.arguments)]
-    elif node.type == "Training":
-        problems += [f"{where} {p}" for p in check_training(node.arguments)]
-    elif node.type == "Condition":
-        conditions = (node.arguments or {}).get("Conditions")
-        if not isinstance(conditions, list):
-            problems.append(f"{where} has no Conditions list")
-        else:
-            for condition in conditions:
-                problems += _condition_problems(condition, where)
-    elif node.type == "Fail" and "ErrorMessage" not in (node.arguments or {}):
-        problems.append(f"{where} has no ErrorMessage")
+    problems = [f"{where} {problem}" for problem in KINDS[node.type].check(node.arguments)]
     try:
         parse_policies(node.raw.get("RetryPolicies"))
     except RetryPolicyError as error:
@@ -161,8 +127,8 @@ def _reference_problems(node: StepNode, definition: LocalDefinition) -> list[str
     return problems
 
 
-def load_definition(body: str) -> LocalDefinition:
-    """Parse and check a definition body; raise DefinitionError listing every problem."""
+def _parse(body: str) -> tuple[dict[str, Any], dict[str, ParameterSpec]]:
+    """The document and its parameters; DefinitionError when either cannot be read."""
     text = substitute_placeholders(body)
     try:
         document = json.loads(text)
@@ -174,7 +140,11 @@ def load_definition(body: str) -> LocalDefinition:
         specs = definition_parameters(document)
     except ParameterError as error:
         raise DefinitionError([str(error)]) from error
-    nodes = flatten_steps(document)
+    return document, specs
+
+
+def _by_name(nodes: list[StepNode]) -> tuple[dict[str, StepNode], list[str]]:
+    """Steps by name, and the problems of names that are missing, invalid or taken twice."""
     problems: list[str] = []
     by_name: dict[str, StepNode] = {}
     for node in nodes:
@@ -186,18 +156,31 @@ def load_definition(body: str) -> LocalDefinition:
             problems.append(f"two steps are named {node.name!r}")
         else:
             by_name[node.name] = node
-    unsupported = [n for n in nodes if n.type not in SUPPORTED_STEP_TYPES]
-    problems += [
-        f"step {n.name!r} has type {n.type!r}, which cannot run locally "
-        f"(supported: {', '.join(SUPPORTED_STEP_TYPES)})"
-        for n in unsupported
+    return by_name, problems
+
+
+def _unsupported(nodes: list[StepNode]) -> list[str]:
+    supported = ", ".join(KINDS)
+    return [
+        f"step {node.name!r} has type {node.type!r}, which cannot run locally "
+        f"(supported: {supported})"
+        for node in nodes
+        if node.type not in KINDS
     ]
+
+
+def load_definition(body: str) -> LocalDefinition:
+    """Parse and check a definition body; raise DefinitionError listing every problem."""
+    document, specs = _parse(body)
+    nodes = flatten_steps(document)
+    by_name, problems = _by_name(nodes)
+    problems += _unsupported(nodes)
     graph = dependencies(nodes)
     definition = LocalDefinition(
         document=document, nodes=by_name, graph=graph, order=(), parameters=specs
     )
     for node in by_name.values():
-        if node.type in SUPPORTED_STEP_TYPES:
+        if node.type in KINDS:
             problems += _step_problems(node)
         problems += _reference_problems(node, definition)
     try:

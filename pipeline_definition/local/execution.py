@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline_definition.local.jobs import arn
+from pipeline_definition.local.names import arn
 
 EXECUTION_VARIABLES = (
     "PipelineExecutionId",

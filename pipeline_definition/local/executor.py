@@ -1,11 +1,12 @@
 """The DAG scheduler: runs a checked definition's steps in dependency order, in parallel.
 
 A step starts when every step it depends on has succeeded (or was reused from the cache).
-Job steps (Processing, Training, RegisterModel) run on a thread pool of `max_parallel`
-workers, each job a subprocess; Condition and Fail steps are evaluated on the scheduler
-thread. A Condition decides which of its branches runs; the other branch's steps are
-"not run". After a failure no new step starts (as on SageMaker): running steps finish, steps
-downstream of the failure are "skipped", and the execution fails.
+What a step does is its kind's (`steps.KINDS`): job kinds (Processing, Training,
+RegisterModel) run on a thread pool of `max_parallel` workers, a processing or training job
+as a subprocess; control kinds (Condition, Fail) are decided on the scheduler thread. A
+Condition decides which of its branches runs; the other branch's steps are "not run". After a
+failure no new step starts (as on SageMaker): running steps finish, steps downstream of the
+failure are "skipped", and the execution fails.
 """
 
 from __future__ import annotations
@@ -18,22 +19,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
-from pipeline_definition.local import processing, training
 from pipeline_definition.local.cache import StepCache, cache_key, cache_policy, key_material
 from pipeline_definition.local.command import JobCommand, ProcessTracker
-from pipeline_definition.local.definition import JOB_TYPES, LocalDefinition
+from pipeline_definition.local.definition import LocalDefinition
 from pipeline_definition.local.errors import ExecutionStoppedError, LocalJobError
-from pipeline_definition.local.evaluation import (
-    EvaluationContext,
-    ExpressionError,
-    evaluate,
-    evaluate_conditions,
-    to_text,
-)
+from pipeline_definition.local.evaluation import EvaluationContext, ExpressionError, evaluate
 from pipeline_definition.local.execution import ExecutionInfo, utc_now
 from pipeline_definition.local.faults import FaultInjector
-from pipeline_definition.local.jobs import JobContext, job_name
-from pipeline_definition.local.register import LocalModelRegistry
+from pipeline_definition.local.jobs import JobContext
+from pipeline_definition.local.names import job_name
+from pipeline_definition.local.registry import LocalModelRegistry, RegistryEntry
 from pipeline_definition.local.results import (
     COMPLETED,
     ExecutionResult,
@@ -44,28 +39,10 @@ from pipeline_definition.local.results import (
 )
 from pipeline_definition.local.retry import RetryState, parse_policies
 from pipeline_definition.local.sandbox import Sandbox
+from pipeline_definition.local.steps import KINDS, ControlKind, JobKind, outputs_of
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
 from pipeline_definition.model.graph import StepNode
-
-JobRunner = Callable[[JobContext, Mapping[str, Any]], dict[str, Any]]
-RUNNERS: dict[str, JobRunner] = {
-    "Processing": processing.run_processing,
-    "Training": training.run_training,
-}
-JOB_NAME_VARIABLES = {"Processing": "ProcessingJobName", "Training": "TrainingJobName"}
-
-
-def _cache_inputs(step_type: str, arguments: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    module = processing if step_type == "Processing" else training
-    return module.cache_attributes(arguments), module.input_uris(arguments)
-
-
-def _output_uris(step_type: str, properties: Mapping[str, Any]) -> list[str]:
-    if step_type == "Processing":
-        return list(processing.output_uris(properties).values())
-    artifacts = (properties.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
-    return [artifacts] if isinstance(artifacts, str) else []
 
 
 class Executor:
@@ -132,11 +109,18 @@ class Executor:
     def _finish(self, name: str, status: StepStatus, **changes: Any) -> None:
         self._update(name, status=status, ended=self.clock(), **changes)
 
-    def _fail_execution(self, name: str, reason: str) -> None:
+    def _fail_execution(
+        self, name: str, reason: str, *, execution_reason: str | None = None
+    ) -> None:
+        # Only the first failure names the execution's reason: `step X failed: ...` by default.
         with self._lock:
             if self.result.failed_step is None:
                 self.result.failed_step = name
-                self.result.failure_reason = f"step {name} failed: {reason}"
+                self.result.failure_reason = (
+                    f"step {name} failed: {reason}"
+                    if execution_reason is None
+                    else execution_reason
+                )
 
     def _note(self, message: str) -> None:
         with self._lock:
@@ -174,7 +158,7 @@ class Executor:
         entry = self.definition.property_file(step, name)
         if entry is None:
             raise ExpressionError(f"step {step!r} declares no property file {name!r}")
-        outputs = processing.output_uris(self._step_properties(step))
+        outputs = outputs_of(self.definition.nodes[step].type, self._step_properties(step))
         uri = outputs.get(str(entry.get("OutputName")))
         if uri is None:
             raise ExpressionError(
@@ -212,42 +196,34 @@ class Executor:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _run_condition(self, node: StepNode) -> None:
+    def _run_control(self, node: StepNode, kind: ControlKind) -> None:
         self._update(node.name, status=StepStatus.RUNNING, started=self.clock(), attempts=1)
-        try:
-            outcome = evaluate_conditions((node.arguments or {}).get("Conditions"), self._context())
-        except ExpressionError as error:
-            self._log(node.name, f"cannot evaluate the conditions: {error}")
-            self._finish(node.name, StepStatus.FAILED, failure_reason=str(error))
-            self._fail_execution(node.name, str(error))
+        decision = kind.decide(node.arguments or {}, self._context())
+        self._log(node.name, decision.log)
+        if decision.failure_reason is None:
+            self._finish(
+                node.name,
+                StepStatus.SUCCEEDED,
+                properties=decision.properties,
+                detail=decision.detail,
+            )
             return
-        branch = "IfSteps" if outcome.outcome else "ElseSteps"
-        self._log(node.name, f"{outcome.explanation} -> {branch}")
         self._finish(
             node.name,
-            StepStatus.SUCCEEDED,
-            properties={"Outcome": outcome.outcome},
-            detail=f"{outcome.explanation} -> {branch}",
+            StepStatus.FAILED,
+            failure_reason=decision.failure_reason,
+            detail=decision.detail,
+        )
+        self._fail_execution(
+            node.name, decision.failure_reason, execution_reason=decision.execution_reason
         )
 
-    def _run_fail(self, node: StepNode) -> None:
-        self._update(node.name, status=StepStatus.RUNNING, started=self.clock(), attempts=1)
-        try:
-            message = to_text(
-                evaluate((node.arguments or {}).get("ErrorMessage", ""), self._context())
-            )
-        except ExpressionError as error:
-            message = f"(cannot render ErrorMessage: {error})"
-        self._log(node.name, f"Fail step reached: {message}")
-        self._finish(node.name, StepStatus.FAILED, failure_reason=message, detail=message)
-        with self._lock:
-            if self.result.failed_step is None:
-                self.result.failed_step = node.name
-                self.result.failure_reason = message
-
-    def _evaluate_arguments(self, node: StepNode, attempt: int) -> tuple[dict[str, Any], str]:
+    def _evaluate_arguments(
+        self, node: StepNode, kind: JobKind, attempt: int
+    ) -> tuple[dict[str, Any], str]:
         name = job_name(self.info.token, node.name, attempt)
-        extra = {JOB_NAME_VARIABLES[node.type]: name} if node.type in JOB_NAME_VARIABLES else {}
+        variable = kind.job_name_variable
+        extra = {variable: name} if variable is not None else {}
         arguments = evaluate(node.arguments or {}, self._context(extra))
         if not isinstance(arguments, dict):
             raise ExpressionError(f"the Arguments of {node.name!r} are not an object")
@@ -268,26 +244,15 @@ class Executor:
             },
         )
 
+    def _register_model(self, arguments: Mapping[str, Any]) -> RegistryEntry:
+        entry = self.registry.register(arguments, now=self.clock())
+        with self._lock:
+            self.result.registry.append(entry)
+        return entry
+
     def _run_attempt(
-        self, node: StepNode, arguments: Mapping[str, Any], name: str
+        self, node: StepNode, kind: JobKind, arguments: Mapping[str, Any], name: str
     ) -> dict[str, Any]:
-        if node.type == "RegisterModel":
-            entry = self.registry.register(arguments, now=self.clock())
-            with self._lock:
-                self.result.registry.append(entry)
-            self._log(
-                node.name,
-                f"registered {entry.group} version {entry.version} ({entry.approval_status}) "
-                f"at {entry.path}",
-            )
-            return {
-                **arguments,
-                "ModelPackageArn": entry.arn,
-                "ModelPackageGroupName": entry.group,
-                "ModelPackageVersion": entry.version,
-                "ModelApprovalStatus": entry.approval_status,
-                "ModelPackageStatus": "Completed",
-            }
         log_path = self._steps[node.name].log_path
         assert log_path is not None  # every step gets a log path at construction
         context = JobContext(
@@ -300,16 +265,19 @@ class Executor:
             note=self._note,
             clock=self.clock,
             record_command=lambda command: self._record_command(node.name, command),
+            log=lambda message: self._log(node.name, message),
+            register_model=self._register_model,
         )
-        return RUNNERS[node.type](context, arguments)
+        return kind.run(context, arguments)
 
     def _try_cache(
-        self, node: StepNode, arguments: Mapping[str, Any]
+        self, node: StepNode, kind: JobKind, arguments: Mapping[str, Any]
     ) -> tuple[str | None, dict[str, Any] | None]:
         policy = cache_policy(node.raw.get("CacheConfig"))
-        if node.type not in JOB_TYPES or not policy.enabled:
+        if kind.cache is None or not policy.enabled:
             return None, None
-        attributes, uris = _cache_inputs(node.type, arguments)
+        attributes = kind.cache.attributes(arguments)
+        uris = kind.cache.input_uris(arguments)
         material = key_material(node.type, attributes, uris, self.store)
         key = cache_key(material)
         if self.use_cache:
@@ -328,27 +296,21 @@ class Executor:
                 return key, None
         return key, material
 
-    def _job_step(self, node: StepNode) -> None:
-        started = self.clock()
-        # Still "pending" while the cache is consulted: a hit never shows as running.
-        self._update(node.name, started=started)
-        arguments, name = self._evaluate_arguments(node, 1)
-        key, material = self._try_cache(node, arguments)
-        if key is not None and material is None:
-            return
-        self._update(node.name, status=StepStatus.RUNNING)
+    def _run_with_retries(
+        self, node: StepNode, kind: JobKind, arguments: dict[str, Any], name: str, started: datetime
+    ) -> tuple[dict[str, Any], int] | None:
+        """Run attempts until one succeeds: (properties, attempt), or None once retries end."""
         retries = RetryState(parse_policies(node.raw.get("RetryPolicies")))
         attempt = 0
         while True:
             attempt += 1
             if attempt > 1:
-                arguments, name = self._evaluate_arguments(node, attempt)
+                arguments, name = self._evaluate_arguments(node, kind, attempt)
             self._update(node.name, attempts=attempt)
             try:
                 if self.fault_injector is not None:
                     self.fault_injector(node.name, attempt)
-                properties = self._run_attempt(node, arguments, name)
-                break
+                return self._run_attempt(node, kind, arguments, name), attempt
             except LocalJobError as error:
                 self._log(
                     node.name, f"attempt {attempt} failed: [{error.exception_type}] {error.message}"
@@ -363,27 +325,45 @@ class Executor:
                         detail=error.message.splitlines()[0][:200],
                     )
                     self._fail_execution(node.name, error.message)
-                    return
-                waited = delay * self.retry_interval_scale
-                with self._lock:
-                    self._steps[node.name].retries.append(
-                        {
-                            "Attempt": attempt,
-                            "ExceptionType": error.exception_type,
-                            "Message": error.message,
-                            "DeclaredDelaySeconds": delay,
-                            "WaitedSeconds": waited,
-                        }
-                    )
-                self._note(
-                    f"{node.name}: attempt {attempt} failed with {error.exception_type}; "
-                    f"retrying (policy wait {delay:g}s, waiting {waited:g}s)"
-                )
-                self._update(node.name, detail=f"retry after {error.exception_type}")
-                self._sleep(waited)
-                if self.tracker.stopped.is_set():
-                    raise ExecutionStoppedError("the run was stopped") from error
-        if key is not None and material is not None:
+                    return None
+                self._wait_to_retry(node.name, attempt, error, delay)
+
+    def _wait_to_retry(self, name: str, attempt: int, error: LocalJobError, delay: float) -> None:
+        waited = delay * self.retry_interval_scale
+        with self._lock:
+            self._steps[name].retries.append(
+                {
+                    "Attempt": attempt,
+                    "ExceptionType": error.exception_type,
+                    "Message": error.message,
+                    "DeclaredDelaySeconds": delay,
+                    "WaitedSeconds": waited,
+                }
+            )
+        self._note(
+            f"{name}: attempt {attempt} failed with {error.exception_type}; "
+            f"retrying (policy wait {delay:g}s, waiting {waited:g}s)"
+        )
+        self._update(name, detail=f"retry after {error.exception_type}")
+        self._sleep(waited)
+        if self.tracker.stopped.is_set():
+            raise ExecutionStoppedError("the run was stopped") from error
+
+    def _job_step(self, node: StepNode, kind: JobKind) -> None:
+        started = self.clock()
+        # Still "pending" while the cache is consulted: a hit never shows as running.
+        self._update(node.name, started=started)
+        arguments, name = self._evaluate_arguments(node, kind, 1)
+        key, material = self._try_cache(node, kind, arguments)
+        if key is not None and material is None:
+            return
+        self._update(node.name, status=StepStatus.RUNNING)
+        outcome = self._run_with_retries(node, kind, arguments, name, started)
+        if outcome is None:
+            return
+        properties, attempt = outcome
+        if kind.cache is not None and key is not None and material is not None:
+            results = kind.cache.result_uris(properties)
             self.cache.record(
                 node.name,
                 key,
@@ -391,21 +371,17 @@ class Executor:
                 finished_at=self.clock(),
                 material=material,
                 properties=properties,
-                outputs=[u for u in _output_uris(node.type, properties) if self.store.exists(u)],
+                outputs=[uri for uri in results if self.store.exists(uri)],
             )
-        detail = ""
-        if node.type == "RegisterModel":
-            detail = (
-                f"{properties['ModelPackageGroupName']} v{properties['ModelPackageVersion']} "
-                f"({properties['ModelApprovalStatus']})"
-            )
-        elif attempt > 1:
-            detail = f"succeeded on attempt {attempt}"
+        if kind.success_detail is not None:
+            detail = kind.success_detail(properties)
+        else:
+            detail = f"succeeded on attempt {attempt}" if attempt > 1 else ""
         self._finish(node.name, StepStatus.SUCCEEDED, properties=properties, detail=detail)
 
-    def _run_job_step(self, node: StepNode) -> None:
+    def _run_job_step(self, node: StepNode, kind: JobKind) -> None:
         try:
-            self._job_step(node)
+            self._job_step(node, kind)
         except ExpressionError as error:
             self._log(node.name, f"cannot evaluate the step's arguments: {error}")
             self._finish(node.name, StepStatus.FAILED, failure_reason=str(error), detail=str(error))
@@ -445,32 +421,45 @@ class Executor:
     def _halted(self) -> bool:
         return self.tracker.stopped.is_set() or self.result.failed_step is not None
 
+    def _advance(
+        self, name: str, pool: ThreadPoolExecutor, running: dict[Future[None], str]
+    ) -> bool:
+        """Settle, run or submit one pending step; False when it has to wait."""
+        decision, reason = self._decide(name)
+        if decision in ("skip", "not run"):
+            status = StepStatus.SKIPPED if decision == "skip" else StepStatus.NOT_RUN
+            self._update(name, status=status, detail=reason)
+            return True
+        if decision != "ready" or self._halted():
+            return False
+        node = self.definition.nodes[name]
+        kind = KINDS[node.type]
+        if isinstance(kind, ControlKind):
+            self._run_control(node, kind)
+        elif len(running) < self.max_parallel:
+            running[pool.submit(self._run_job_step, node, kind)] = name
+        else:
+            return False
+        return True
+
+    def _advance_all(
+        self, pending: list[str], pool: ThreadPoolExecutor, running: dict[Future[None], str]
+    ) -> None:
+        # Settling one step can free the next (a condition decides its branches): repeat
+        # until a pass changes nothing.
+        progressed = True
+        while progressed:
+            progressed = False
+            for name in list(pending):
+                if self._advance(name, pool, running):
+                    pending.remove(name)
+                    progressed = True
+
     def _schedule(self, pool: ThreadPoolExecutor) -> None:
         pending = list(self.definition.order)
         running: dict[Future[None], str] = {}
         while True:
-            progressed = True
-            while progressed:
-                progressed = False
-                for name in list(pending):
-                    decision, reason = self._decide(name)
-                    if decision in ("skip", "not run"):
-                        status = StepStatus.SKIPPED if decision == "skip" else StepStatus.NOT_RUN
-                        self._update(name, status=status, detail=reason)
-                        pending.remove(name)
-                        progressed = True
-                    elif decision == "ready" and not self._halted():
-                        node = self.definition.nodes[name]
-                        if node.type == "Condition":
-                            self._run_condition(node)
-                        elif node.type == "Fail":
-                            self._run_fail(node)
-                        elif len(running) < self.max_parallel:
-                            running[pool.submit(self._run_job_step, node)] = name
-                        else:
-                            continue
-                        pending.remove(name)
-                        progressed = True
+            self._advance_all(pending, pool, running)
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -1,12 +1,12 @@
-"""What processing and training jobs share: names, ARNs, inputs, the run and its failure."""
+"""What job steps share: the attempt's context, inputs, the run and its failure."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline_definition.local.command import (
     JobCommand,
@@ -16,34 +16,15 @@ from pipeline_definition.local.command import (
     tail,
 )
 from pipeline_definition.local.errors import ALGORITHM_ERROR, CLIENT_ERROR, LocalJobError
+from pipeline_definition.local.registry import RegistryEntry
 from pipeline_definition.local.sandbox import Sandbox, SandboxError
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 
-LOCAL_REGION = "local"
-LOCAL_ACCOUNT = "000000000000"
-MAX_JOB_NAME_LENGTH = 63
 # SageMaker keeps at most this much of a failure file as the job's FailureReason.
 MAX_FAILURE_REASON = 1024
 # Input modes in which a script reads ordinary files: FastFile streams on demand but looks
 # the same to the script.
 FILE_MODES = ("File", "FastFile")
-
-
-def arn(resource: str) -> str:
-    """A SageMaker ARN in the local partition of this machine."""
-    return f"arn:aws:sagemaker:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{resource}"
-
-
-def job_name(token: str, step_name: str, attempt: int) -> str:
-    """`pipelines-<token>-<Step>` (plus `-a<n>` for retries), valid as a SageMaker job name."""
-    name = f"pipelines-{token}-{step_name}" + (f"-a{attempt}" if attempt > 1 else "")
-    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", name)
-    return cleaned[:MAX_JOB_NAME_LENGTH].rstrip("-")
-
-
-def timestamp(moment: datetime) -> str:
-    """ISO 8601 with milliseconds, as describe calls return times."""
-    return moment.isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -59,6 +40,8 @@ class JobContext:
     note: Callable[[str], None]
     clock: Callable[[], datetime]
     record_command: Callable[[JobCommand], None]
+    log: Callable[[str], None]  # a line in the step's log
+    register_model: Callable[[Mapping[str, Any]], RegistryEntry]  # into this run's registry
 
 
 def container_path(ctx: JobContext, path: str, what: str) -> Path:

@@ -10,12 +10,11 @@ from pipeline_definition.local.command import JobCommand
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
 from pipeline_definition.local.jobs import (
     JobContext,
-    arn,
     container_path,
     download_input,
     run_job_command,
-    timestamp,
 )
+from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import map_command
 
 CACHE_ATTRIBUTES = ("AppSpecification", "Environment", "ProcessingInputs")
@@ -72,6 +71,11 @@ def output_uris(describe: Mapping[str, Any]) -> dict[str, str]:
         for item in outputs
         if isinstance(item.get("S3Output"), Mapping)
     }
+
+
+def result_uris(describe: Mapping[str, Any]) -> list[str]:
+    """The S3 URIs a finished job wrote: its outputs."""
+    return list(output_uris(describe).values())
 
 
 def _timeout(arguments: Mapping[str, Any]) -> float | None:

@@ -77,6 +77,33 @@ def _select_by_name(items: list[Any], key: str, where: str) -> Any:
     raise PropertyLookupError(f"{where}: no element named {key!r} (names: {available})")
 
 
+def _entry(mapping: Mapping[Any, Any], key: Any, where: str, what: str) -> Any:
+    if key not in mapping:
+        available = ", ".join(sorted(str(k) for k in mapping)) or "none"
+        raise PropertyLookupError(f"{where} has no {what} {key!r} ({what}s: {available})")
+    return mapping[key]
+
+
+def _follow(value: Any, token: PathToken, where: str, *, select_by_name: bool) -> Any:
+    """The value one token further down the path."""
+    if token.kind == "member":
+        if not isinstance(value, Mapping):
+            raise PropertyLookupError(f"{where} is not an object, cannot read {token}")
+        return _entry(value, token.value, where, "member")
+    if token.kind == "index":
+        if not isinstance(value, list):
+            raise PropertyLookupError(f"{where} is not a list, cannot read {token}")
+        index = int(token.value)
+        if not -len(value) <= index < len(value):
+            raise PropertyLookupError(f"{where} has {len(value)} elements, no index {index}")
+        return value[index]
+    if isinstance(value, Mapping):
+        return _entry(value, token.value, where, "key")
+    if isinstance(value, list) and select_by_name:
+        return _select_by_name(value, str(token.value), where)
+    raise PropertyLookupError(f"{where} is not an object, cannot read {token}")
+
+
 def lookup(document: Any, path: str, *, select_by_name: bool = True) -> Any:
     """Return the value at `path` in `document`; raise PropertyLookupError naming what is missing.
 
@@ -86,32 +113,7 @@ def lookup(document: Any, path: str, *, select_by_name: bool = True) -> Any:
     value = document
     walked = ""
     for token in parse_path(path):
-        where = walked or "the document"
-        if token.kind == "member":
-            if not isinstance(value, Mapping):
-                raise PropertyLookupError(f"{where} is not an object, cannot read {token}")
-            if token.value not in value:
-                available = ", ".join(sorted(str(k) for k in value)) or "none"
-                raise PropertyLookupError(
-                    f"{where} has no member {token.value!r} (members: {available})"
-                )
-            value = value[token.value]
-        elif token.kind == "index":
-            if not isinstance(value, list):
-                raise PropertyLookupError(f"{where} is not a list, cannot read {token}")
-            index = int(token.value)
-            if not -len(value) <= index < len(value):
-                raise PropertyLookupError(f"{where} has {len(value)} elements, no index {index}")
-            value = value[index]
-        elif isinstance(value, Mapping):
-            if token.value not in value:
-                available = ", ".join(sorted(str(k) for k in value)) or "none"
-                raise PropertyLookupError(f"{where} has no key {token.value!r} (keys: {available})")
-            value = value[token.value]
-        elif isinstance(value, list) and select_by_name:
-            value = _select_by_name(value, str(token.value), where)
-        else:
-            raise PropertyLookupError(f"{where} is not an object, cannot read {token}")
+        value = _follow(value, token, walked or "the document", select_by_name=select_by_name)
         walked = f"{walked}{token}" if walked else str(token).lstrip(".")
     return value
 

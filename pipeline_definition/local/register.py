@@ -1,151 +1,33 @@
-"""A folder that stands in for the SageMaker Model Registry.
-
-`<root>/<ModelPackageGroupName>/<version>/model-package.json` holds the evaluated
-CreateModelPackage arguments plus what DescribeModelPackage adds; metrics files referenced by
-ModelMetrics and DriftCheckBaselines are copied beside it, so an entry stays readable after
-the local store is cleaned.
-"""
+"""Run a RegisterModel step: one model package version in the local registry folder."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
-from pipeline_definition.local.jobs import arn, timestamp
-from pipeline_definition.local.store import LocalObjectStore, StoreError
-
-APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
-PACKAGE_FILE = "model-package.json"
-METRICS_SECTIONS = ("ModelMetrics", "DriftCheckBaselines")
-_GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+from pipeline_definition.local.jobs import JobContext
 
 
-@dataclass(frozen=True)
-class RegistryEntry:
-    """A registered model package version."""
-
-    group: str
-    version: int
-    arn: str
-    path: Path
-    approval_status: str
-
-
-def package_arn(group: str, version: int) -> str:
-    """The ARN DescribeModelPackage would return for this version."""
-    return arn(f"model-package/{group}/{version}")
-
-
-def _metric_sources(node: Any, trail: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
-    """(path of names, node) for every {S3Uri, ContentType} object below `node`."""
-    if isinstance(node, Mapping):
-        if "S3Uri" in node and "ContentType" in node:
-            return [(trail, node)]
-        found = []
-        for key, value in node.items():
-            found.extend(_metric_sources(value, (*trail, str(key))))
-        return found
-    return []
+def run_register(ctx: JobContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Register the package; return its DescribeModelPackage-like document."""
+    entry = ctx.register_model(arguments)
+    ctx.log(
+        f"registered {entry.group} version {entry.version} ({entry.approval_status}) "
+        f"at {entry.path}"
+    )
+    return {
+        **arguments,
+        "ModelPackageArn": entry.arn,
+        "ModelPackageGroupName": entry.group,
+        "ModelPackageVersion": entry.version,
+        "ModelApprovalStatus": entry.approval_status,
+        "ModelPackageStatus": "Completed",
+    }
 
 
-def _file_name(trail: tuple[str, ...], uri: str) -> str:
-    words = [re.sub(r"(?<!^)(?=[A-Z])", "-", part).lower() for part in trail]
-    suffix = Path(uri).suffix or ".json"
-    return "-".join(words) + suffix
-
-
-class LocalModelRegistry:
-    """Registers model packages as numbered folders per group."""
-
-    def __init__(self, root: Path, store: LocalObjectStore) -> None:
-        self.root = root
-        self.store = store
-
-    def versions(self, group: str) -> list[int]:
-        """The versions registered in a group, ascending."""
-        directory = self.root / group
-        if not directory.is_dir():
-            return []
-        return sorted(int(p.name) for p in directory.iterdir() if p.name.isdigit())
-
-    def _claim_version(self, group: str) -> tuple[int, Path]:
-        directory = self.root / group
-        directory.mkdir(parents=True, exist_ok=True)
-        version = (self.versions(group) or [0])[-1] + 1
-        while True:
-            # mkdir either creates the folder or fails: two runs never share a version.
-            try:
-                (directory / str(version)).mkdir()
-            except FileExistsError:
-                version += 1
-                continue
-            return version, directory / str(version)
-
-    def register(self, arguments: Mapping[str, Any], *, now: datetime) -> RegistryEntry:
-        """Validate and store one model package; return the new entry."""
-        group = arguments.get("ModelPackageGroupName")
-        if not isinstance(group, str) or not _GROUP_NAME.match(group):
-            raise LocalJobError(
-                f"ModelPackageGroupName {group!r} is missing or not a valid name "
-                "(unversioned model packages are not supported locally)",
-                CLIENT_ERROR,
-            )
-        status = arguments.get("ModelApprovalStatus", "PendingManualApproval")
-        if status not in APPROVAL_STATUSES:
-            raise LocalJobError(
-                f"ModelApprovalStatus {status!r} is not one of {', '.join(APPROVAL_STATUSES)}",
-                CLIENT_ERROR,
-            )
-        containers = (arguments.get("InferenceSpecification") or {}).get("Containers") or []
-        for container in containers:
-            url = container.get("ModelDataUrl")
-            if isinstance(url, str) and not self.store.exists(url):
-                raise LocalJobError(
-                    f"ModelDataUrl {url} does not exist in the local store", CLIENT_ERROR
-                )
-        sources = [
-            (trail, node)
-            for section in METRICS_SECTIONS
-            for trail, node in _metric_sources(arguments.get(section), (section,))
-        ]
-        for _, node in sources:
-            if not self.store.exists(str(node["S3Uri"])):
-                raise LocalJobError(
-                    f"metrics file {node['S3Uri']} does not exist in the local store", CLIENT_ERROR
-                )
-        version, directory = self._claim_version(group)
-        copies: dict[str, str] = {}
-        for trail, node in sources:
-            uri = str(node["S3Uri"])
-            name = _file_name(trail, uri)
-            try:
-                source = self.store.path(uri)
-            except StoreError as error:
-                raise LocalJobError(str(error), CLIENT_ERROR) from error
-            (directory / name).write_bytes(source.read_bytes())
-            copies[".".join(trail)] = name
-        entry_arn = package_arn(group, version)
-        document = {
-            **arguments,
-            "ModelApprovalStatus": status,
-            "ModelPackageArn": entry_arn,
-            "ModelPackageGroupName": group,
-            "ModelPackageVersion": version,
-            "ModelPackageStatus": "Completed",
-            "CreationTime": timestamp(now),
-            "LocalMetricsFiles": copies,
-        }
-        (directory / PACKAGE_FILE).write_text(json.dumps(document, indent=2, sort_keys=True))
-        return RegistryEntry(
-            group=group,
-            version=version,
-            arn=entry_arn,
-            path=directory / PACKAGE_FILE,
-            approval_status=status,
-        )
+def registered_detail(describe: Mapping[str, Any]) -> str:
+    """`group vN (status)`: what the progress display shows for a registered package."""
+    return (
+        f"{describe['ModelPackageGroupName']} v{describe['ModelPackageVersion']} "
+        f"({describe['ModelApprovalStatus']})"
+    )

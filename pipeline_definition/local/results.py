@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline_definition.local.execution import ExecutionInfo
-from pipeline_definition.local.register import RegistryEntry
+from pipeline_definition.local.registry import RegistryEntry
 
 
 class StepStatus(StrEnum):

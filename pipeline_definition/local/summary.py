@@ -8,11 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipeline_definition.local import processing
 from pipeline_definition.local.command import tail
 from pipeline_definition.local.definition import LocalDefinition
 from pipeline_definition.local.progress import format_duration
 from pipeline_definition.local.results import COMPLETED, ExecutionResult, StepStatus
+from pipeline_definition.local.steps import artifacts_of, outputs_of
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 
 LOG_TAIL_LINES = 30
@@ -66,7 +66,7 @@ def metrics(
             continue
         node = definition.nodes[step.name]
         for entry in node.raw.get("PropertyFiles") or []:
-            uri = processing.output_uris(step.properties).get(str(entry.get("OutputName")))
+            uri = outputs_of(step.type, step.properties).get(str(entry.get("OutputName")))
             if uri is None:
                 continue
             path = store.path(uri) / str(entry.get("FilePath", ""))
@@ -95,15 +95,7 @@ def artifacts(result: ExecutionResult, store: LocalObjectStore) -> list[tuple[st
     for step in result.steps:
         if step.status not in COMPLETED or step.properties is None:
             continue
-        uris: dict[str, str] = {}
-        if step.type == "Processing":
-            uris = processing.output_uris(step.properties)
-        elif step.type == "Training":
-            model = (step.properties.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
-            if isinstance(model, str):
-                uris["model"] = model
-                uris["output"] = model.rsplit("/", 1)[0] + "/output.tar.gz"
-        for name, uri in uris.items():
+        for name, uri in artifacts_of(step.type, step.properties).items():
             try:
                 path = store.path(uri)
             except StoreError:

@@ -1,10 +1,9 @@
 """Run a Training step as the SDK v3 ModelTrainer's container drivers would.
 
-The step's entrypoint is `/bin/bash -c "... sm_drivers/sm_train.sh"`. That script writes the
-`SM_*` environment (`scripts/environment.py`), changes to the code channel and runs the entry
-script through `distributed_drivers/basic_script_driver.py`. Locally the same happens without
-bash: the environment is computed here and the entry script runs as
-`python <entry_script> <hyperparameters as CLI args>` in the code channel folder.
+Channels are downloaded into the sandbox, the drivers' environment and config files
+(`drivers`) are written, the entry command runs, and the model directory is uploaded as
+`model.tar.gz` (as a folder with CompressionType NONE); the output data directory, when not
+empty, as `output.tar.gz`.
 """
 
 from __future__ import annotations
@@ -13,25 +12,38 @@ import gzip
 import json
 import os
 import re
-import shlex
-import sys
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pipeline_definition.local.command import JobCommand
+from pipeline_definition.local.drivers import (
+    CODE_CHANNEL,
+    DRIVER_SCRIPT,
+    DRIVERS_CHANNEL,
+    INPUT_CONFIG_DIR,
+    INPUT_DATA_DIR,
+    MODEL_DIR,
+    OUTPUT_DATA_DIR,
+    OUTPUT_FAILURE,
+    SOURCE_DIR,
+    driver_argv,
+    input_data_config,
+    resource_config,
+    training_environment,
+    uses_drivers,
+)
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
 from pipeline_definition.local.jobs import (
     FILE_MODES,
     JobContext,
-    arn,
     container_path,
     download_input,
     run_job_command,
-    timestamp,
 )
-from pipeline_definition.local.sandbox import Sandbox, is_python, map_command
+from pipeline_definition.local.names import arn, timestamp
+from pipeline_definition.local.sandbox import map_command
 
 CACHE_ATTRIBUTES = (
     "AlgorithmSpecification",
@@ -42,67 +54,10 @@ CACHE_ATTRIBUTES = (
     "HyperParameters",
     "InputDataConfig",
 )
-DRIVER_SCRIPT = "sm_drivers/sm_train.sh"
-DRIVERS_CHANNEL = "sm_drivers"
-CODE_CHANNEL = "code"
-CURRENT_HOST = "algo-1"
-MASTER_PORT = 7777
-LOG_LEVEL = 20
-
-# Container paths, as scripts/environment.py defines them.
-MODEL_DIR = "/opt/ml/model"
-INPUT_DIR = "/opt/ml/input"
-INPUT_DATA_DIR = "/opt/ml/input/data"
-INPUT_CONFIG_DIR = "/opt/ml/input/config"
-OUTPUT_DIR = "/opt/ml/output"
-OUTPUT_FAILURE = "/opt/ml/output/failure"
-OUTPUT_DATA_DIR = "/opt/ml/output/data"
-SOURCE_DIR = f"{INPUT_DATA_DIR}/{CODE_CHANNEL}"
 
 
-def safe_deserialize(data: Any) -> Any:
-    """A JSON-encoded string as its value; anything else as it is (the drivers' rule)."""
-    if not isinstance(data, str):
-        return data
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError:
-        return data
-
-
-def safe_serialize(data: Any) -> str:
-    """Strings as they are, other values as JSON, else `str()` (the drivers' rule)."""
-    if isinstance(data, str):
-        return data
-    try:
-        return json.dumps(data)
-    except TypeError:
-        return str(data)
-
-
-def hyperparameters_to_cli_args(hyperparameters: Mapping[str, Any]) -> list[str]:
-    """`--name value` pairs exactly as the drivers' `common.utils` builds them."""
-    args: list[str] = []
-    for key, value in hyperparameters.items():
-        args.extend([f"--{key}", safe_serialize(safe_deserialize(value))])
-    return args
-
-
-def uses_drivers(arguments: Mapping[str, Any]) -> bool:
-    """True when the step follows the ModelTrainer driver contract."""
-    spec = arguments.get("AlgorithmSpecification") or {}
-    parts = [*(spec.get("ContainerEntrypoint") or []), *(spec.get("ContainerArguments") or [])]
-    return any(isinstance(part, str) and DRIVER_SCRIPT in part for part in parts)
-
-
-def check_training(arguments: Any) -> list[str]:
-    """What in a Training step's arguments cannot run locally (empty when all can)."""
-    if not isinstance(arguments, Mapping):
-        return ["has no Arguments object"]
+def _algorithm_problems(spec: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
-    spec = arguments.get("AlgorithmSpecification")
-    if not isinstance(spec, Mapping):
-        return ["has no AlgorithmSpecification"]
     if spec.get("AlgorithmName"):
         problems.append(f"uses the algorithm resource {spec['AlgorithmName']!r}")
     elif not spec.get("ContainerEntrypoint"):
@@ -112,17 +67,33 @@ def check_training(arguments: Any) -> list[str]:
         )
     if spec.get("TrainingInputMode", "File") not in FILE_MODES:
         problems.append(f"TrainingInputMode {spec.get('TrainingInputMode')!r} (only File)")
+    return problems
+
+
+def _channel_problems(channel: Any) -> list[str]:
+    name = channel.get("ChannelName", "?") if isinstance(channel, Mapping) else "?"
+    source = (channel.get("DataSource") or {}) if isinstance(channel, Mapping) else {}
+    s3 = source.get("S3DataSource")
+    if not isinstance(s3, Mapping):
+        return [f"channel {name!r} is not an S3DataSource"]
+    problems: list[str] = []
+    if s3.get("S3DataType", "S3Prefix") != "S3Prefix":
+        problems.append(f"channel {name!r}: S3DataType {s3.get('S3DataType')!r}")
+    if channel.get("InputMode", "File") not in FILE_MODES:
+        problems.append(f"channel {name!r}: InputMode {channel.get('InputMode')!r}")
+    return problems
+
+
+def check_training(arguments: Any) -> list[str]:
+    """What in a Training step's arguments cannot run locally (empty when all can)."""
+    if not isinstance(arguments, Mapping):
+        return ["has no Arguments object"]
+    spec = arguments.get("AlgorithmSpecification")
+    if not isinstance(spec, Mapping):
+        return ["has no AlgorithmSpecification"]
+    problems = _algorithm_problems(spec)
     for channel in arguments.get("InputDataConfig") or []:
-        name = channel.get("ChannelName", "?") if isinstance(channel, Mapping) else "?"
-        source = (channel.get("DataSource") or {}) if isinstance(channel, Mapping) else {}
-        s3 = source.get("S3DataSource")
-        if not isinstance(s3, Mapping):
-            problems.append(f"channel {name!r} is not an S3DataSource")
-            continue
-        if s3.get("S3DataType", "S3Prefix") != "S3Prefix":
-            problems.append(f"channel {name!r}: S3DataType {s3.get('S3DataType')!r}")
-        if channel.get("InputMode", "File") not in FILE_MODES:
-            problems.append(f"channel {name!r}: InputMode {channel.get('InputMode')!r}")
+        problems += _channel_problems(channel)
     if uses_drivers(arguments):
         names = {c.get("ChannelName") for c in arguments.get("InputDataConfig") or []}
         if DRIVERS_CHANNEL not in names:
@@ -145,147 +116,18 @@ def input_uris(arguments: Mapping[str, Any]) -> list[str]:
     return uris
 
 
-def resource_config(instance_type: str) -> dict[str, Any]:
-    """`input/config/resourceconfig.json` of a one-host job."""
-    return {
-        "current_host": CURRENT_HOST,
-        "current_instance_type": instance_type,
-        "current_group_name": "homogeneousCluster",
-        "hosts": [CURRENT_HOST],
-        "instance_groups": [
-            {
-                "instance_group_name": "homogeneousCluster",
-                "instance_type": instance_type,
-                "hosts": [CURRENT_HOST],
-            }
-        ],
-        "network_interface_name": "eth0",
-    }
+def result_uris(describe: Mapping[str, Any]) -> list[str]:
+    """The S3 URIs a finished job wrote: its model artifacts."""
+    artifacts = (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    return [artifacts] if isinstance(artifacts, str) else []
 
 
-def input_data_config(channels: Sequence[Mapping[str, Any]], mode: str) -> dict[str, Any]:
-    """`input/config/inputdataconfig.json`: one entry per channel."""
-    config: dict[str, Any] = {}
-    for channel in channels:
-        s3 = (channel.get("DataSource") or {}).get("S3DataSource") or {}
-        entry = {
-            "TrainingInputMode": channel.get("InputMode") or mode,
-            "S3DistributionType": s3.get("S3DataDistributionType", "FullyReplicated"),
-            "RecordWrapperType": channel.get("RecordWrapperType", "None"),
-        }
-        if channel.get("ContentType"):
-            entry["ContentType"] = channel["ContentType"]
-        config[channel["ChannelName"]] = entry
-    return config
-
-
-def training_environment(
-    *,
-    job_name: str,
-    hyperparameters: Mapping[str, str],
-    resources: Mapping[str, Any],
-    data_config: Mapping[str, Any],
-    source_code: Mapping[str, Any] | None,
-    distributed: Mapping[str, Any] | None,
-    num_cpus: int,
-) -> dict[str, str]:
-    """The variables `scripts/environment.py` exports, with container paths, as strings."""
-    env: dict[str, Any] = {
-        "SM_MODEL_DIR": MODEL_DIR,
-        "SM_INPUT_DIR": INPUT_DIR,
-        "SM_INPUT_DATA_DIR": INPUT_DATA_DIR,
-        "SM_INPUT_CONFIG_DIR": INPUT_CONFIG_DIR,
-        "SM_OUTPUT_DIR": OUTPUT_DIR,
-        "SM_OUTPUT_FAILURE": OUTPUT_FAILURE,
-        "SM_OUTPUT_DATA_DIR": OUTPUT_DATA_DIR,
-        "SM_LOG_LEVEL": LOG_LEVEL,
-        "SM_MASTER_ADDR": CURRENT_HOST,
-        "SM_MASTER_PORT": MASTER_PORT,
-    }
-    if source_code:
-        env["SM_SOURCE_DIR"] = SOURCE_DIR
-        env["SM_ENTRY_SCRIPT"] = source_code.get("entry_script") or ""
-    if distributed:
-        env["SM_DISTRIBUTED_DRIVER_DIR"] = f"{INPUT_DATA_DIR}/{DRIVERS_CHANNEL}/distributed_drivers"
-        env["SM_DISTRIBUTED_CONFIG"] = dict(distributed)
-    channels = list(data_config)
-    for channel in channels:
-        env[f"SM_CHANNEL_{channel.upper()}"] = f"{INPUT_DATA_DIR}/{channel}"
-    env["SM_CHANNELS"] = channels
-    hps = {key: safe_deserialize(value) for key, value in hyperparameters.items()}
-    for key, value in hps.items():
-        env[f"SM_HP_{key.replace('-', '_').upper()}"] = value
-    env["SM_HPS"] = hps
-    hosts = sorted(resources["hosts"])
-    env.update(
-        {
-            "SM_CURRENT_HOST": resources["current_host"],
-            "SM_CURRENT_INSTANCE_TYPE": resources["current_instance_type"],
-            "SM_HOSTS": hosts,
-            "SM_NETWORK_INTERFACE_NAME": resources["network_interface_name"],
-            "SM_HOST_COUNT": len(hosts),
-            "SM_CURRENT_HOST_RANK": hosts.index(resources["current_host"]),
-            # A local run has no accelerators, whatever the instance type asks for.
-            "SM_NUM_CPUS": num_cpus,
-            "SM_NUM_GPUS": 0,
-            "SM_NUM_NEURONS": 0,
-            "SM_RESOURCE_CONFIG": dict(resources),
-            "SM_INPUT_DATA_CONFIG": dict(data_config),
-        }
-    )
-    env["SM_TRAINING_ENV"] = {
-        "channel_input_dirs": {c: env[f"SM_CHANNEL_{c.upper()}"] for c in channels},
-        "current_host": env["SM_CURRENT_HOST"],
-        "current_instance_type": env["SM_CURRENT_INSTANCE_TYPE"],
-        "hosts": hosts,
-        "master_addr": CURRENT_HOST,
-        "master_port": MASTER_PORT,
-        "hyperparameters": hps,
-        "input_data_config": dict(data_config),
-        "input_config_dir": INPUT_CONFIG_DIR,
-        "input_data_dir": INPUT_DATA_DIR,
-        "input_dir": INPUT_DIR,
-        "job_name": job_name,
-        "log_level": LOG_LEVEL,
-        "model_dir": MODEL_DIR,
-        "network_interface_name": env["SM_NETWORK_INTERFACE_NAME"],
-        "num_cpus": num_cpus,
-        "num_gpus": 0,
-        "num_neurons": 0,
-        "output_data_dir": OUTPUT_DATA_DIR,
-        "resource_config": dict(resources),
-    }
-    strings = {name: safe_serialize(value) for name, value in env.items()}
-    strings["TRAINING_JOB_NAME"] = job_name
-    return strings
-
-
-def driver_argv(
-    source_code: Mapping[str, Any], hyperparameters: Mapping[str, str], sandbox: Sandbox
-) -> list[str]:
-    """The command sm_train.sh ends up running, for this machine."""
-    command = source_code.get("command")
-    entry_script = source_code.get("entry_script")
-    if command:
-        # ModelTrainer's EXECUTE_BASE_COMMANDS: `eval` of the command and its quoted args;
-        # hyperparameters are not passed as arguments in this form.
-        parts = str(command).split()
-        if parts and is_python(parts[0]):
-            parts[0] = shlex.quote(sys.executable)
-        parts.extend(shlex.quote(str(arg)) for arg in source_code.get("args") or [])
-        return ["/bin/bash", "-c", sandbox.map_text(" ".join(parts))]
-    if not isinstance(entry_script, str) or not entry_script:
-        raise LocalJobError("sourcecode.json has neither command nor entry_script", CLIENT_ERROR)
-    args = hyperparameters_to_cli_args(hyperparameters)
-    if entry_script.endswith(".py"):
-        return [sys.executable, entry_script, *args]
-    if entry_script.endswith(".sh"):
-        quoted = " ".join(shlex.quote(arg) for arg in args)
-        return ["/bin/sh", "-c", f"chmod +x {entry_script} && ./{entry_script} {quoted}"]
-    raise LocalJobError(
-        f"unsupported entry script {entry_script!r}: only .py and .sh are supported",
-        CLIENT_ERROR,
-    )
+def artifact_uris(describe: Mapping[str, Any]) -> dict[str, str]:
+    """Label -> S3 URI of what a finished job may leave: the model and its output data."""
+    model = (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    if not isinstance(model, str):
+        return {}
+    return {"model": model, "output": model.rsplit("/", 1)[0] + "/output.tar.gz"}
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:

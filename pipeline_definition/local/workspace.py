@@ -14,38 +14,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, overload
+
+
+class _Folder:
+    """A fixed folder below the workspace root, read as an attribute of a workspace."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, workspace: None, owner: type[Any]) -> _Folder: ...
+    @overload
+    def __get__(self, workspace: Workspace, owner: type[Any] | None = None) -> Path: ...
+    def __get__(
+        self, workspace: Workspace | None, owner: type[Any] | None = None
+    ) -> Path | _Folder:
+        return self if workspace is None else workspace.root / self.name
 
 
 @dataclass(frozen=True)
 class Workspace:
-    """The folders of one local workdir."""
+    """The folders of one local workdir (the layout above)."""
 
     root: Path
-
-    @property
-    def store(self) -> Path:
-        """Root of the local object store."""
-        return self.root / "s3"
-
-    @property
-    def executions(self) -> Path:
-        """One folder per execution."""
-        return self.root / "executions"
-
-    @property
-    def cache(self) -> Path:
-        """Step cache records."""
-        return self.root / "cache"
-
-    @property
-    def registry(self) -> Path:
-        """The local model registry."""
-        return self.root / "registry"
-
-    @property
-    def render(self) -> Path:
-        """Where run-local writes the definition it renders."""
-        return self.root / "render"
+    store = _Folder("s3")
+    executions = _Folder("executions")
+    cache = _Folder("cache")
+    registry = _Folder("registry")
+    render = _Folder("render")
 
     def execution(self, execution_id: str) -> Path:
         """The folder of one execution."""

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from pipeline_definition.local.definition import load_definition
+from pipeline_definition.local.drivers import hyperparameters_to_cli_args
 from pipeline_definition.local.faults import ScriptedFaults
 from pipeline_definition.local.results import StepStatus
 from pipeline_definition.local.runner import exit_code
 from pipeline_definition.local.summary import summary_lines
-from pipeline_definition.local.training import hyperparameters_to_cli_args
 
 from .local_fakes import (
     LocalRun,
@@ -310,3 +310,13 @@ def test_definition_loads_with_local_placeholder_values(local_run: LocalRun) -> 
         "s3://local-artifacts/code/sm_drivers/v1/",
     ]
     assert [s for s in FAKE_STEPS if s in loaded.nodes] == list(FAKE_STEPS)
+
+
+def test_an_empty_fail_message_is_still_the_execution_reason(local_run: LocalRun) -> None:
+    document = definition([{"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": ""}}])
+
+    result = local_run.run(document)
+
+    assert result.status == "Failed"
+    assert result.failed_step == "Stop"
+    assert result.failure_reason == ""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pipeline_definition.local.errors import LocalJobError
-from pipeline_definition.local.register import LocalModelRegistry
+from pipeline_definition.local.registry import LocalModelRegistry
 from pipeline_definition.local.store import LocalObjectStore
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)

@@ -16,17 +16,17 @@ from typing import Any
 
 import pytest
 
-from pipeline_definition.local.errors import LocalJobError
-from pipeline_definition.local.sandbox import Sandbox
-from pipeline_definition.local.training import (
+from pipeline_definition.local.drivers import (
     driver_argv,
     hyperparameters_to_cli_args,
     input_data_config,
-    package,
     resource_config,
     training_environment,
     uses_drivers,
 )
+from pipeline_definition.local.errors import LocalJobError
+from pipeline_definition.local.sandbox import Sandbox
+from pipeline_definition.local.training import package
 
 
 def _drivers_dir() -> Path:
