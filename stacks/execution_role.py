@@ -14,7 +14,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
+from stacks.nag import (
+    READ_WRITE_GRANT_ACTIONS,
+    acknowledge,
+    grant_action_findings,
+    wildcard_resource,
+)
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -100,17 +105,7 @@ class SageMakerExecutionRole(Construct):
     ) -> None:
         policy = role.node.find_child("DefaultPolicy")
         log_groups = self._log_groups_arn()
-        findings = grant_action_findings(
-            (
-                "s3:GetObject*",
-                "s3:GetBucket*",
-                "s3:List*",
-                "s3:DeleteObject*",
-                "s3:Abort*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-            )
-        )
+        findings = grant_action_findings(READ_WRITE_GRANT_ACTIONS)
         resources = {
             data_bucket.arn_for_objects("*"): (
                 "InputData may name any raw file in the data bucket, not only the default prefix"

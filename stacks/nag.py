@@ -66,6 +66,17 @@ LAMBDA_BASIC_EXECUTION_FINDING = (
     "AWSLambdaBasicExecutionRole]"
 )
 
+# The wildcard actions of a CDK read-write grant on a bucket encrypted with a KMS key.
+READ_WRITE_GRANT_ACTIONS = (
+    "s3:GetObject*",
+    "s3:GetBucket*",
+    "s3:List*",
+    "s3:DeleteObject*",
+    "s3:Abort*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+)
+
 # Reasons for the wildcard actions that CDK's bucket and key grants emit.
 GRANT_ACTION_REASONS = {
     "s3:GetObject*": "CDK bucket grant: object reads (versions, ACL, tags), only on the objects "

@@ -11,10 +11,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
@@ -26,8 +25,10 @@ from pipeline_definition.build.render import RenderedDefinition, render_definiti
 from pipeline_definition.check.validate import format_issues, validate_definition
 from pipeline_definition.model import placeholders
 from stacks.checkov import CDK_HELPER_FUNCTION_SKIPS, skip_checks
+from stacks.log_groups import encrypted_log_group
 from stacks.nag import (
     LAMBDA_BASIC_EXECUTION_FINDING,
+    READ_WRITE_GRANT_ACTIONS,
     acknowledge,
     grant_action_findings,
     wildcard_resource,
@@ -104,17 +105,7 @@ class SageMakerPipeline(Construct):
             )
         self.pipeline_name = config.pipeline_name
         code_asset = s3_assets.Asset(self, "CodeAsset", path=str(self.rendered.staging_dir))
-        code_logs = logs.LogGroup(
-            self,
-            "CodeDeploymentLogs",
-            retention=logs.RetentionDays.ONE_YEAR,
-            encryption_key=key,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        # CloudWatch Logs encrypts with the key only if the key policy lets the service use it.
-        key.grant_encrypt_decrypt(
-            iam.ServicePrincipal(f"logs.{Stack.of(self).region}.amazonaws.com")
-        )
+        code_logs = encrypted_log_group(self, "CodeDeploymentLogs", key)
         self.code = s3deploy.BucketDeployment(
             self,
             "Code",
@@ -252,17 +243,7 @@ class SageMakerPipeline(Construct):
             handler_role,
             {LAMBDA_BASIC_EXECUTION_FINDING: f"{managed}; the policy only allows writing logs."},
         )
-        findings = grant_action_findings(
-            (
-                "s3:GetObject*",
-                "s3:GetBucket*",
-                "s3:List*",
-                "s3:DeleteObject*",
-                "s3:Abort*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-            )
-        )
+        findings = grant_action_findings(READ_WRITE_GRANT_ACTIONS)
         findings[wildcard_resource(self, asset.bucket.arn_for_objects("*"))] = (
             "reads the staged code asset from the CDK bootstrap bucket"
         )

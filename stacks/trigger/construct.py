@@ -38,7 +38,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -47,6 +46,7 @@ from project import run_parameters
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
+from stacks.log_groups import encrypted_log_group
 from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 
@@ -64,7 +64,6 @@ ASYNC_MAX_EVENT_AGE = Duration.hours(6)
 TARGET_RETRY_ATTEMPTS = 10
 TARGET_MAX_EVENT_AGE = Duration.hours(4)
 QUEUE_RETENTION = Duration.days(14)
-LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 EVENTS_SERVICE = "events.amazonaws.com"
 
 
@@ -152,15 +151,7 @@ class PipelineTrigger(Construct):
 
         self.undelivered_events = self._queue("UndeliveredEvents", key)
         self.failed_events = self._queue("FailedEvents", key)
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=LOG_RETENTION,
-            encryption_key=key,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        # CloudWatch Logs encrypts with the key only if the key policy lets the service use it.
-        key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com"))
+        self.log_group = encrypted_log_group(self, "Logs", key)
         self.role = iam.Role(
             self,
             "Role",
