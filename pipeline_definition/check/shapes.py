@@ -23,14 +23,14 @@ from pipeline_definition.check.expression_types import (
     child_path,
     compatible,
     describe_value,
-    is_expression,
-    is_placeholder,
     literal_matches,
     shape_kind,
     shorten,
 )
 from pipeline_definition.check.issues import ValidationIssue
 from pipeline_definition.check.service_model import python_pattern
+from pipeline_definition.model.expressions import looks_like_expression
+from pipeline_definition.model.placeholders import is_placeholder
 
 # How many allowed values an enum message lists before it stops.
 ENUM_LISTED = 8
@@ -70,7 +70,7 @@ class _ShapeChecker:
         self.issues.append(ValidationIssue(self.step, path, message, kind))
 
     def value(self, value: Any, shape: Shape, path: str, service_named: Collection[str]) -> None:
-        if is_expression(value):
+        if looks_like_expression(value):
             self.expression(value, shape, path)
             return
         kind = shape_kind(shape)

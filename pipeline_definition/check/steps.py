@@ -17,11 +17,11 @@ from pipeline_definition.check.expression_types import (
     check_expressions_in,
     child_path,
     describe_value,
-    is_expression,
 )
 from pipeline_definition.check.issues import ValidationIssue
 from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
 from pipeline_definition.check.shapes import check_scalar, check_value
+from pipeline_definition.model.expressions import COMPARISON_OPERATORS, looks_like_expression
 from pipeline_definition.model.graph import StepNode
 
 # As in the SDK's `sagemaker.mlops.workflow.steps.StepTypeEnum`.
@@ -101,11 +101,7 @@ _DURATION = re.compile(
 # emits them.
 COMPARISON_MEMBERS: Final = ("LeftValue", "RightValue")
 CONDITION_MEMBERS: Final[dict[str, tuple[str, ...]]] = {
-    "Equals": COMPARISON_MEMBERS,
-    "GreaterThan": COMPARISON_MEMBERS,
-    "GreaterThanOrEqualTo": COMPARISON_MEMBERS,
-    "LessThan": COMPARISON_MEMBERS,
-    "LessThanOrEqualTo": COMPARISON_MEMBERS,
+    **dict.fromkeys(COMPARISON_OPERATORS, COMPARISON_MEMBERS),
     "In": ("QueryValue", "Values"),
     "Not": ("Condition",),
     "Or": ("Conditions",),
@@ -540,7 +536,7 @@ class _StepChecker:
                 self.check_operand(item, child_path(path, index))
 
     def check_operand(self, value: Any, path: str, *, strings_only: bool = False) -> None:
-        if is_expression(value):
+        if looks_like_expression(value):
             typed, issues = check_expression(value, path, self.step, self.scope)
             self.issues.extend(issues)
             if typed.kind in {"list", "map", "structure"}:

@@ -22,7 +22,6 @@ from pipeline_definition.check.expression_types import (
     check_expressions_in,
     child_path,
     describe_value,
-    is_placeholder,
     literal_matches,
 )
 from pipeline_definition.check.issues import PIPELINE, ValidationIssue
@@ -36,6 +35,7 @@ from pipeline_definition.model.graph import (
     flatten_steps,
     topological_order,
 )
+from pipeline_definition.model.placeholders import is_placeholder
 
 __all__ = ["PIPELINE", "ValidationIssue", "format_issues", "validate_definition"]
 

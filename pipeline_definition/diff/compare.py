@@ -29,11 +29,11 @@ from pipeline_definition.diff.model import (
 )
 from pipeline_definition.diff.paths import UNORDERED_KEYS, join, last_key
 from pipeline_definition.diff.values import (
-    is_expression,
     render_set_change,
     render_value,
     retry_key,
 )
+from pipeline_definition.model.expressions import is_expression
 from pipeline_definition.model.graph import StepNode, flatten_steps
 from pipeline_definition.model.placeholders import PLACEHOLDER_PATTERN
 

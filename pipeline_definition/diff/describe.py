@@ -19,11 +19,11 @@ from pipeline_definition.diff.values import (
     render_value,
     retry_key,
 )
+from pipeline_definition.model.expressions import IMAGE_KEYS
 
 CODE_URI = re.compile(
     r"^(?P<prefix>.*/code/(?P<bundle>[^/]+)/)(?P<hash>[0-9a-f]{8,64})(?P<rest>/.*)?$"
 )
-IMAGE_KEYS = frozenset({"ImageUri", "TrainingImage", "Image"})
 IMAGE_URI = re.compile(r"^(?P<registry>[^/]+)/(?P<repository>[^:@]+)(?::(?P<tag>[\w.-]+))?$")
 SHORT_HASH = 8
 

@@ -10,15 +10,7 @@ import json
 from typing import Any
 
 from pipeline_definition.diff.model import MISSING
-
-OPERATORS = {
-    "Equals": "==",
-    "GreaterThan": ">",
-    "GreaterThanOrEqualTo": ">=",
-    "LessThan": "<",
-    "LessThanOrEqualTo": "<=",
-}
-EXPRESSION_KEYS = frozenset({"Get", "Std:Join", "Std:JsonGet"})
+from pipeline_definition.model.expressions import COMPARISON_OPERATORS, is_expression
 
 
 def render_value(value: Any) -> str:
@@ -28,11 +20,6 @@ def render_value(value: Any) -> str:
     if is_expression(value):
         return render_expression(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
-
-
-def is_expression(value: Any) -> bool:
-    """True for a pipeline expression such as `{"Get": "Parameters.X"}`."""
-    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in EXPRESSION_KEYS
 
 
 def render_expression(value: Any) -> str:
@@ -65,10 +52,10 @@ def render_condition(condition: Any) -> str:
     if not isinstance(condition, dict):
         return render_value(condition)
     kind = condition.get("Type")
-    if kind in OPERATORS:
+    if kind in COMPARISON_OPERATORS:
         left = render_expression(condition.get("LeftValue"))
         right = render_expression(condition.get("RightValue"))
-        return f"{left} {OPERATORS[kind]} {right}"
+        return f"{left} {COMPARISON_OPERATORS[kind]} {right}"
     if kind == "In":
         values = condition.get("Values") or []
         listed = ", ".join(render_expression(v) for v in values) if isinstance(values, list) else ""
