@@ -8,7 +8,6 @@ schema and the SDK's limits.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from pipeline_definition.check.expression_types import (
@@ -21,6 +20,7 @@ from pipeline_definition.check.expression_types import (
 from pipeline_definition.check.issues import ValidationIssue
 from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
 from pipeline_definition.check.shapes import check_scalar, check_value
+from pipeline_definition.model.durations import is_duration
 from pipeline_definition.model.expressions import COMPARISON_OPERATORS, looks_like_expression
 from pipeline_definition.model.graph import StepNode
 
@@ -88,13 +88,6 @@ RETRY_BOUNDS: Final[tuple[tuple[str, float, float | None, bool], ...]] = (
     ("BackoffRate", 0, None, False),
     ("MaxAttempts", 1, MAX_ATTEMPTS, True),
     ("ExpireAfterMin", 0, MAX_EXPIRE_AFTER_MIN, True),
-)
-
-# ISO-8601 durations as the pipeline service reads them: the leading P and upper case are
-# optional ("30d", "T16m" and "P4DT12H" are all accepted).
-_DURATION = re.compile(
-    r"P?(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?",
-    re.IGNORECASE,
 )
 
 # Condition type -> its operand members, as the SDK's `sagemaker.core.workflow.conditions`
@@ -328,7 +321,7 @@ class _StepChecker:
                 f"expected an ISO-8601 duration string, got {describe_value(expire)}",
                 "wrong-type",
             )
-        elif not any(c.isdigit() for c in expire) or not _DURATION.fullmatch(expire):
+        elif not _is_duration(expire):
             self.report(
                 child_path(path, "ExpireAfter"),
                 f"{expire!r} is not an ISO-8601 duration (for example 'P30D' or 'PT12H')",
@@ -546,3 +539,9 @@ class _StepChecker:
         if not isinstance(value, accepted):
             wanted = "a string or an expression" if strings_only else "a scalar or an expression"
             self.report(path, f"expected {wanted}, got {describe_value(value)}", "wrong-type")
+
+
+def _is_duration(text: str) -> bool:
+    """Whether `text` is an ISO-8601 duration as the service reads it ("30d", "T16m", "P4DT12H")."""
+    # Fractions of a second are not known to be accepted by the service: refuse them for now.
+    return is_duration(text) and "." not in text
