@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 
 from botocore.model import Shape
 
-from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import resolve_property
 from pipeline_definition.model.expressions import FUNCTIONS, looks_like_expression
 from pipeline_definition.model.graph import STEP_REFERENCE
@@ -210,16 +210,12 @@ def check_expression(
     return typed, checker.issues
 
 
-class _ExpressionChecker:
+class _ExpressionChecker(IssueCollector):
     """Collects the issues of one expression tree in a step."""
 
     def __init__(self, step: str, scope: Scope) -> None:
-        self.step = step
+        super().__init__(step)
         self.scope = scope
-        self.issues: list[ValidationIssue] = []
-
-    def report(self, path: str, message: str, kind: str) -> None:
-        self.issues.append(ValidationIssue(self.step, path, message, kind))
 
     def check(self, expression: Mapping[str, Any], path: str) -> Typed:
         (function, body), *_ = expression.items()

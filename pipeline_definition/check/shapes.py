@@ -27,7 +27,7 @@ from pipeline_definition.check.expression_types import (
     shape_kind,
     shorten,
 )
-from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import python_pattern
 from pipeline_definition.model.expressions import looks_like_expression
 from pipeline_definition.model.placeholders import is_placeholder
@@ -58,16 +58,12 @@ def check_scalar(value: Any, shape: Shape, path: str, step: str) -> list[Validat
     return checker.issues
 
 
-class _ShapeChecker:
+class _ShapeChecker(IssueCollector):
     """Walks a value and its shape together, collecting issues for one step."""
 
     def __init__(self, step: str, scope: Scope) -> None:
-        self.step = step
+        super().__init__(step)
         self.scope = scope
-        self.issues: list[ValidationIssue] = []
-
-    def report(self, path: str, message: str, kind: str) -> None:
-        self.issues.append(ValidationIssue(self.step, path, message, kind))
 
     def value(self, value: Any, shape: Shape, path: str, service_named: Collection[str]) -> None:
         if looks_like_expression(value):

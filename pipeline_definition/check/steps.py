@@ -17,7 +17,7 @@ from pipeline_definition.check.expression_types import (
     child_path,
     describe_value,
 )
-from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
 from pipeline_definition.check.shapes import check_scalar, check_value
 from pipeline_definition.model.durations import is_duration
@@ -123,17 +123,13 @@ def processing_outputs(arguments: Any) -> list[str]:
     ]
 
 
-class _StepChecker:
+class _StepChecker(IssueCollector):
     """The step-level checks of one step: its fields, arguments and settings."""
 
     def __init__(self, node: StepNode, scope: Scope) -> None:
+        super().__init__(step_label(node))
         self.node = node
         self.scope = scope
-        self.step = step_label(node)
-        self.issues: list[ValidationIssue] = []
-
-    def report(self, path: str, message: str, kind: str) -> None:
-        self.issues.append(ValidationIssue(self.step, path, message, kind))
 
     def at(self, *keys: str | int) -> str:
         path = self.node.path
