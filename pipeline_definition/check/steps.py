@@ -340,26 +340,8 @@ class _StepChecker(IssueCollector):
                     "wrong-type",
                 )
                 continue
-            for key in sorted(set(entry) - {"PropertyFileName", "OutputName", "FilePath"}):
-                self.report(
-                    child_path(entry_path, str(key)),
-                    f"unknown key '{key}' in a property file",
-                    "unknown-key",
-                )
-            for key in ("PropertyFileName", "OutputName", "FilePath"):
-                if key not in entry:
-                    self.report(
-                        child_path(entry_path, key),
-                        f"a property file needs {key}",
-                        "missing-required",
-                    )
-                elif not isinstance(entry[key], str):
-                    self.report(
-                        child_path(entry_path, key),
-                        f"expected a string, got {describe_value(entry[key])}",
-                        "wrong-type",
-                    )
-            name, output = entry.get("PropertyFileName"), entry.get("OutputName")
+            self.check_property_file(entry, entry_path, outputs)
+            name = entry.get("PropertyFileName")
             if isinstance(name, str):
                 if name in seen:
                     self.report(
@@ -368,13 +350,33 @@ class _StepChecker(IssueCollector):
                         "duplicate",
                     )
                 seen.add(name)
-            if isinstance(output, str) and output not in outputs:
+
+    def check_property_file(self, entry: dict[str, Any], path: str, outputs: set[str]) -> None:
+        for key in sorted(set(entry) - {"PropertyFileName", "OutputName", "FilePath"}):
+            self.report(
+                child_path(path, str(key)),
+                f"unknown key '{key}' in a property file",
+                "unknown-key",
+            )
+        for key in ("PropertyFileName", "OutputName", "FilePath"):
+            if key not in entry:
                 self.report(
-                    child_path(entry_path, "OutputName"),
-                    f"'{output}' is not one of the step's processing outputs "
-                    f"({', '.join(sorted(outputs)) or 'none'})",
-                    "dangling-reference",
+                    child_path(path, key), f"a property file needs {key}", "missing-required"
                 )
+            elif not isinstance(entry[key], str):
+                self.report(
+                    child_path(path, key),
+                    f"expected a string, got {describe_value(entry[key])}",
+                    "wrong-type",
+                )
+        output = entry.get("OutputName")
+        if isinstance(output, str) and output not in outputs:
+            self.report(
+                child_path(path, "OutputName"),
+                f"'{output}' is not one of the step's processing outputs "
+                f"({', '.join(sorted(outputs)) or 'none'})",
+                "dangling-reference",
+            )
 
     def check_arguments(self, type_: str) -> None:
         raw = self.node.raw
