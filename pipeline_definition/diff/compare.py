@@ -25,6 +25,7 @@ from pipeline_definition.diff.model import (
     DefinitionDiff,
     DefinitionError,
     ParameterDiff,
+    Status,
     StepDiff,
 )
 from pipeline_definition.diff.paths import UNORDERED_KEYS, join, last_key
@@ -273,35 +274,9 @@ def _step_diffs(
     for name, node in new_steps.items():
         before = old_steps.get(name)
         if before is None:
-            diffs.append(
-                StepDiff(
-                    name=name,
-                    status="added",
-                    type=node.type,
-                    location=_location(node),
-                    definition=_own_fields(node),
-                )
-            )
+            diffs.append(_whole_step(node, "added"))
             continue
-        changes: list[Change] = []
-        old_place, new_place = _location(before) or "top level", _location(node) or "top level"
-        if old_place != new_place:
-            changes.append(
-                Change(
-                    path="(location)",
-                    old=old_place,
-                    new=new_place,
-                    category="location",
-                    subject="location",
-                    before=old_place,
-                    after=new_place,
-                    summary=f"moved: {old_place} -> {new_place}",
-                )
-            )
-        changes.extend(
-            _as_type_change(change) if change.path == "Type" else change
-            for change in comparer.compare(_own_fields(before), _own_fields(node), "")
-        )
+        changes = _step_changes(before, node, comparer)
         if changes:
             diffs.append(
                 StepDiff(
@@ -312,18 +287,45 @@ def _step_diffs(
                     changes=tuple(changes),
                 )
             )
-    for name, node in old_steps.items():
-        if name not in new_steps:
-            diffs.append(
-                StepDiff(
-                    name=name,
-                    status="removed",
-                    type=node.type,
-                    location=_location(node),
-                    definition=_own_fields(node),
-                )
-            )
+    diffs.extend(
+        _whole_step(node, "removed") for name, node in old_steps.items() if name not in new_steps
+    )
     return diffs
+
+
+def _whole_step(node: StepNode, status: Status) -> StepDiff:
+    """A step that is only on one side, with its own fields for the report."""
+    return StepDiff(
+        name=node.name,
+        status=status,
+        type=node.type,
+        location=_location(node),
+        definition=_own_fields(node),
+    )
+
+
+def _step_changes(before: StepNode, after: StepNode, comparer: _Comparer) -> list[Change]:
+    """What changed in a step that is on both sides: where it lives, then its fields."""
+    changes: list[Change] = []
+    old_place, new_place = _location(before) or "top level", _location(after) or "top level"
+    if old_place != new_place:
+        changes.append(
+            Change(
+                path="(location)",
+                old=old_place,
+                new=new_place,
+                category="location",
+                subject="location",
+                before=old_place,
+                after=new_place,
+                summary=f"moved: {old_place} -> {new_place}",
+            )
+        )
+    changes.extend(
+        _as_type_change(change) if change.path == "Type" else change
+        for change in comparer.compare(_own_fields(before), _own_fields(after), "")
+    )
+    return changes
 
 
 PARAMETER_FIELDS = {"DefaultValue": "default", "Type": "type", "EnumValues": "enum values"}
