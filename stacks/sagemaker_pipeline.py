@@ -7,9 +7,7 @@ the rendered JSON with its `${...}` placeholders resolved by `Fn::Sub`.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 from aws_cdk import ArnFormat, Fn, Stack
 from aws_cdk import aws_iam as iam
@@ -24,6 +22,7 @@ from pipeline_definition.build.config import PipelineConfig
 from pipeline_definition.build.render import RenderedDefinition, render_definition
 from pipeline_definition.check.validate import format_issues, validate_definition
 from pipeline_definition.model import placeholders
+from pipeline_definition.model.expressions import image_uris_in, repository_arns
 from stacks.checkov import CDK_HELPER_FUNCTION_SKIPS, skip_checks
 from stacks.log_groups import encrypted_log_group
 from stacks.nag import (
@@ -33,44 +32,6 @@ from stacks.nag import (
     grant_action_findings,
     wildcard_resource,
 )
-
-ECR_IMAGE_PATTERN = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
-    r"(?P<repository>[a-z0-9._/-]+)(:[\w.-]+)?$"
-)
-IMAGE_KEYS = frozenset({"ImageUri", "TrainingImage", "Image"})
-
-
-def image_uris_in(definition: dict[str, Any]) -> list[str]:
-    """Return the container images the definition's steps run, sorted and unique."""
-    found: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in IMAGE_KEYS and isinstance(value, str):
-                    found.add(value)
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(definition)
-    return sorted(found)
-
-
-def repository_arns(images: list[str], partition: str) -> list[str]:
-    """Map ECR image URIs to their repository ARNs; raise ValueError for non-ECR images."""
-    arns = set()
-    for image in images:
-        match = ECR_IMAGE_PATTERN.match(image)
-        if not match:
-            raise ValueError(f"image {image!r} is not an ECR image URI")
-        arns.add(
-            f"arn:{partition}:ecr:{match['region']}:{match['account']}:"
-            f"repository/{match['repository']}"
-        )
-    return sorted(arns)
 
 
 class InvalidDefinitionError(ValueError):

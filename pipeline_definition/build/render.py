@@ -14,9 +14,9 @@ from typing import Any
 
 from pipeline_definition.build import render_cache
 from pipeline_definition.build.config import PipelineConfig
-from pipeline_definition.model.placeholders import unknown_placeholders
 from pipeline_definition.build.sdk_environment import sdk_render_environment
 from pipeline_definition.build.staging import CODE_PREFIX, CodeStaging
+from pipeline_definition.model.placeholders import unknown_placeholders
 
 # AWS::SageMaker::Pipeline accepts a PipelineDefinitionBody of at most this many characters.
 MAX_DEFINITION_CHARACTERS = 1_048_576

@@ -15,8 +15,9 @@ from typing import Any, Final, Literal
 
 from botocore.model import Shape
 
-from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import resolve_property
+from pipeline_definition.model.expressions import FUNCTIONS, looks_like_expression
 from pipeline_definition.model.graph import STEP_REFERENCE
 
 ValueKind = Literal[
@@ -71,12 +72,9 @@ EXECUTION_VARIABLES: Final = frozenset(
     }
 )
 
-FUNCTIONS: Final = ("Std:Join", "Std:JsonGet")
 # A ForEach step's body reads its current item and its iterations' outputs through these.
 LOOP_ROOTS: Final = frozenset({"ForEach", "IterationOutput"})
 
-# `${Name}` / `${AWS::Region}`: filled in by CloudFormation's Fn::Sub at deploy time.
-_PLACEHOLDER = re.compile(r"\$\{[^}]+\}")
 _PROPERTY_FILE = re.compile(r"Steps\.(?P<step>[^.\[]+)\.PropertyFiles\.(?P<file>.+)")
 _PROCESSING_OUTPUT = re.compile(r"\.ProcessingOutputConfig\.Outputs\[['\"](?P<name>[^'\"]*)['\"]\]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-:]*")
@@ -129,19 +127,6 @@ def child_path(path: str, key: str | int) -> str:
     if _IDENTIFIER.fullmatch(key):
         return f"{path}.{key}" if path else key
     return f"{path}['{key}']"
-
-
-def is_placeholder(value: Any) -> bool:
-    """Whether `value` is a string with a deploy-time `${...}` placeholder in it."""
-    return isinstance(value, str) and _PLACEHOLDER.search(value) is not None
-
-
-def is_expression(value: Any) -> bool:
-    """Whether `value` is an expression (`{"Get": ...}` or a `{"Std:...": ...}` function)."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return isinstance(key, str) and (key == "Get" or key.startswith("Std:"))
 
 
 def shape_kind(shape: Shape) -> ValueKind:
@@ -198,7 +183,7 @@ def shorten(text: str, limit: int = 60) -> str:
 
 def find_expressions(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield every outermost expression below `node` with its path."""
-    if is_expression(node):
+    if looks_like_expression(node):
         yield path, node
     elif isinstance(node, dict):
         for key, value in node.items():
@@ -225,16 +210,12 @@ def check_expression(
     return typed, checker.issues
 
 
-class _ExpressionChecker:
+class _ExpressionChecker(IssueCollector):
     """Collects the issues of one expression tree in a step."""
 
     def __init__(self, step: str, scope: Scope) -> None:
-        self.step = step
+        super().__init__(step)
         self.scope = scope
-        self.issues: list[ValidationIssue] = []
-
-    def report(self, path: str, message: str, kind: str) -> None:
-        self.issues.append(ValidationIssue(self.step, path, message, kind))
 
     def check(self, expression: Mapping[str, Any], path: str) -> Typed:
         (function, body), *_ = expression.items()
@@ -377,7 +358,7 @@ class _ExpressionChecker:
         else:
             for index, item in enumerate(values):
                 item_path = child_path(values_path, index)
-                if is_expression(item):
+                if looks_like_expression(item):
                     self.check(item, item_path)
                 elif item is None or isinstance(item, dict | list):
                     self.report(
@@ -441,7 +422,7 @@ class _ExpressionChecker:
             )
 
     def s3_uri(self, value: Any, path: str) -> None:
-        if is_expression(value):
+        if looks_like_expression(value):
             typed = self.check(value, path)
             if not compatible("string", typed.kind):
                 self.report(path, f"S3Uri must be a string, not {typed.description}", "wrong-type")

@@ -38,3 +38,15 @@ class ValidationIssue:
 
     def __str__(self) -> str:
         return f"{self.step}: {self.path}: {self.message}"
+
+
+class IssueCollector:
+    """Collects the issues found in one step (or in the pipeline as a whole, under PIPELINE)."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+        self.issues: list[ValidationIssue] = []
+
+    def report(self, path: str, message: str, kind: str) -> None:
+        """Record one issue at `path` of this collector's step."""
+        self.issues.append(ValidationIssue(self.step, path, message, kind))

@@ -23,17 +23,19 @@ from pipeline_definition.check.expression_types import (
     child_path,
     compatible,
     describe_value,
-    is_expression,
-    is_placeholder,
     literal_matches,
     shape_kind,
     shorten,
 )
-from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import python_pattern
+from pipeline_definition.model.expressions import looks_like_expression
+from pipeline_definition.model.placeholders import is_placeholder
 
 # How many allowed values an enum message lists before it stops.
 ENUM_LISTED = 8
+# The shape types whose min and max bound a number rather than a length.
+NUMERIC_TYPES = frozenset({"integer", "long", "float", "double"})
 
 
 def check_value(
@@ -58,19 +60,15 @@ def check_scalar(value: Any, shape: Shape, path: str, step: str) -> list[Validat
     return checker.issues
 
 
-class _ShapeChecker:
+class _ShapeChecker(IssueCollector):
     """Walks a value and its shape together, collecting issues for one step."""
 
     def __init__(self, step: str, scope: Scope) -> None:
-        self.step = step
+        super().__init__(step)
         self.scope = scope
-        self.issues: list[ValidationIssue] = []
-
-    def report(self, path: str, message: str, kind: str) -> None:
-        self.issues.append(ValidationIssue(self.step, path, message, kind))
 
     def value(self, value: Any, shape: Shape, path: str, service_named: Collection[str]) -> None:
-        if is_expression(value):
+        if looks_like_expression(value):
             self.expression(value, shape, path)
             return
         kind = shape_kind(shape)
@@ -169,51 +167,37 @@ class _ShapeChecker:
 
     def constraints(self, value: Any, shape: Shape, path: str, label: str) -> None:
         """Enum, length, range and pattern of a scalar literal (placeholders excepted)."""
-        if isinstance(value, str):
-            if is_placeholder(value):
-                return
-            enum = shape.enum if isinstance(shape, StringShape) else []
-            if enum and value not in enum:
-                self.report(path, f"{label}{_not_in_enum(value, shape.name, enum)}", "enum")
-                return
-            low, high = shape.metadata.get("min"), shape.metadata.get("max")
-            if low is not None and len(value) < low:
-                self.report(
-                    path,
-                    f"{label}length {len(value)} is below the minimum {low} of {shape.name}",
-                    "out-of-range",
-                )
-            if high is not None and len(value) > high:
-                self.report(
-                    path,
-                    f"{label}length {len(value)} is above the maximum {high} of {shape.name}",
-                    "out-of-range",
-                )
-            pattern = shape.metadata.get("pattern")
-            compiled = python_pattern(pattern) if pattern else None
-            if compiled is not None and compiled.fullmatch(value) is None:
-                self.report(
-                    path,
-                    f"{label}{shorten(value)!r} does not match the pattern {pattern!r} "
-                    f"of {shape.name}",
-                    "pattern",
-                )
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            if shape.type_name not in {"integer", "long", "float", "double"}:
-                return
-            low, high = shape.metadata.get("min"), shape.metadata.get("max")
-            if low is not None and value < low:
-                self.report(
-                    path,
-                    f"{label}{value} is below the minimum {low} of {shape.name}",
-                    "out-of-range",
-                )
-            if high is not None and value > high:
-                self.report(
-                    path,
-                    f"{label}{value} is above the maximum {high} of {shape.name}",
-                    "out-of-range",
-                )
+        if isinstance(value, str) and not is_placeholder(value):
+            self.string_constraints(value, shape, path, label)
+        elif _is_number(value) and shape.type_name in NUMERIC_TYPES:
+            self.bounds(value, shape, path, f"{label}{value}")
+
+    def string_constraints(self, value: str, shape: Shape, path: str, label: str) -> None:
+        enum = shape.enum if isinstance(shape, StringShape) else []
+        if enum and value not in enum:
+            self.report(path, f"{label}{_not_in_enum(value, shape.name, enum)}", "enum")
+            return
+        self.bounds(len(value), shape, path, f"{label}length {len(value)}")
+        pattern = shape.metadata.get("pattern")
+        compiled = python_pattern(pattern) if pattern else None
+        if compiled is not None and compiled.fullmatch(value) is None:
+            self.report(
+                path,
+                f"{label}{shorten(value)!r} does not match the pattern {pattern!r} of {shape.name}",
+                "pattern",
+            )
+
+    def bounds(self, number: float, shape: Shape, path: str, what: str) -> None:
+        """`what` (a value or a length) against the shape's min and max."""
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        if low is not None and number < low:
+            self.report(path, f"{what} is below the minimum {low} of {shape.name}", "out-of-range")
+        if high is not None and number > high:
+            self.report(path, f"{what} is above the maximum {high} of {shape.name}", "out-of-range")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _expected(shape: Shape) -> str:

@@ -1,27 +1,26 @@
 """Step-level checks of a pipeline definition: each step's fields, settings and arguments.
 
 A step's `Arguments` go to the botocore shape of the API its type calls; Condition and Fail
-steps, which call no API, are checked against what the SDK emits for them. Step fields (Name,
+steps, which call no API, are checked in `check.condition_steps`. Step fields (Name,
 Type, DependsOn, RetryPolicies, CacheConfig, PropertyFiles) follow the pipeline definition
 schema and the SDK's limits.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
+from pipeline_definition.check.condition_steps import check_condition_step, check_fail_step
 from pipeline_definition.check.expression_types import (
     Scope,
-    check_expression,
     check_expressions_in,
     child_path,
     describe_value,
-    is_expression,
 )
-from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
 from pipeline_definition.check.shapes import check_scalar, check_value
+from pipeline_definition.model.durations import is_duration
 from pipeline_definition.model.graph import StepNode
 
 # As in the SDK's `sagemaker.mlops.workflow.steps.StepTypeEnum`.
@@ -90,27 +89,6 @@ RETRY_BOUNDS: Final[tuple[tuple[str, float, float | None, bool], ...]] = (
     ("ExpireAfterMin", 0, MAX_EXPIRE_AFTER_MIN, True),
 )
 
-# ISO-8601 durations as the pipeline service reads them: the leading P and upper case are
-# optional ("30d", "T16m" and "P4DT12H" are all accepted).
-_DURATION = re.compile(
-    r"P?(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?",
-    re.IGNORECASE,
-)
-
-# Condition type -> its operand members, as the SDK's `sagemaker.core.workflow.conditions`
-# emits them.
-COMPARISON_MEMBERS: Final = ("LeftValue", "RightValue")
-CONDITION_MEMBERS: Final[dict[str, tuple[str, ...]]] = {
-    "Equals": COMPARISON_MEMBERS,
-    "GreaterThan": COMPARISON_MEMBERS,
-    "GreaterThanOrEqualTo": COMPARISON_MEMBERS,
-    "LessThan": COMPARISON_MEMBERS,
-    "LessThanOrEqualTo": COMPARISON_MEMBERS,
-    "In": ("QueryValue", "Values"),
-    "Not": ("Condition",),
-    "Or": ("Conditions",),
-}
-
 
 def check_step(node: StepNode, scope: Scope) -> list[ValidationIssue]:
     """The issues of one step (its nested branch steps are checked on their own)."""
@@ -134,17 +112,13 @@ def processing_outputs(arguments: Any) -> list[str]:
     ]
 
 
-class _StepChecker:
+class _StepChecker(IssueCollector):
     """The step-level checks of one step: its fields, arguments and settings."""
 
     def __init__(self, node: StepNode, scope: Scope) -> None:
+        super().__init__(step_label(node))
         self.node = node
         self.scope = scope
-        self.step = step_label(node)
-        self.issues: list[ValidationIssue] = []
-
-    def report(self, path: str, message: str, kind: str) -> None:
-        self.issues.append(ValidationIssue(self.step, path, message, kind))
 
     def at(self, *keys: str | int) -> str:
         path = self.node.path
@@ -332,7 +306,7 @@ class _StepChecker:
                 f"expected an ISO-8601 duration string, got {describe_value(expire)}",
                 "wrong-type",
             )
-        elif not any(c.isdigit() for c in expire) or not _DURATION.fullmatch(expire):
+        elif not _is_duration(expire):
             self.report(
                 child_path(path, "ExpireAfter"),
                 f"{expire!r} is not an ISO-8601 duration (for example 'P30D' or 'PT12H')",
@@ -355,26 +329,8 @@ class _StepChecker:
                     "wrong-type",
                 )
                 continue
-            for key in sorted(set(entry) - {"PropertyFileName", "OutputName", "FilePath"}):
-                self.report(
-                    child_path(entry_path, str(key)),
-                    f"unknown key '{key}' in a property file",
-                    "unknown-key",
-                )
-            for key in ("PropertyFileName", "OutputName", "FilePath"):
-                if key not in entry:
-                    self.report(
-                        child_path(entry_path, key),
-                        f"a property file needs {key}",
-                        "missing-required",
-                    )
-                elif not isinstance(entry[key], str):
-                    self.report(
-                        child_path(entry_path, key),
-                        f"expected a string, got {describe_value(entry[key])}",
-                        "wrong-type",
-                    )
-            name, output = entry.get("PropertyFileName"), entry.get("OutputName")
+            self.check_property_file(entry, entry_path, outputs)
+            name = entry.get("PropertyFileName")
             if isinstance(name, str):
                 if name in seen:
                     self.report(
@@ -383,13 +339,33 @@ class _StepChecker:
                         "duplicate",
                     )
                 seen.add(name)
-            if isinstance(output, str) and output not in outputs:
+
+    def check_property_file(self, entry: dict[str, Any], path: str, outputs: set[str]) -> None:
+        for key in sorted(set(entry) - {"PropertyFileName", "OutputName", "FilePath"}):
+            self.report(
+                child_path(path, str(key)),
+                f"unknown key '{key}' in a property file",
+                "unknown-key",
+            )
+        for key in ("PropertyFileName", "OutputName", "FilePath"):
+            if key not in entry:
                 self.report(
-                    child_path(entry_path, "OutputName"),
-                    f"'{output}' is not one of the step's processing outputs "
-                    f"({', '.join(sorted(outputs)) or 'none'})",
-                    "dangling-reference",
+                    child_path(path, key), f"a property file needs {key}", "missing-required"
                 )
+            elif not isinstance(entry[key], str):
+                self.report(
+                    child_path(path, key),
+                    f"expected a string, got {describe_value(entry[key])}",
+                    "wrong-type",
+                )
+        output = entry.get("OutputName")
+        if isinstance(output, str) and output not in outputs:
+            self.report(
+                child_path(path, "OutputName"),
+                f"'{output}' is not one of the step's processing outputs "
+                f"({', '.join(sorted(outputs)) or 'none'})",
+                "dangling-reference",
+            )
 
     def check_arguments(self, type_: str) -> None:
         raw = self.node.raw
@@ -411,9 +387,9 @@ class _StepChecker:
                 )
             )
         elif type_ == "Condition":
-            self.check_condition_step(arguments, path)
+            self.issues.extend(check_condition_step(arguments, path, self.step, self.scope))
         elif type_ == "Fail":
-            self.check_fail_step(arguments, path)
+            self.issues.extend(check_fail_step(arguments, path, self.step, self.scope))
         elif type_ == "ForEach" and isinstance(arguments, dict):
             # The body's steps are a pipeline of their own that the step graph does not
             # include; only the loop's own arguments are checked here.
@@ -422,131 +398,8 @@ class _StepChecker:
         else:
             self.issues.extend(check_expressions_in(arguments, path, self.step, self.scope))
 
-    def check_fail_step(self, arguments: Any, path: str) -> None:
-        if arguments is None:
-            return
-        if not isinstance(arguments, dict):
-            self.report(path, f"expected an object, got {describe_value(arguments)}", "wrong-type")
-            return
-        for key in sorted(set(arguments) - {"ErrorMessage"}):
-            self.report(
-                child_path(path, str(key)),
-                f"unknown key '{key}': a Fail step takes only ErrorMessage",
-                "unknown-key",
-            )
-        if "ErrorMessage" in arguments:
-            self.check_operand(
-                arguments["ErrorMessage"], child_path(path, "ErrorMessage"), strings_only=True
-            )
 
-    def check_condition_step(self, arguments: Any, path: str) -> None:
-        if not isinstance(arguments, dict):
-            self.report(
-                path,
-                "a Condition step needs Arguments with Conditions, "
-                f"got {describe_value(arguments)}",
-                "wrong-type",
-            )
-            return
-        for key in sorted(set(arguments) - {"Conditions", "IfSteps", "ElseSteps"}):
-            self.report(
-                child_path(path, str(key)),
-                f"unknown key '{key}' in a Condition step",
-                "unknown-key",
-            )
-        self.check_conditions(arguments.get("Conditions"), child_path(path, "Conditions"))
-        for key in ("IfSteps", "ElseSteps"):
-            branch = arguments.get(key)
-            branch_path = child_path(path, key)
-            if branch is None:
-                continue
-            if not isinstance(branch, list):
-                self.report(
-                    branch_path,
-                    f"expected a list of steps, got {describe_value(branch)}",
-                    "wrong-type",
-                )
-                continue
-            for index, step in enumerate(branch):
-                if not isinstance(step, dict):
-                    self.report(
-                        child_path(branch_path, index),
-                        f"expected a step object, got {describe_value(step)}",
-                        "wrong-type",
-                    )
-
-    def check_conditions(self, conditions: Any, path: str) -> None:
-        if conditions is None:
-            self.report(path, "a Condition step needs a list of Conditions", "missing-required")
-        elif not isinstance(conditions, list):
-            self.report(
-                path,
-                f"expected a list of conditions, got {describe_value(conditions)}",
-                "wrong-type",
-            )
-        elif not conditions:
-            self.report(path, "at least one condition is needed", "out-of-range")
-        else:
-            for index, condition in enumerate(conditions):
-                self.check_condition(condition, child_path(path, index))
-
-    def check_condition(self, condition: Any, path: str) -> None:
-        if not isinstance(condition, dict):
-            self.report(
-                path, f"expected a condition object, got {describe_value(condition)}", "wrong-type"
-            )
-            return
-        type_ = condition.get("Type")
-        members = CONDITION_MEMBERS.get(type_) if isinstance(type_, str) else None
-        if "Type" not in condition:
-            self.report(child_path(path, "Type"), "a condition needs a Type", "missing-required")
-        if members is None:
-            if "Type" in condition:
-                self.report(
-                    child_path(path, "Type"),
-                    f"unknown condition type {type_!r} "
-                    f"(expected one of {', '.join(CONDITION_MEMBERS)})",
-                    "enum",
-                )
-            # The operands still name parameters and steps that must exist.
-            self.issues.extend(check_expressions_in(condition, path, self.step, self.scope))
-            return
-        for key in sorted(set(condition) - {"Type", *members}):
-            self.report(
-                child_path(path, str(key)),
-                f"unknown key '{key}' in a {type_} condition",
-                "unknown-key",
-            )
-        for member in members:
-            member_path = child_path(path, member)
-            if member in condition:
-                self.check_condition_member(member, condition[member], member_path)
-            else:
-                self.report(member_path, f"a {type_} condition needs {member}", "missing-required")
-
-    def check_condition_member(self, member: str, value: Any, path: str) -> None:
-        if member == "Condition":
-            self.check_condition(value, path)
-        elif member == "Conditions":
-            self.check_conditions(value, path)
-        elif member != "Values":
-            self.check_operand(value, path)
-        elif not isinstance(value, list):
-            self.report(
-                path, f"expected a list of values, got {describe_value(value)}", "wrong-type"
-            )
-        else:
-            for index, item in enumerate(value):
-                self.check_operand(item, child_path(path, index))
-
-    def check_operand(self, value: Any, path: str, *, strings_only: bool = False) -> None:
-        if is_expression(value):
-            typed, issues = check_expression(value, path, self.step, self.scope)
-            self.issues.extend(issues)
-            if typed.kind in {"list", "map", "structure"}:
-                self.report(path, f"expected a scalar value, got {typed.description}", "wrong-type")
-            return
-        accepted = (str,) if strings_only else (str, int, float, bool)
-        if not isinstance(value, accepted):
-            wanted = "a string or an expression" if strings_only else "a scalar or an expression"
-            self.report(path, f"expected {wanted}, got {describe_value(value)}", "wrong-type")
+def _is_duration(text: str) -> bool:
+    """Whether `text` is an ISO-8601 duration as the service reads it ("30d", "T16m", "P4DT12H")."""
+    # Fractions of a second are not known to be accepted by the service: refuse them for now.
+    return is_duration(text) and "." not in text

@@ -22,10 +22,9 @@ from pipeline_definition.check.expression_types import (
     check_expressions_in,
     child_path,
     describe_value,
-    is_placeholder,
     literal_matches,
 )
-from pipeline_definition.check.issues import PIPELINE, ValidationIssue
+from pipeline_definition.check.issues import PIPELINE, IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import shape
 from pipeline_definition.check.shapes import check_scalar
 from pipeline_definition.check.steps import check_step, processing_outputs, step_label
@@ -36,6 +35,7 @@ from pipeline_definition.model.graph import (
     flatten_steps,
     topological_order,
 )
+from pipeline_definition.model.placeholders import is_placeholder
 
 __all__ = ["PIPELINE", "ValidationIssue", "format_issues", "validate_definition"]
 
@@ -102,11 +102,8 @@ def _step_infos(nodes: Iterable[StepNode]) -> dict[str, StepInfo]:
 
 
 def _check_pipeline(definition: Mapping[str, Any], scope: Scope) -> list[ValidationIssue]:
-    issues: list[ValidationIssue] = []
-
-    def report(path: str, message: str, kind: str) -> None:
-        issues.append(ValidationIssue(PIPELINE, path, message, kind))
-
+    pipeline = IssueCollector(PIPELINE)
+    report = pipeline.report
     for key in sorted(set(definition) - PIPELINE_KEYS):
         report(
             child_path("", str(key)), f"unknown key '{key}' in a pipeline definition", "unknown-key"
@@ -135,86 +132,89 @@ def _check_pipeline(definition: Mapping[str, Any], scope: Scope) -> list[Validat
         value = definition.get(key)
         if value is not None and not isinstance(value, dict):
             report(key, f"expected an object or null, got {describe_value(value)}", "wrong-type")
-    issues.extend(
+    pipeline.issues.extend(
         check_expressions_in(
             definition.get("PipelineExperimentConfig"), "PipelineExperimentConfig", PIPELINE, scope
         )
     )
-    return issues
+    return pipeline.issues
 
 
 def _check_parameters(raw: Any) -> tuple[dict[str, ParameterInfo], list[ValidationIssue]]:
-    issues: list[ValidationIssue] = []
+    pipeline = IssueCollector(PIPELINE)
     parameters: dict[str, ParameterInfo] = {}
-
-    def report(path: str, message: str, kind: str) -> None:
-        issues.append(ValidationIssue(PIPELINE, path, message, kind))
-
     if raw is None:
-        return parameters, issues
+        return parameters, pipeline.issues
     if not isinstance(raw, list):
-        report(
+        pipeline.report(
             "Parameters", f"expected a list of parameters, got {describe_value(raw)}", "wrong-type"
         )
-        return parameters, issues
+        return parameters, pipeline.issues
     first_seen: dict[str, int] = {}
     for index, parameter in enumerate(raw):
         path = f"Parameters[{index}]"
         if not isinstance(parameter, dict):
-            report(
+            pipeline.report(
                 path, f"expected a parameter object, got {describe_value(parameter)}", "wrong-type"
             )
             continue
-        for key in sorted(set(parameter) - PARAMETER_KEYS):
-            report(child_path(path, str(key)), f"unknown key '{key}' in a parameter", "unknown-key")
+        _check_parameter(parameter, path, pipeline)
         name = parameter.get("Name")
-        if name is None:
-            report(f"{path}.Name", "a parameter needs a Name", "missing-required")
+        if not isinstance(name, str):
+            continue
+        if name in first_seen:
+            pipeline.report(
+                f"{path}.Name",
+                f"parameter '{name}' is already declared at Parameters[{first_seen[name]}]",
+                "duplicate",
+            )
         else:
-            issues.extend(
-                ValidationIssue(PIPELINE, i.path, f"parameter name: {i.message}", i.kind)
-                for i in check_scalar(
-                    name, shape("PipelineParameterName"), f"{path}.Name", PIPELINE
-                )
-            )
-        type_ = parameter.get("Type")
-        if type_ is None:
-            report(f"{path}.Type", "a parameter needs a Type", "missing-required")
-        elif not isinstance(type_, str) or type_ not in PARAMETER_KINDS:
-            report(
-                f"{path}.Type",
-                f"unknown parameter type {type_!r} (expected one of {', '.join(PARAMETER_KINDS)})",
-                "enum",
-            )
-        issues.extend(_check_parameter_values(parameter, path, type_))
-        if isinstance(name, str):
-            if name in first_seen:
-                report(
-                    f"{path}.Name",
-                    f"parameter '{name}' is already declared at Parameters[{first_seen[name]}]",
-                    "duplicate",
-                )
-                continue
             first_seen[name] = index
-            enum_values = parameter.get("EnumValues")
-            parameters[name] = ParameterInfo(
-                name=name,
-                type=str(type_),
-                default=parameter.get("DefaultValue"),
-                has_default="DefaultValue" in parameter,
-                enum_values=tuple(enum_values) if isinstance(enum_values, list) else (),
-            )
-    return parameters, issues
+            parameters[name] = _parameter_info(name, parameter)
+    return parameters, pipeline.issues
+
+
+def _check_parameter(parameter: Mapping[str, Any], path: str, pipeline: IssueCollector) -> None:
+    """The keys, name, type and values of one declared parameter."""
+    for key in sorted(set(parameter) - PARAMETER_KEYS):
+        pipeline.report(
+            child_path(path, str(key)), f"unknown key '{key}' in a parameter", "unknown-key"
+        )
+    name = parameter.get("Name")
+    if name is None:
+        pipeline.report(f"{path}.Name", "a parameter needs a Name", "missing-required")
+    else:
+        pipeline.issues.extend(
+            ValidationIssue(PIPELINE, i.path, f"parameter name: {i.message}", i.kind)
+            for i in check_scalar(name, shape("PipelineParameterName"), f"{path}.Name", PIPELINE)
+        )
+    type_ = parameter.get("Type")
+    if type_ is None:
+        pipeline.report(f"{path}.Type", "a parameter needs a Type", "missing-required")
+    elif not isinstance(type_, str) or type_ not in PARAMETER_KINDS:
+        pipeline.report(
+            f"{path}.Type",
+            f"unknown parameter type {type_!r} (expected one of {', '.join(PARAMETER_KINDS)})",
+            "enum",
+        )
+    _check_parameter_values(parameter, path, type_, pipeline)
+
+
+def _parameter_info(name: str, parameter: Mapping[str, Any]) -> ParameterInfo:
+    enum_values = parameter.get("EnumValues")
+    return ParameterInfo(
+        name=name,
+        type=str(parameter.get("Type")),
+        default=parameter.get("DefaultValue"),
+        has_default="DefaultValue" in parameter,
+        enum_values=tuple(enum_values) if isinstance(enum_values, list) else (),
+    )
 
 
 def _check_parameter_values(
-    parameter: Mapping[str, Any], path: str, type_: Any
-) -> list[ValidationIssue]:
-    issues: list[ValidationIssue] = []
-
-    def report(where: str, message: str, kind: str) -> None:
-        issues.append(ValidationIssue(PIPELINE, where, message, kind))
-
+    parameter: Mapping[str, Any], path: str, type_: Any, pipeline: IssueCollector
+) -> None:
+    report = pipeline.report
     known_type = type_ if isinstance(type_, str) and type_ in PARAMETER_KINDS else None
     values: list[tuple[str, Any]] = []
     if "DefaultValue" in parameter:
@@ -244,8 +244,7 @@ def _check_parameter_values(
             )
         elif isinstance(value, str) and not is_placeholder(value):
             # Execution parameter values travel in a String1024 (`Parameter.Value`).
-            issues.extend(check_scalar(value, shape("String1024"), where, PIPELINE))
-    return issues
+            pipeline.issues.extend(check_scalar(value, shape("String1024"), where, PIPELINE))
 
 
 def _check_duplicate_steps(nodes: Sequence[StepNode]) -> list[ValidationIssue]:

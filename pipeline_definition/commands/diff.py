@@ -12,8 +12,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from pipeline_definition.commands import CommandError
-from pipeline_definition.diff.compare import DefinitionError, diff_definitions
+from pipeline_definition.diff.compare import diff_definitions
 from pipeline_definition.diff.formatting import FORMATS
+from pipeline_definition.diff.model import DefinitionError
 from pipeline_definition.diff.sources import (
     LoadedDefinition,
     SideOptions,

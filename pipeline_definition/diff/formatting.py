@@ -7,14 +7,14 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pipeline_definition.diff.compare import (
+from pipeline_definition.diff.model import (
     MISSING,
     Change,
     DefinitionDiff,
     ParameterDiff,
     StepDiff,
-    render_value,
 )
+from pipeline_definition.diff.values import render_value
 
 # A workflow finds its earlier comment by this marker and updates it instead of adding one.
 MARKER = "<!-- pipeline-diff -->"

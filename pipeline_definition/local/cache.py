@@ -13,9 +13,9 @@ ExpireAfter whose outputs still exist wins.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,13 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_definition.local.store import LocalObjectStore
-
-# P[nY][nM][nW][nD][T[nH][nM][nS]]; the SDK's own examples also write 'p30d' and 'T12H'.
-_DURATION = re.compile(
-    r"^P?(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$",
-    re.IGNORECASE,
-)
+from pipeline_definition.model import durations
 
 
 class CacheConfigError(ValueError):
@@ -37,18 +31,13 @@ class CacheConfigError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """An ISO 8601 duration (`P7D`, `PT1H`, `P4DT12H`, the SDK's `T12H`); Y=365 d, M=30 d."""
+    """An ExpireAfter duration (`P7D`, `PT1H`, `P4DT12H`, the SDK's `T12H`); Y=365 d, M=30 d."""
     stripped = text.strip().upper() if isinstance(text, str) else ""
-    match = _DURATION.match(stripped) if stripped.startswith(("P", "T")) else None
-    if not match or not any(match.groupdict().values()) or stripped.endswith("T"):
-        raise CacheConfigError(f"ExpireAfter {text!r} is not an ISO 8601 duration such as P7D")
-    parts = {name: float(value) if value else 0.0 for name, value in match.groupdict().items()}
-    return timedelta(
-        days=parts["years"] * 365 + parts["months"] * 30 + parts["weeks"] * 7 + parts["days"],
-        hours=parts["hours"],
-        minutes=parts["minutes"],
-        seconds=parts["seconds"],
-    )
+    # Unlike the validator, the cache still wants the leading P (or T).
+    if stripped.startswith(("P", "T")):
+        with contextlib.suppress(durations.DurationError):
+            return durations.parse_duration(stripped)
+    raise CacheConfigError(f"ExpireAfter {text!r} is not an ISO 8601 duration such as P7D")
 
 
 @dataclass(frozen=True)

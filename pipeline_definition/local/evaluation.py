@@ -8,22 +8,37 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline_definition.local.properties import PropertyLookupError, json_path, lookup
+from pipeline_definition.model.expressions import (
+    COMPARISON_OPERATORS,
+    CONDITION_TYPES,
+    JOIN,
+    JSON_GET,
+)
 
-JOIN = "Std:Join"
-JSON_GET = "Std:JsonGet"
-COMPARISONS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
-    "Equals": ("==", lambda a, b: a == b),
-    "GreaterThan": (">", lambda a, b: a > b),
-    "GreaterThanOrEqualTo": (">=", lambda a, b: a >= b),
-    "LessThan": ("<", lambda a, b: a < b),
-    "LessThanOrEqualTo": ("<=", lambda a, b: a <= b),
+__all__ = [
+    "CONDITION_TYPES",
+    "ConditionResult",
+    "EvaluationContext",
+    "ExpressionError",
+    "evaluate",
+    "evaluate_condition",
+    "evaluate_conditions",
+    "to_text",
+]
+
+# The ordering comparisons by operator; Equals has rules of its own (see `_equal`).
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
 }
-CONDITION_TYPES = (*COMPARISONS, "In", "Not", "Or")
 
 
 class ExpressionError(ValueError):
@@ -51,11 +66,6 @@ class EvaluationContext:
     step_properties: Callable[[str], Mapping[str, Any]] = _no_steps
     property_file: Callable[[str, str], Any] = _no_property_files
     read_json: Callable[[str], Any] = _no_objects
-
-
-def is_expression(node: Any) -> bool:
-    """True when `node` is a `Get`, `Std:Join` or `Std:JsonGet` object."""
-    return isinstance(node, dict) and len(node) == 1 and next(iter(node)) in ("Get", JOIN, JSON_GET)
 
 
 def evaluate(node: Any, ctx: EvaluationContext) -> Any:
@@ -189,40 +199,60 @@ def evaluate_condition(condition: Any, ctx: EvaluationContext) -> ConditionResul
     if not isinstance(condition, dict) or "Type" not in condition:
         raise ExpressionError(f"a condition must be an object with a Type, got {condition!r}")
     kind = condition["Type"]
-    if kind in COMPARISONS:
-        if "LeftValue" not in condition or "RightValue" not in condition:
-            raise ExpressionError(f"{kind} needs LeftValue and RightValue: {condition!r}")
-        left = evaluate(condition["LeftValue"], ctx)
-        right = evaluate(condition["RightValue"], ctx)
-        symbol, compare = COMPARISONS[kind]
-        if kind == "Equals":
-            outcome = _equal(left, right)
-        else:
-            _ordered(kind, left, right)
-            outcome = compare(left, right)
-        return ConditionResult(outcome, f"{to_text(left)} {symbol} {to_text(right)}")
-    if kind == "In":
-        if "QueryValue" not in condition or not isinstance(condition.get("Values"), list):
-            raise ExpressionError(f"In needs QueryValue and a Values list: {condition!r}")
-        value = evaluate(condition["QueryValue"], ctx)
-        candidates = [evaluate(item, ctx) for item in condition["Values"]]
-        outcome = any(_equal(value, candidate) for candidate in candidates)
-        listed = ", ".join(to_text(c) for c in candidates)
-        return ConditionResult(outcome, f"{to_text(value)} in [{listed}]")
-    if kind == "Not":
-        if "Condition" not in condition:
-            raise ExpressionError(f"Not needs a Condition: {condition!r}")
-        inner = evaluate_condition(condition["Condition"], ctx)
-        return ConditionResult(not inner.outcome, f"not ({inner.explanation})")
-    if kind == "Or":
-        if not isinstance(condition.get("Conditions"), list) or not condition["Conditions"]:
-            raise ExpressionError(f"Or needs a non-empty Conditions list: {condition!r}")
-        results = [evaluate_condition(c, ctx) for c in condition["Conditions"]]
-        outcome = any(r.outcome for r in results)
-        return ConditionResult(outcome, " or ".join(f"({r.explanation})" for r in results))
-    raise ExpressionError(
-        f"unknown condition type {kind!r}; expected one of {', '.join(CONDITION_TYPES)}"
-    )
+    if kind in COMPARISON_OPERATORS:
+        return _comparison(kind, condition, ctx)
+    evaluator = _CONDITIONS.get(kind)
+    if evaluator is None:
+        raise ExpressionError(
+            f"unknown condition type {kind!r}; expected one of {', '.join(CONDITION_TYPES)}"
+        )
+    return evaluator(condition, ctx)
+
+
+def _comparison(kind: str, condition: dict[str, Any], ctx: EvaluationContext) -> ConditionResult:
+    if "LeftValue" not in condition or "RightValue" not in condition:
+        raise ExpressionError(f"{kind} needs LeftValue and RightValue: {condition!r}")
+    left = evaluate(condition["LeftValue"], ctx)
+    right = evaluate(condition["RightValue"], ctx)
+    symbol = COMPARISON_OPERATORS[kind]
+    if kind == "Equals":
+        outcome = _equal(left, right)
+    else:
+        _ordered(kind, left, right)
+        outcome = _ORDERINGS[symbol](left, right)
+    return ConditionResult(outcome, f"{to_text(left)} {symbol} {to_text(right)}")
+
+
+def _in(condition: dict[str, Any], ctx: EvaluationContext) -> ConditionResult:
+    if "QueryValue" not in condition or not isinstance(condition.get("Values"), list):
+        raise ExpressionError(f"In needs QueryValue and a Values list: {condition!r}")
+    value = evaluate(condition["QueryValue"], ctx)
+    candidates = [evaluate(item, ctx) for item in condition["Values"]]
+    outcome = any(_equal(value, candidate) for candidate in candidates)
+    listed = ", ".join(to_text(c) for c in candidates)
+    return ConditionResult(outcome, f"{to_text(value)} in [{listed}]")
+
+
+def _not(condition: dict[str, Any], ctx: EvaluationContext) -> ConditionResult:
+    if "Condition" not in condition:
+        raise ExpressionError(f"Not needs a Condition: {condition!r}")
+    inner = evaluate_condition(condition["Condition"], ctx)
+    return ConditionResult(not inner.outcome, f"not ({inner.explanation})")
+
+
+def _or(condition: dict[str, Any], ctx: EvaluationContext) -> ConditionResult:
+    if not isinstance(condition.get("Conditions"), list) or not condition["Conditions"]:
+        raise ExpressionError(f"Or needs a non-empty Conditions list: {condition!r}")
+    results = [evaluate_condition(c, ctx) for c in condition["Conditions"]]
+    outcome = any(r.outcome for r in results)
+    return ConditionResult(outcome, " or ".join(f"({r.explanation})" for r in results))
+
+
+_CONDITIONS: dict[str, Callable[[dict[str, Any], EvaluationContext], ConditionResult]] = {
+    "In": _in,
+    "Not": _not,
+    "Or": _or,
+}
 
 
 def evaluate_conditions(conditions: Any, ctx: EvaluationContext) -> ConditionResult:

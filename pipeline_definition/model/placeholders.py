@@ -33,6 +33,11 @@ def ref(name: str) -> str:
 ROLE_ARN = f"arn:{ref(PARTITION)}:iam::{ref(ACCOUNT_ID)}:role/{ref(ROLE_NAME)}"
 
 
+def is_placeholder(value: object) -> bool:
+    """Whether `value` is a string with a named `${...}` placeholder in it."""
+    return isinstance(value, str) and any(PLACEHOLDER_PATTERN.findall(value))
+
+
 def placeholders_in(text: str) -> set[str]:
     """Return the names of every `${...}` placeholder in `text`."""
     return set(PLACEHOLDER_PATTERN.findall(text))

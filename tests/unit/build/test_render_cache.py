@@ -99,9 +99,7 @@ def test_old_entries_are_pruned(tmp_path: Path) -> None:
 def package_copy(tmp_path: Path) -> Path:
     """A copy of the pipeline_definition package to edit."""
     copy = tmp_path / "pipeline_definition"
-    shutil.copytree(
-        render_cache.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__")
-    )
+    shutil.copytree(render_cache.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 

@@ -402,6 +402,20 @@ def test_each_defect_is_reported_once_where_it_is(
     assert found(mutated(mutation)) == [expected]
 
 
+@pytest.mark.parametrize("expire", ["P7D", "p30d", "30d", "T16m", "P4DT12H", "P1Y2M3W"])
+def test_cache_expiry_takes_the_durations_the_service_reads(expire: str) -> None:
+    assert (
+        found(mutated(lambda d: step(d, PROCESS)["CacheConfig"].update(ExpireAfter=expire))) == []
+    )
+
+
+@pytest.mark.parametrize("expire", ["", "P", "PT", "P1DT", "PT1.5S", " P7D", "PT-1H"])
+def test_cache_expiry_refuses_other_text(expire: str) -> None:
+    assert found(mutated(lambda d: step(d, PROCESS)["CacheConfig"].update(ExpireAfter=expire))) == [
+        ("ProcessData", "Steps[0].CacheConfig.ExpireAfter", "pattern")
+    ]
+
+
 def test_placeholders_are_strings_whose_value_is_not_checked() -> None:
     def mutation(d: Definition) -> None:
         arguments(d, TRAIN)["AlgorithmSpecification"]["TrainingInputMode"] = "${InputMode}"

@@ -8,15 +8,9 @@ from typing import Any
 
 import pytest
 
-from pipeline_definition.diff.compare import (
-    MISSING,
-    DefinitionDiff,
-    DefinitionError,
-    StepDiff,
-    diff_definitions,
-    render_condition,
-    render_expression,
-)
+from pipeline_definition.diff.compare import diff_definitions
+from pipeline_definition.diff.model import MISSING, DefinitionDiff, DefinitionError, StepDiff
+from pipeline_definition.diff.values import render_condition, render_expression
 from testsupport.definitions import SHIPPED_DEFINITION
 
 FIXTURE = SHIPPED_DEFINITION

@@ -32,3 +32,22 @@ def test_substitute_replaces_every_placeholder() -> None:
 def test_substitute_names_missing_values() -> None:
     with pytest.raises(KeyError, match="KmsKeyArn"):
         placeholders.substitute("${KmsKeyArn}", {})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("s3://${ArtifactBucket}/code", True),
+        ("arn:${AWS::Partition}:iam", True),
+        ("${}", False),
+        ("${} and ${Role}", True),
+        ("$ArtifactBucket", False),
+        ("s3://bucket/code", False),
+        (None, False),
+        (["${ArtifactBucket}"], False),
+    ],
+)
+def test_is_placeholder_needs_a_named_placeholder_in_a_string(
+    value: object, expected: bool
+) -> None:
+    assert placeholders.is_placeholder(value) is expected

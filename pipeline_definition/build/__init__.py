@@ -1,0 +1,1 @@
+"""Building the definition: the pipeline factory, parameters, offline session, staging, render."""
