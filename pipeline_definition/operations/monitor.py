@@ -111,6 +111,35 @@ def _status_line(elapsed: float, execution: Execution, steps: Sequence[Step]) ->
     return f"[{format_duration(timedelta(seconds=elapsed)):>9}] {execution.status} - {step_text}"
 
 
+@dataclass
+class _StepsSeen:
+    """The last steps listed; the execution's own status decides the outcome, steps are detail."""
+
+    steps: Sequence[Step] = ()
+    error: str | None = None
+
+    def refresh(self, client: SageMakerClient, execution_arn: str, console: Console) -> None:
+        """List the steps again; on an error keep the last known ones and say so once."""
+        try:
+            self.steps = execution_steps(client, execution_arn)
+        except (BotoCoreError, ClientError) as error:
+            # A caller without ListPipelineExecutionSteps can still watch the execution.
+            if self.error is None:
+                console.print(
+                    f"Steps unavailable, watching the execution only: {explain(error)}",
+                    markup=False,
+                    highlight=False,
+                )
+            self.error = explain(error)
+
+
+def _next_delay(
+    schedule: PollSchedule, attempt: int, timeout: float | None, elapsed: float
+) -> float:
+    delay = schedule.delay(attempt)
+    return delay if timeout is None else min(delay, timeout - elapsed)
+
+
 def watch(
     client: SageMakerClient,
     execution_arn: str,
@@ -132,26 +161,15 @@ def watch(
     task = progress.add_task(execution_arn, total=None)
     live = Live(console=console, refresh_per_second=4) if console.is_terminal else None
     last_snapshot: tuple[str, ...] = ()
-    steps: Sequence[Step] = ()
-    steps_error: str | None = None
+    seen = _StepsSeen()
     attempt = 0
     if live is not None:
         live.start()
     try:
         while True:
             execution = describe_execution(client, execution_arn)
-            try:
-                steps = execution_steps(client, execution_arn)
-            except (BotoCoreError, ClientError) as error:
-                # The execution's own status decides the outcome; steps are detail. Keep the
-                # last known steps (a caller without ListPipelineExecutionSteps still watches).
-                if steps_error is None:
-                    console.print(
-                        f"Steps unavailable, watching the execution only: {explain(error)}",
-                        markup=False,
-                        highlight=False,
-                    )
-                steps_error = explain(error)
+            seen.refresh(client, execution_arn, console)
+            steps = seen.steps
             elapsed = clock.monotonic() - started
             if live is not None:
                 progress.update(task, description=f"{execution.status}  {execution_arn}")
@@ -162,13 +180,10 @@ def watch(
                 )
             last_snapshot = _snapshot(execution, steps)
             if execution.finished:
-                return MonitorResult(execution, steps, False, elapsed, steps_error)
+                return MonitorResult(execution, steps, False, elapsed, seen.error)
             if timeout is not None and elapsed >= timeout:
-                return MonitorResult(execution, steps, True, elapsed, steps_error)
-            delay = schedule.delay(attempt)
-            if timeout is not None:
-                delay = min(delay, timeout - elapsed)
-            clock.sleep(delay)
+                return MonitorResult(execution, steps, True, elapsed, seen.error)
+            clock.sleep(_next_delay(schedule, attempt, timeout, elapsed))
             attempt += 1
     finally:
         if live is not None:
