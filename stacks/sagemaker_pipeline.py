@@ -119,12 +119,6 @@ class SageMakerPipeline(Construct):
         # Pipelines name the jobs they start "pipelines-<execution>-<step>-<suffix>".
         jobs = [arn("processing-job", "pipelines-*"), arn("training-job", "pipelines-*")]
         model_packages = arn("model-package", f"{config.model_package_group_name}/*")
-        self._role = role
-        self._run_findings = {
-            wildcard_resource(self, jobs[0]): "job names are generated per execution and step",
-            wildcard_resource(self, jobs[1]): "job names are generated per execution and step",
-            wildcard_resource(self, model_packages): "each registration is a new version",
-        }
         statements = [
             iam.PolicyStatement(
                 sid="RunPipelineJobs",
@@ -177,6 +171,17 @@ class SageMakerPipeline(Construct):
         ]
         for statement in statements:
             role.add_to_principal_policy(statement)
+        if isinstance(role, iam.Role):
+            acknowledge(
+                role.node.find_child("DefaultPolicy"),
+                {
+                    wildcard_resource(self, jobs[0]): "job names are generated per execution "
+                    "and step",
+                    wildcard_resource(self, jobs[1]): "job names are generated per execution "
+                    "and step",
+                    wildcard_resource(self, model_packages): "each registration is a new version",
+                },
+            )
 
     def _acknowledge_code_deployment(self, asset: s3_assets.Asset, bucket: s3.IBucket) -> None:
         handler_role = self.code.handler_role
@@ -212,5 +217,3 @@ class SageMakerPipeline(Construct):
             "writes the code objects into the artifact bucket below code/"
         )
         acknowledge(handler_role.node.find_child("DefaultPolicy"), findings)
-        if isinstance(self._role, iam.Role):
-            acknowledge(self._role.node.find_child("DefaultPolicy"), self._run_findings)
