@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml_scripts import layout
 from ml_scripts.common import contract
 from ml_scripts.common.errors import DataContractError
 from ml_scripts.common.features import TransformFitter, exclusion_mask
@@ -37,12 +38,12 @@ from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask
 from ml_scripts.processing.keys import split_codes as assign_splits
 from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolve_format
 
-DEFAULT_INPUT_DIR = "/opt/ml/processing/input/data"
-DEFAULT_OUTPUT_DIR = "/opt/ml/processing/output"
+DEFAULT_INPUT_DIR = layout.PROCESSING_INPUT_DIR
+DEFAULT_OUTPUT_DIR = layout.PROCESSING_OUTPUT_DIR
 INPUT_SUFFIXES = (".csv", ".csv.gz")
-TRANSFORM_FILE = Path("transform") / "transform.json"
-REPORT_FILE = Path("report") / "processing_report.json"
-QUARANTINE_FILE = Path("quarantine") / "quarantine.csv"
+TRANSFORM_FILE = Path(layout.TRANSFORM_OUTPUT) / layout.TRANSFORM_FILE
+REPORT_FILE = Path(layout.REPORT_OUTPUT) / "processing_report.json"
+QUARANTINE_FILE = Path(layout.QUARANTINE_OUTPUT) / "quarantine.csv"
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +270,7 @@ class _Processor:
             test_fraction=self.config.test_fraction,
         )
         self.splits.write(clean, codes)
-        train = clean.iloc[np.flatnonzero(codes == SPLITS.index("train"))]
+        train = clean.iloc[np.flatnonzero(codes == SPLITS.index(layout.TRAIN_SPLIT))]
         if len(train):
             excluded = exclusion_mask(train)
             self.report.excluded_from_fit += int(excluded.sum())

@@ -13,8 +13,8 @@ values may be strings) and the command line (``--max_depth`` or ``--max-depth``)
 
 Writes to the model directory: model.ubj (XGBoost UBJSON, portable across versions),
 transform.json, model_card.json and code/ (the serving bundle: code/inference.py plus
-code/ml_scripts/{__init__.py, common/, inference/}) so the XGBoost serving container can load
-the model without a repack job.
+code/ml_scripts/{__init__.py, layout.py, common/, inference/}) so the XGBoost serving container
+can load the model without a repack job.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import pandas as pd
 import xgboost as xgb
 
 import ml_scripts
+from ml_scripts import layout
 from ml_scripts.common import contract
 from ml_scripts.common.features import (
     FeatureTransform,
@@ -56,9 +57,6 @@ from ml_scripts.inference.model import (
     HousePriceModel,
 )
 
-SERVING_ENTRY = "inference.py"
-TRANSFORM_NAME = "transform.json"
-
 logger = logging.getLogger(__name__)
 
 
@@ -66,9 +64,9 @@ logger = logging.getLogger(__name__)
 class Hyperparameters:
     """XGBoost settings; defaults chosen by cross-validation on the training data."""
 
-    max_depth: int = 4
-    eta: float = 0.03
-    num_round: int = 4000
+    max_depth: int = layout.DEFAULT_MAX_DEPTH
+    eta: float = layout.DEFAULT_ETA
+    num_round: int = layout.DEFAULT_NUM_ROUND
     early_stopping_rounds: int = 200
     subsample: float = 0.7
     colsample_bytree: float = 0.5
@@ -189,9 +187,7 @@ def environment_hyperparameters(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(hyperparameters file, SM_HPS) as dicts; absent or empty sources give {}."""
     from_file: dict[str, Any] = {}
-    config = environ.get(
-        "SM_INPUT_TRAINING_CONFIG_FILE", "/opt/ml/input/config/hyperparameters.json"
-    )
+    config = environ.get("SM_INPUT_TRAINING_CONFIG_FILE", layout.TRAINING_HYPERPARAMETERS_FILE)
     path = Path(config)
     if path.is_file():
         from_file = dict(json.loads(path.read_text() or "{}"))
@@ -221,7 +217,7 @@ class TrainingResult:
 
 
 def _transform_path(location: Path) -> Path:
-    return location / TRANSFORM_NAME if location.is_dir() else location
+    return location / layout.TRANSFORM_FILE if location.is_dir() else location
 
 
 def quantile_matrix(
@@ -366,13 +362,13 @@ def train_model(
 
 
 def copy_serving_code(code_dir: Path) -> list[str]:
-    """Write code/inference.py and code/ml_scripts/{__init__, common, inference} (sources only)."""
+    """Write code/inference.py and code/ml_scripts/{__init__, layout, common, inference}."""
     package = Path(ml_scripts.__file__).resolve().parent
     if code_dir.exists():
         shutil.rmtree(code_dir)
     target = code_dir / "ml_scripts"
     copied: list[str] = []
-    sources = [package / "__init__.py"]
+    sources = [package / module for module in layout.PACKAGE_MODULES]
     for sub in ("common", "inference"):
         sources.extend(sorted((package / sub).rglob("*.py")))
     for source in sources:
@@ -382,8 +378,8 @@ def copy_serving_code(code_dir: Path) -> list[str]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
         copied.append(str(destination.relative_to(code_dir)))
-    shutil.copyfile(package / "inference" / "entry.py", code_dir / SERVING_ENTRY)
-    copied.append(SERVING_ENTRY)
+    shutil.copyfile(package / "inference" / "entry.py", code_dir / layout.SERVING_ENTRY)
+    copied.append(layout.SERVING_ENTRY)
     return sorted(copied)
 
 
@@ -455,7 +451,7 @@ def save_model(result: TrainingResult, hp: Hyperparameters, paths: TrainingPaths
     if result.model.linear is not None:
         result.model.linear.save(model_dir / LINEAR_FILE)
     card = model_card(result, hp, paths)
-    card["serving_code"] = copy_serving_code(model_dir / "code")
+    card["serving_code"] = copy_serving_code(model_dir / layout.SERVING_CODE_DIR)
     write_json(model_dir / MODEL_CARD_FILE, card)
     return card
 
@@ -486,7 +482,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[TrainingPaths, dict[str, Any
     )
 
     def channel(name: str) -> Path:
-        return env_path(f"SM_CHANNEL_{name.upper()}", f"/opt/ml/input/data/{name}")
+        return env_path(f"SM_CHANNEL_{name.upper()}", f"{layout.TRAINING_CHANNEL_ROOT}/{name}")
 
     parser.add_argument("--train", type=Path, default=None)
     parser.add_argument("--validation", type=Path, default=None)
@@ -507,12 +503,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[TrainingPaths, dict[str, Any
         )
     args = parser.parse_args(argv)
     paths = TrainingPaths(
-        train=args.train or channel("train"),
-        validation=args.validation or channel("validation"),
-        transform=args.transform or channel("transform"),
-        model_dir=args.model_dir or env_path("SM_MODEL_DIR", "/opt/ml/model"),
+        train=args.train or channel(layout.TRAIN_SPLIT),
+        validation=args.validation or channel(layout.VALIDATION_SPLIT),
+        transform=args.transform or channel(layout.TRANSFORM_OUTPUT),
+        model_dir=args.model_dir or env_path("SM_MODEL_DIR", layout.MODEL_DIR),
         output_data_dir=args.output_data_dir
-        or env_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"),
+        or env_path("SM_OUTPUT_DATA_DIR", layout.TRAINING_OUTPUT_DATA_DIR),
     )
     cli = {f.name: getattr(args, f.name) for f in dataclasses.fields(Hyperparameters)}
     return paths, {k: v for k, v in cli.items() if v is not None}

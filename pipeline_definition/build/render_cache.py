@@ -17,11 +17,12 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
+from ml_scripts import layout
 from pipeline_definition.build.config import PipelineConfig
 from pipeline_definition.build.staging import CODE_PREFIX, content_hash
 
 # Bump when the entry layout or the key's ingredients change.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # Distributions whose code or data (image URIs, drivers, serializers) shapes the definition.
 SDK_DISTRIBUTIONS = (
     "sagemaker",
@@ -33,6 +34,7 @@ SDK_DISTRIBUTIONS = (
     "botocore",
 )
 RENDERER_DIR = Path(__file__).resolve().parent
+LAYOUT_FILE = Path(layout.__file__).resolve()
 KEEP_ENTRIES = 8
 BODY_FILE = "definition.json"
 KEYS_FILE = "code_keys.json"
@@ -52,8 +54,10 @@ def cache_key(config: PipelineConfig) -> str:
         "format": CACHE_FORMAT,
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "config": settings,
-        # The renderer is this package's top-level modules; subpackages run definitions.
+        # The renderer is this package's top-level modules (subpackages run definitions) and
+        # the layout module it imports from the scripts, which may sit apart from ml_scripts_dir.
         "renderer": content_hash(RENDERER_DIR, sorted(RENDERER_DIR.glob("*.py"))),
+        "layout": content_hash(LAYOUT_FILE),
         "ml_scripts": content_hash(config.ml_scripts_dir),
         "sdk": {name: _installed(name) for name in SDK_DISTRIBUTIONS},
     }
