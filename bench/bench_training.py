@@ -39,12 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     from ml_scripts.common.features import FeatureTransform, exclusion_mask
     from ml_scripts.common.io import read_split
     from ml_scripts.processing.preprocess import ProcessingConfig, run_processing
-    from ml_scripts.training.train import (
-        Hyperparameters,
-        TrainingPaths,
-        build_matrix,
-        run_training,
-    )
+    from ml_scripts.training.fit import build_matrix
+    from ml_scripts.training.hyperparameters import Hyperparameters
+    from ml_scripts.training.train import TrainingPaths, run_training
 
     load = os.getloadavg()[0]
     hp = Hyperparameters()

@@ -48,7 +48,8 @@ def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def model_dir(processed_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small model trained on the processed embedded data (few rounds: fast, still real)."""
-    from ml_scripts.training.train import Hyperparameters, TrainingPaths, run_training
+    from ml_scripts.training.hyperparameters import Hyperparameters
+    from ml_scripts.training.train import TrainingPaths, run_training
 
     root = tmp_path_factory.mktemp("training")
     paths = TrainingPaths(

@@ -10,7 +10,7 @@ from typing import Any
 from ml_scripts import layout
 from ml_scripts.common.io import read_json
 from ml_scripts.evaluation.evaluate import run_evaluation
-from ml_scripts.training.train import Hyperparameters, merge_hyperparameters
+from ml_scripts.training.hyperparameters import Hyperparameters, merge_hyperparameters
 from pipeline_definition.build.parameters import pipeline_parameters
 from project.paths import ML_SCRIPTS_DIR
 from testsupport.definitions import shipped_definition

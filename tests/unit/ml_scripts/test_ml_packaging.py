@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_scripts.training.train import copy_serving_code
+from ml_scripts.training.package import copy_serving_code
 from pipeline_definition.build.code_bundles import BUNDLES, bundle_files
 from project.paths import ML_SCRIPTS_DIR
 
