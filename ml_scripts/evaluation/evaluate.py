@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import numpy as np
 
 from ml_scripts import layout
 from ml_scripts.common import contract
+from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.features import model_to_price
 from ml_scripts.common.io import configure_logging, read_split, write_json
 from ml_scripts.common.metrics import log_scale_metrics, price_metrics
@@ -88,11 +88,8 @@ def run_evaluation(model_location: Path, test_dir: Path, output_dir: Path) -> di
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line arguments (container paths by default)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ml_scripts.evaluation",
-        description="Score the test split; write evaluation.json and plots.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        allow_abbrev=False,
+    parser = step_parser(
+        "python -m ml_scripts.evaluation", "Score the test split; write evaluation.json and plots."
     )
     parser.add_argument(
         "--model-dir",
@@ -112,7 +109,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_evaluation(args.model_dir, args.test_dir, args.output_dir)
     except (ValueError, FileNotFoundError) as exc:
-        logger.error("evaluation failed: %s", exc)
-        print(f"evaluation failed: {exc}", file=sys.stderr)
-        return 1
+        return report_failure(logger, "evaluation", exc)
     return 0

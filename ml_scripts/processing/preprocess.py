@@ -9,9 +9,7 @@ and reported). Files are streamed in chunks, so memory stays bounded whatever th
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +21,7 @@ import pandas as pd
 
 from ml_scripts import layout
 from ml_scripts.common import contract
+from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.errors import DataContractError
 from ml_scripts.common.features import TransformFitter, exclusion_mask
 from ml_scripts.common.io import configure_logging, write_json
@@ -359,11 +358,9 @@ def _log_summary(report: ProcessingReport) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
     """Command-line arguments -> ProcessingConfig."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ml_scripts.processing",
-        description="Validate raw house sales, quarantine bad rows, split, fit the transform.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        allow_abbrev=False,
+    parser = step_parser(
+        "python -m ml_scripts.processing",
+        "Validate raw house sales, quarantine bad rows, split, fit the transform.",
     )
     parser.add_argument(
         "--input-dir",
@@ -413,7 +410,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_processing(config)
     except DataContractError as exc:
-        logger.error("processing failed: %s", exc)
-        print(f"processing failed: {exc}", file=sys.stderr)
-        return 1
+        return report_failure(logger, "processing", exc)
     return 0

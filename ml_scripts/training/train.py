@@ -13,13 +13,13 @@ import argparse
 import dataclasses
 import logging
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ml_scripts import layout
+from ml_scripts.common.cli import report_failure
 from ml_scripts.common.features import FeatureTransform
 from ml_scripts.common.io import configure_logging, env_path, read_split, table_files, write_json
 from ml_scripts.common.io import hash_files as sha256_files
@@ -137,9 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info("hyperparameters: %s", dataclasses.asdict(hp))
         run_training(paths, hp)
     except (ValueError, FileNotFoundError, KeyError) as exc:
-        logger.error("training failed: %s", exc)
-        print(f"training failed: {exc}", file=sys.stderr)
-        return 1
+        return report_failure(logger, "training", exc)
     return 0
 
 
