@@ -188,13 +188,7 @@ def main() -> int:
         report = run_processing(
             ProcessingConfig(input_path=REPO / "data" / "house_data.csv", output_dir=processed)
         )
-        paths = TrainingPaths(
-            train=processed / "train",
-            validation=processed / "validation",
-            transform=processed / "transform",
-            model_dir=root / "model",
-            output_data_dir=root / "output",
-        )
+        paths = TrainingPaths.from_processing_output(processed, root)
         started = time.perf_counter()
         card = run_training(paths, Hyperparameters(), verbose_eval=False)
         training_seconds = time.perf_counter() - started

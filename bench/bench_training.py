@@ -80,13 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             return time.perf_counter() - start
 
         def script(index: int) -> float:
-            paths = TrainingPaths(
-                train=processed / "train",
-                validation=processed / "validation",
-                transform=processed / "transform",
-                model_dir=root / f"model-{index}",
-                output_data_dir=root / f"output-{index}",
-            )
+            paths = TrainingPaths.from_processing_output(processed, root / f"run-{index}")
             start = time.perf_counter()
             run_training(paths, hp, verbose_eval=False)
             return time.perf_counter() - start

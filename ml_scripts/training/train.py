@@ -46,6 +46,17 @@ class TrainingPaths:
     model_dir: Path
     output_data_dir: Path
 
+    @classmethod
+    def from_processing_output(cls, processed: Path, work: Path) -> TrainingPaths:
+        """Each channel from the processing output folder of its name; outputs under `work`."""
+        return cls(
+            train=processed / layout.TRAIN_SPLIT,
+            validation=processed / layout.VALIDATION_SPLIT,
+            transform=processed / layout.TRANSFORM_OUTPUT,
+            model_dir=work / "model",
+            output_data_dir=work / "output",
+        )
+
     @property
     def transform_file(self) -> Path:
         """transform.json: `transform` itself, or the file of that name in the folder."""
