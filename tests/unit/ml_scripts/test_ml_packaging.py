@@ -4,8 +4,6 @@ side effects."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from ml_scripts.training.package import copy_serving_code
 from pipeline_definition.build.code_bundles import BUNDLES, bundle_files
 from project.paths import ML_SCRIPTS_DIR
+from testsupport.ml_scripts_testkit import run_python
 
 SERVING = "serving code in model.tar.gz"
 
@@ -35,18 +34,6 @@ def _ship(bundle: str, code_dir: Path) -> list[str]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
     return sorted(files)
-
-
-def _run(args: list[str], code_dir: Path, cwd: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=cwd,
-        env={"PYTHONPATH": str(code_dir), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    return result.stdout
 
 
 @pytest.mark.parametrize("bundle", [*BUNDLES, SERVING])
@@ -72,7 +59,8 @@ def test_step_imports_from_its_bundle_alone_without_side_effects(
         "print(all(f.startswith(sys.argv[1]) for f in files if f))\n"
         "print(len(logging.getLogger().handlers), os.listdir('.'))\n"
     )
-    from_bundle, side_effects = _run(["-c", script, str(code_dir)], code_dir, work).splitlines()
+    output = run_python(["-c", script, str(code_dir)], cwd=work, pythonpath=code_dir)
+    from_bundle, side_effects = output.splitlines()
     assert from_bundle == "True"
     assert side_effects == "0 []"
 
@@ -81,6 +69,8 @@ def test_training_entry_script_runs_as_a_file_from_its_bundle(tmp_path: Path) ->
     # As the ModelTrainer driver runs it: `python ml_scripts/training/train.py` in the code folder.
     code_dir = tmp_path / "code"
     _ship("training", code_dir)
-    usage = _run(["ml_scripts/training/train.py", "--help"], code_dir, code_dir)
+    usage = run_python(
+        ["ml_scripts/training/train.py", "--help"], cwd=code_dir, pythonpath=code_dir
+    )
     assert "--max_depth" in usage
     assert "--num-round" in usage
