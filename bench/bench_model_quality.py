@@ -55,7 +55,7 @@ def cv_predictions(dev: Any, hp: Any, *, validation_share: float) -> Any:
 
     from ml_scripts.common.features import exclusion_mask, fit_transform
     from ml_scripts.inference.model import HousePriceModel
-    from ml_scripts.training.train import train_model
+    from ml_scripts.training.fit import train_model
 
     rows = len(dev)
     predicted = np.full(rows, np.nan)
@@ -137,7 +137,8 @@ def score_candidates(
     import pandas as pd
 
     from ml_scripts.common.features import target_to_model
-    from ml_scripts.training.train import Hyperparameters, train_model
+    from ml_scripts.training.fit import train_model
+    from ml_scripts.training.hyperparameters import Hyperparameters
 
     dev = pd.concat([train, validation], ignore_index=True)
     share = len(validation) / len(dev)
@@ -158,6 +159,15 @@ def score_candidates(
     return rows, breakdown
 
 
+def model_archive(model_dir: Path, archive_dir: Path) -> Path:
+    """Pack the model directory as SageMaker does (files at the archive root); return its folder."""
+    archive_dir.mkdir()
+    with tarfile.open(archive_dir / "model.tar.gz", "w:gz") as tar:
+        for item in sorted(model_dir.iterdir()):
+            tar.add(item, arcname=item.name)
+    return archive_dir
+
+
 def main() -> int:
     sys.path.insert(0, str(REPO))
 
@@ -169,11 +179,8 @@ def main() -> int:
     from ml_scripts.evaluation.evaluate import run_evaluation
     from ml_scripts.inference.model import HousePriceModel
     from ml_scripts.processing.preprocess import ProcessingConfig, run_processing
-    from ml_scripts.training.train import (
-        Hyperparameters,
-        TrainingPaths,
-        run_training,
-    )
+    from ml_scripts.training.hyperparameters import Hyperparameters
+    from ml_scripts.training.train import TrainingPaths, run_training
 
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as scratch:
         root = Path(scratch)
@@ -181,21 +188,11 @@ def main() -> int:
         report = run_processing(
             ProcessingConfig(input_path=REPO / "data" / "house_data.csv", output_dir=processed)
         )
-        paths = TrainingPaths(
-            train=processed / "train",
-            validation=processed / "validation",
-            transform=processed / "transform",
-            model_dir=root / "model",
-            output_data_dir=root / "output",
-        )
+        paths = TrainingPaths.from_processing_output(processed, root)
         started = time.perf_counter()
         card = run_training(paths, Hyperparameters(), verbose_eval=False)
         training_seconds = time.perf_counter() - started
-        archive_dir = root / "archive"
-        archive_dir.mkdir()
-        with tarfile.open(archive_dir / "model.tar.gz", "w:gz") as tar:
-            for item in sorted(paths.model_dir.iterdir()):
-                tar.add(item, arcname=item.name)
+        archive_dir = model_archive(paths.model_dir, root / "archive")
         evaluation = run_evaluation(archive_dir, processed / "test", root / "evaluation")
 
         transform = FeatureTransform.load(processed / "transform" / "transform.json")

@@ -39,12 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     from ml_scripts.common.features import FeatureTransform, exclusion_mask
     from ml_scripts.common.io import read_split
     from ml_scripts.processing.preprocess import ProcessingConfig, run_processing
-    from ml_scripts.training.train import (
-        Hyperparameters,
-        TrainingPaths,
-        build_matrix,
-        run_training,
-    )
+    from ml_scripts.training.fit import build_matrix
+    from ml_scripts.training.hyperparameters import Hyperparameters
+    from ml_scripts.training.train import TrainingPaths, run_training
 
     load = os.getloadavg()[0]
     hp = Hyperparameters()
@@ -83,13 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             return time.perf_counter() - start
 
         def script(index: int) -> float:
-            paths = TrainingPaths(
-                train=processed / "train",
-                validation=processed / "validation",
-                transform=processed / "transform",
-                model_dir=root / f"model-{index}",
-                output_data_dir=root / f"output-{index}",
-            )
+            paths = TrainingPaths.from_processing_output(processed, root / f"run-{index}")
             start = time.perf_counter()
             run_training(paths, hp, verbose_eval=False)
             return time.perf_counter() - start

@@ -17,25 +17,24 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ml_scripts import layout
 from ml_scripts.common import contract
+from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.features import model_to_price
 from ml_scripts.common.io import configure_logging, read_split, write_json
 from ml_scripts.common.metrics import log_scale_metrics, price_metrics
 from ml_scripts.evaluation.plots import write_plots
 from ml_scripts.inference.model import HousePriceModel, model_directory
 
-DEFAULT_MODEL_DIR = "/opt/ml/processing/model"
-DEFAULT_TEST_DIR = "/opt/ml/processing/test"
-DEFAULT_OUTPUT_DIR = "/opt/ml/processing/evaluation"
-EVALUATION_FILE = "evaluation.json"
-GATE_METRIC_PATH = "regression_metrics.rmse.value"
+DEFAULT_MODEL_DIR = layout.EVALUATION_MODEL_DIR
+DEFAULT_TEST_DIR = layout.EVALUATION_TEST_DIR
+DEFAULT_OUTPUT_DIR = layout.EVALUATION_OUTPUT_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def evaluate(
             "ridge": None if ridge is None else float(np.sqrt(np.mean((ridge - log_actual) ** 2))),
         },
         "rows": len(test),
-        "quality_gate_metric": GATE_METRIC_PATH,
+        "quality_gate_metric": layout.GATE_METRIC_PATH,
         "metric_scale": "log1p(SalePrice): rmse == rmsle; dollar figures under price_metrics",
     }
     return report, predicted
@@ -81,7 +80,7 @@ def run_evaluation(model_location: Path, test_dir: Path, output_dir: Path) -> di
     actual = test[contract.TARGET].to_numpy(dtype=np.float64)
     plots = write_plots(output_dir / "plots", actual, predicted, feature_importance(model))
     report["plots"] = [f"plots/{name}" for name in plots]
-    write_json(output_dir / EVALUATION_FILE, report)
+    write_json(output_dir / layout.EVALUATION_FILE, report)
     rmse = report["regression_metrics"]["rmse"]["value"]
     logger.info("test rows %d; rmse of log1p(price) (= rmsle) %.5f", len(test), rmse)
     return report
@@ -89,11 +88,8 @@ def run_evaluation(model_location: Path, test_dir: Path, output_dir: Path) -> di
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line arguments (container paths by default)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ml_scripts.evaluation",
-        description="Score the test split; write evaluation.json and plots.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        allow_abbrev=False,
+    parser = step_parser(
+        "python -m ml_scripts.evaluation", "Score the test split; write evaluation.json and plots."
     )
     parser.add_argument(
         "--model-dir",
@@ -113,7 +109,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_evaluation(args.model_dir, args.test_dir, args.output_dir)
     except (ValueError, FileNotFoundError) as exc:
-        logger.error("evaluation failed: %s", exc)
-        print(f"evaluation failed: {exc}", file=sys.stderr)
-        return 1
+        return report_failure(logger, "evaluation", exc)
     return 0

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from ml_scripts import layout
 from ml_scripts.common.errors import DataContractError, RowError
 from ml_scripts.common.features import FeatureTransform, model_to_price
 from ml_scripts.common.linear import RidgeModel
@@ -28,7 +29,7 @@ from ml_scripts.common.validate import check_header, validate
 
 MODEL_FILE = "model.ubj"
 LINEAR_FILE = "linear.json"
-TRANSFORM_FILE = "transform.json"
+TRANSFORM_FILE = layout.TRANSFORM_FILE
 MODEL_CARD_FILE = "model_card.json"
 MODEL_ARCHIVE = "model.tar.gz"
 MAX_LISTED_ERRORS = 20

@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ml_scripts.common.cli import report_failure
 from ml_scripts.common.errors import DataContractError, RowError
 from ml_scripts.common.io import configure_logging
 from ml_scripts.common.records import DEFAULT_CHUNK_BYTES, CsvRecordReader, open_csv_stream
@@ -103,9 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model = HousePriceModel.load(model_dir)
         rows = predict_file(model, args.input, args.output, chunk_bytes=args.chunk_bytes)
     except (DataContractError, RowError, FileNotFoundError) as exc:
-        logger.error("prediction failed: %s", exc)
-        print(f"prediction failed: {exc}", file=sys.stderr)
-        return 1
+        return report_failure(logger, "prediction", exc)
     logger.info("wrote %d predictions to %s", rows, args.output)
     return 0
 

@@ -14,9 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ml_scripts import layout
 from ml_scripts.common import contract
 
-SPLITS: tuple[str, ...] = ("train", "validation", "test")
+# Split code i is SPLITS[i]; the names are also the output folders the pipeline collects.
+SPLITS: tuple[str, ...] = layout.SPLITS
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 

@@ -9,9 +9,7 @@ and reported). Files are streamed in chunks, so memory stays bounded whatever th
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,7 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml_scripts import layout
 from ml_scripts.common import contract
+from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.errors import DataContractError
 from ml_scripts.common.features import TransformFitter, exclusion_mask
 from ml_scripts.common.io import configure_logging, write_json
@@ -37,12 +37,12 @@ from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask
 from ml_scripts.processing.keys import split_codes as assign_splits
 from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolve_format
 
-DEFAULT_INPUT_DIR = "/opt/ml/processing/input/data"
-DEFAULT_OUTPUT_DIR = "/opt/ml/processing/output"
+DEFAULT_INPUT_DIR = layout.PROCESSING_INPUT_DIR
+DEFAULT_OUTPUT_DIR = layout.PROCESSING_OUTPUT_DIR
 INPUT_SUFFIXES = (".csv", ".csv.gz")
-TRANSFORM_FILE = Path("transform") / "transform.json"
-REPORT_FILE = Path("report") / "processing_report.json"
-QUARANTINE_FILE = Path("quarantine") / "quarantine.csv"
+TRANSFORM_FILE = Path(layout.TRANSFORM_OUTPUT) / layout.TRANSFORM_FILE
+REPORT_FILE = Path(layout.REPORT_OUTPUT) / "processing_report.json"
+QUARANTINE_FILE = Path(layout.QUARANTINE_OUTPUT) / "quarantine.csv"
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ class _Processor:
             test_fraction=self.config.test_fraction,
         )
         self.splits.write(clean, codes)
-        train = clean.iloc[np.flatnonzero(codes == SPLITS.index("train"))]
+        train = clean.iloc[np.flatnonzero(codes == SPLITS.index(layout.TRAIN_SPLIT))]
         if len(train):
             excluded = exclusion_mask(train)
             self.report.excluded_from_fit += int(excluded.sum())
@@ -358,11 +358,9 @@ def _log_summary(report: ProcessingReport) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
     """Command-line arguments -> ProcessingConfig."""
-    parser = argparse.ArgumentParser(
-        prog="python -m ml_scripts.processing",
-        description="Validate raw house sales, quarantine bad rows, split, fit the transform.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        allow_abbrev=False,
+    parser = step_parser(
+        "python -m ml_scripts.processing",
+        "Validate raw house sales, quarantine bad rows, split, fit the transform.",
     )
     parser.add_argument(
         "--input-dir",
@@ -412,7 +410,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run_processing(config)
     except DataContractError as exc:
-        logger.error("processing failed: %s", exc)
-        print(f"processing failed: {exc}", file=sys.stderr)
-        return 1
+        return report_failure(logger, "processing", exc)
     return 0

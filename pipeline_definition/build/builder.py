@@ -64,6 +64,7 @@ from sagemaker.mlops.workflow.steps import CacheConfig, ProcessingStep, Training
 from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train import ModelTrainer
 
+from ml_scripts import layout
 from pipeline_definition.build.code_bundles import stage_bundle
 from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, PipelineConfig
 from pipeline_definition.build.offline_session import OfflinePipelineSession
@@ -78,7 +79,6 @@ REGISTER_STEP = "RegisterModel"
 FAIL_STEP = "FailOnQuality"
 
 EVALUATION_PROPERTY_FILE = "EvaluationReport"
-RMSE_JSON_PATH = "regression_metrics.rmse.value"
 
 # A reused result older than this runs again: long enough to skip repeated work in a day of
 # iterating on later steps, short enough that a stale model is not silently reused.
@@ -88,12 +88,6 @@ JOB_RETRY_ATTEMPTS = 3
 STEP_RETRY_ATTEMPTS = 5
 MAX_RUNTIME_SECONDS = 3600
 VOLUME_SIZE_GB = 30
-
-PROCESSING_ROOT = "/opt/ml/processing"
-PROCESSING_CODE_DIR = f"{PROCESSING_ROOT}/input/code"
-TRAINING_CODE_DIR = "/opt/ml/input/data/code"
-PROCESSING_OUTPUTS = ("train", "validation", "test", "transform", "quarantine", "report")
-TRAINING_CHANNELS = ("train", "validation", "transform")
 
 
 @dataclass(frozen=True)
@@ -160,14 +154,16 @@ def _processor(ctx: _Context, *, image_uri: str, module: str, base_job_name: str
         max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
         base_job_name=base_job_name,
         sagemaker_session=ctx.session,
-        env={"PYTHONPATH": PROCESSING_CODE_DIR},
+        env={"PYTHONPATH": layout.PROCESSING_CODE_DIR},
         network_config=_network(),
     )
 
 
 def _code_input(ctx: _Context, bundle: str) -> ProcessingInput:
     staged = stage_bundle(ctx.session.staging, ctx.config.ml_scripts_dir, bundle)
-    return _s3_input("code", f"s3://{ctx.config.artifact_bucket}/{staged.key}", PROCESSING_CODE_DIR)
+    return _s3_input(
+        "code", f"s3://{ctx.config.artifact_bucket}/{staged.key}", layout.PROCESSING_CODE_DIR
+    )
 
 
 def _s3_input(name: str, uri: object, local_path: str) -> ProcessingInput:
@@ -197,10 +193,10 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         module="ml_scripts.processing",
         base_job_name="process-data",
     )
-    output_dir = f"{PROCESSING_ROOT}/output"
+    output_dir = layout.PROCESSING_OUTPUT_DIR
     step_args = processor.run(
         inputs=[
-            _s3_input("raw", ctx.parameters.input_data, f"{PROCESSING_ROOT}/input/data"),
+            _s3_input("raw", ctx.parameters.input_data, layout.PROCESSING_INPUT_DIR),
             _code_input(ctx, "processing"),
         ],
         outputs=[
@@ -209,9 +205,9 @@ def _process_step(ctx: _Context) -> ProcessingStep:
                 _execution_uri(ctx.config.data_bucket, "processed", PROCESS_STEP, name),
                 f"{output_dir}/{name}",
             )
-            for name in PROCESSING_OUTPUTS
+            for name in layout.PROCESSING_OUTPUTS
         ],
-        arguments=["--input-dir", f"{PROCESSING_ROOT}/input/data", "--output-dir", output_dir],
+        arguments=["--input-dir", layout.PROCESSING_INPUT_DIR, "--output-dir", output_dir],
     )
     return ProcessingStep(
         name=PROCESS_STEP,
@@ -253,7 +249,7 @@ def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
             kms_key_id=ctx.config.kms_key_arn,
             compression_type="GZIP",
         ),
-        environment={"PYTHONPATH": TRAINING_CODE_DIR},
+        environment={"PYTHONPATH": layout.TRAINING_CODE_DIR},
         # Hyperparameters are strings in the API; Join turns typed parameters into strings.
         hyperparameters={
             "max_depth": params.max_depth.to_string(),
@@ -264,7 +260,7 @@ def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
     step_args = trainer.train(
         input_data_config=[
             InputData(channel_name=name, data_source=outputs[name].S3Output.S3Uri)
-            for name in TRAINING_CHANNELS
+            for name in layout.TRAINING_CHANNELS
         ]
     )
     return TrainingStep(
@@ -290,29 +286,29 @@ def _evaluate_step(
             _s3_input(
                 "model",
                 train.properties.ModelArtifacts.S3ModelArtifacts,
-                f"{PROCESSING_ROOT}/model",
+                layout.EVALUATION_MODEL_DIR,
             ),
             _s3_input(
                 "test",
-                process.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri,
-                f"{PROCESSING_ROOT}/test",
+                process.properties.ProcessingOutputConfig.Outputs[layout.TEST_SPLIT].S3Output.S3Uri,
+                layout.EVALUATION_TEST_DIR,
             ),
             _code_input(ctx, "evaluation"),
         ],
         outputs=[
             _s3_output(
-                "evaluation",
+                layout.EVALUATION_OUTPUT,
                 _execution_uri(ctx.config.artifact_bucket, "evaluation", EVALUATE_STEP, "report"),
-                f"{PROCESSING_ROOT}/evaluation",
+                layout.EVALUATION_OUTPUT_DIR,
             )
         ],
         arguments=[
             "--model-dir",
-            f"{PROCESSING_ROOT}/model",
+            layout.EVALUATION_MODEL_DIR,
             "--test-dir",
-            f"{PROCESSING_ROOT}/test",
+            layout.EVALUATION_TEST_DIR,
             "--output-dir",
-            f"{PROCESSING_ROOT}/evaluation",
+            layout.EVALUATION_OUTPUT_DIR,
         ],
     )
     return ProcessingStep(
@@ -326,10 +322,10 @@ def _evaluate_step(
 
 
 def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep) -> ModelStep:
-    evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"]
+    evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs[layout.EVALUATION_OUTPUT]
     metrics = ModelMetrics(
         model_statistics=MetricsSource(
-            s3_uri=Join(on="/", values=[evaluation_uri.S3Output.S3Uri, "evaluation.json"]),
+            s3_uri=Join(on="/", values=[evaluation_uri.S3Output.S3Uri, layout.EVALUATION_FILE]),
             content_type="application/json",
         )
     )
@@ -342,8 +338,8 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
         # The serving code is inside model.tar.gz (written at training time), so the SDK
         # needs no repack job.
         env_vars={
-            "SAGEMAKER_PROGRAM": "inference.py",
-            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+            "SAGEMAKER_PROGRAM": layout.SERVING_ENTRY,
+            "SAGEMAKER_SUBMIT_DIRECTORY": layout.SERVING_SUBMIT_DIRECTORY,
         },
     )
     step_args = builder.register(
@@ -369,7 +365,9 @@ def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> P
     parameters = pipeline_parameters(config.default_input_data)
     ctx = _Context(config=config, session=session, parameters=parameters)
     report = PropertyFile(
-        name=EVALUATION_PROPERTY_FILE, output_name="evaluation", path="evaluation.json"
+        name=EVALUATION_PROPERTY_FILE,
+        output_name=layout.EVALUATION_OUTPUT,
+        path=layout.EVALUATION_FILE,
     )
 
     process = _process_step(ctx)
@@ -377,7 +375,7 @@ def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> P
     evaluate = _evaluate_step(ctx, process, train, report)
     register = _register_step(ctx, train, evaluate)
 
-    rmse = JsonGet(step_name=evaluate.name, property_file=report, json_path=RMSE_JSON_PATH)
+    rmse = JsonGet(step_name=evaluate.name, property_file=report, json_path=layout.GATE_METRIC_PATH)
     fail = FailStep(
         name=FAIL_STEP,
         error_message=Join(

@@ -16,13 +16,11 @@ from sagemaker.core.workflow.parameters import (
     ParameterString,
 )
 
-APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+# MaxDepth, Eta and NumRound default to the training script's own defaults, which live beside
+# the scripts; the pipeline always passes these three explicitly.
+from ml_scripts.layout import DEFAULT_ETA, DEFAULT_MAX_DEPTH, DEFAULT_NUM_ROUND
 
-# The training script's defaults, chosen by cross-validation on train+validation of the
-# embedded data (see bench/RESULTS.md); the pipeline always passes these three explicitly.
-DEFAULT_MAX_DEPTH = 4
-DEFAULT_ETA = 0.03
-DEFAULT_NUM_ROUND = 4000
+APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 # RMSE of log1p(price) on the test split: the model reaches about 0.120 (bootstrap sd 0.020),
 # so the gate passes today's model with margin and stops a clearly worse one.
 DEFAULT_RMSE_THRESHOLD = 0.15

@@ -18,11 +18,12 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
+from ml_scripts import layout
 from pipeline_definition.build.config import PipelineConfig
 from pipeline_definition.build.staging import CODE_PREFIX, content_hash, list_files
 
 # Bump when the entry layout or the key's ingredients change.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # Distributions whose code or data (image URIs, drivers, serializers) shapes the definition.
 SDK_DISTRIBUTIONS = (
     "sagemaker",
@@ -36,6 +37,9 @@ SDK_DISTRIBUTIONS = (
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # What renders: this package and the definition-reading helpers it uses.
 RENDERER_PACKAGES = ("build", "model")
+# The builder imports the contract strings from the scripts' layout module, which may sit
+# apart from the ml_scripts_dir being rendered.
+LAYOUT_FILE = Path(layout.__file__).resolve()
 KEEP_ENTRIES = 8
 BODY_FILE = "definition.json"
 KEYS_FILE = "code_keys.json"
@@ -67,6 +71,7 @@ def cache_key(config: PipelineConfig, package_dir: Path = PACKAGE_DIR) -> str:
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "config": settings,
         "renderer": renderer_hash(package_dir),
+        "layout": content_hash(LAYOUT_FILE),
         "ml_scripts": content_hash(config.ml_scripts_dir),
         "sdk": {name: _installed(name) for name in SDK_DISTRIBUTIONS},
     }

@@ -10,13 +10,12 @@ import csv
 import io
 import json
 import math
-import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+
+from testsupport.ml_scripts_testkit import run_python
 
 pytestmark = pytest.mark.integration
 
@@ -25,21 +24,7 @@ DATA = REPO / "data" / "house_data.csv"
 
 
 def run(args: list[str], *, env: dict[str, str] | None = None, cwd: Path = REPO) -> None:
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        **(env or {}),
-    }
-    result = subprocess.run(
-        [sys.executable, *args],
-        check=False,
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_python(args, cwd=cwd, pythonpath=REPO, env=env)
 
 
 def raw_rows(limit: int) -> tuple[list[str], list[list[str]]]:

@@ -68,7 +68,7 @@ def test_staging_a_missing_or_empty_source_fails_clearly(tmp_path: Path) -> None
 
 
 def test_bundles_ship_only_the_packages_each_step_imports(tmp_path: Path) -> None:
-    files = {"__init__.py": ""}
+    files = {"__init__.py": "", "layout.py": ""}
     for package in ("common", "processing", "training", "evaluation", "inference"):
         files[f"{package}/__init__.py"] = ""
         files[f"{package}/module.py"] = package
@@ -78,12 +78,21 @@ def test_bundles_ship_only_the_packages_each_step_imports(tmp_path: Path) -> Non
         "ml_scripts/__init__.py",
         "ml_scripts/common/__init__.py",
         "ml_scripts/common/module.py",
+        "ml_scripts/layout.py",
         "ml_scripts/processing/__init__.py",
         "ml_scripts/processing/module.py",
     ]
 
 
 def test_bundle_with_a_missing_package_fails_clearly(tmp_path: Path) -> None:
-    root = _tree(tmp_path / "ml_scripts", {"__init__.py": "", "common/__init__.py": ""})
+    root = _tree(
+        tmp_path / "ml_scripts", {"__init__.py": "", "layout.py": "", "common/__init__.py": ""}
+    )
     with pytest.raises(FileNotFoundError, match="processing"):
         bundle_files(root, BUNDLES["processing"])
+
+
+def test_bundle_without_the_layout_module_fails_clearly(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "ml_scripts", {"__init__.py": "", "common/__init__.py": ""})
+    with pytest.raises(FileNotFoundError, match=r"module .*layout\.py"):
+        bundle_files(root, ("common",))

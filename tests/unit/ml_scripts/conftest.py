@@ -48,15 +48,9 @@ def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def model_dir(processed_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small model trained on the processed embedded data (few rounds: fast, still real)."""
-    from ml_scripts.training.train import Hyperparameters, TrainingPaths, run_training
+    from ml_scripts.training.hyperparameters import Hyperparameters
+    from ml_scripts.training.train import TrainingPaths, run_training
 
-    root = tmp_path_factory.mktemp("training")
-    paths = TrainingPaths(
-        train=processed_dir / "train",
-        validation=processed_dir / "validation",
-        transform=processed_dir / "transform",
-        model_dir=root / "model",
-        output_data_dir=root / "output",
-    )
+    paths = TrainingPaths.from_processing_output(processed_dir, tmp_path_factory.mktemp("training"))
     run_training(paths, Hyperparameters(num_round=150, eta=0.1), verbose_eval=False)
     return paths.model_dir

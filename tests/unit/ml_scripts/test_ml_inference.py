@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 
 from ml_scripts.inference import predict, serve
 from ml_scripts.inference.model import HousePriceModel
-from testsupport.ml_scripts_testkit import HEADER, ROWS, column, to_csv
+from testsupport.ml_scripts_testkit import HEADER, ROWS, column, run_python, to_csv
 
 FEATURES = HEADER[: column("SalePrice")]
 
@@ -136,14 +134,9 @@ def test_serving_entry_point_loads_from_the_model_code_folder(
     )
     body = tmp_path / "body.csv"
     body.write_bytes(to_csv(FEATURES, [ROWS[0][: len(FEATURES)]]))
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(model_dir / "code"), str(model_dir), str(body)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+    output = run_python(
+        ["-c", script, str(model_dir / "code"), str(model_dir), str(body)], cwd=tmp_path
     )
-    ok, location = result.stdout.split()
+    ok, location = output.split()
     assert ok == "True"
     assert location == str(model_dir / "code" / "inference.py")

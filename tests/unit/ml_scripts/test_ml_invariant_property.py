@@ -29,6 +29,30 @@ row_specs = st.lists(
 )
 
 
+# Mutations that set one field: (column, value), where None stands for the sampled bad price.
+FIELD_MUTATIONS: dict[str, tuple[str, str | None]] = {
+    "bad_price": ("SalePrice", None),
+    "negative_area": ("Gr Liv Area", "-10"),
+    "quoted_newline": ("Exterior 1st", "Vinyl\nSd"),
+}
+
+
+def _mutate(
+    row: list[str], mutation: str, price: str, earlier: list[list[str]], index: int
+) -> list[str]:
+    """The row with its mutation applied; "duplicate" copies one of the `earlier` rows."""
+    if mutation == "duplicate":
+        return list(earlier[index % len(earlier)]) if earlier else row
+    if mutation == "few":
+        return row[:-1]
+    if mutation == "many":
+        return [*row, "x"]
+    if mutation in FIELD_MUTATIONS:
+        name, value = FIELD_MUTATIONS[mutation]
+        row[column(name)] = price if value is None else value
+    return row
+
+
 def _build(specs: list[tuple[int, str, str]]) -> tuple[list[list[str]], dict[str, int]]:
     rows: list[list[str]] = []
     expected = {"quarantined": 0, "duplicate": 0}
@@ -37,18 +61,7 @@ def _build(specs: list[tuple[int, str, str]]) -> tuple[list[list[str]], dict[str
         row = list(CLEAN_ROWS[index])
         # Unique identifiers: only the "duplicate" mutation repeats a row exactly.
         row[column("Order")] = str(len(rows) + 1)
-        if mutation == "duplicate" and rows:
-            row = list(rows[index % len(rows)])
-        elif mutation == "few":
-            row = row[:-1]
-        elif mutation == "many":
-            row = [*row, "x"]
-        elif mutation == "bad_price":
-            row[column("SalePrice")] = price
-        elif mutation == "negative_area":
-            row[column("Gr Liv Area")] = "-10"
-        elif mutation == "quoted_newline":
-            row[column("Exterior 1st")] = "Vinyl\nSd"
+        row = _mutate(row, mutation, price, rows, index)
         rows.append(row)
         if len(row) != len(HEADER):
             expected["quarantined"] += 1

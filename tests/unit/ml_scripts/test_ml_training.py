@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,13 +14,14 @@ from ml_scripts.common.features import FeatureTransform, exclusion_mask
 from ml_scripts.common.io import read_split
 from ml_scripts.common.linear import RidgeModel, _RidgeSystem
 from ml_scripts.inference.model import HousePriceModel
-from ml_scripts.training.train import (
+from ml_scripts.training.fit import train_model
+from ml_scripts.training.hyperparameters import (
+    FIELD_TYPES,
     Hyperparameters,
     environment_hyperparameters,
     merge_hyperparameters,
-    parse_args,
-    train_model,
 )
+from ml_scripts.training.train import parse_args
 
 
 def test_string_values_from_sagemaker_are_converted() -> None:
@@ -65,6 +67,12 @@ def test_hyperparameters_come_from_the_file_and_sm_hps(tmp_path: Path) -> None:
     from_file, from_env = environment_hyperparameters(environ)
     hp, _ = merge_hyperparameters(from_file, from_env)
     assert (hp.max_depth, hp.eta) == (5, 0.3)
+
+
+def test_each_hyperparameter_converts_to_its_declared_type() -> None:
+    # A float field with an int default (eta: float = 1) would truncate "0.03" to 0.
+    declared = {f.name: f.type for f in dataclasses.fields(Hyperparameters)}
+    assert {name: kind.__name__ for name, kind in FIELD_TYPES.items()} == declared
 
 
 def test_default_xgboost_params_are_hist_and_seeded() -> None:

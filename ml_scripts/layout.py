@@ -1,0 +1,65 @@
+"""Names the pipeline definition and the step scripts must agree on, written once.
+
+The builder (on the host, with the SageMaker SDK) writes these folders, output names, file
+names and defaults into the definition; the scripts (in the containers) read and write the
+same places. Both import this module, so a rename reaches both sides at once.
+
+Standard library only and Python 3.10 syntax: the host imports it, and every code bundle and
+the serving code inside model.tar.gz ship it to containers that may run Python 3.10.
+"""
+
+# --- Processing jobs (ProcessData, EvaluateModel): where SageMaker mounts inputs and collects
+# outputs, and where the code bundle lands (on PYTHONPATH).
+PROCESSING_ROOT = "/opt/ml/processing"
+PROCESSING_CODE_DIR = f"{PROCESSING_ROOT}/input/code"
+PROCESSING_INPUT_DIR = f"{PROCESSING_ROOT}/input/data"
+PROCESSING_OUTPUT_DIR = f"{PROCESSING_ROOT}/output"
+EVALUATION_MODEL_DIR = f"{PROCESSING_ROOT}/model"
+EVALUATION_TEST_DIR = f"{PROCESSING_ROOT}/test"
+EVALUATION_OUTPUT_DIR = f"{PROCESSING_ROOT}/evaluation"
+
+# ProcessData writes one folder per output under PROCESSING_OUTPUT_DIR, named as the output.
+# The order of SPLITS is the order of the split codes (processing/keys.py).
+TRAIN_SPLIT = "train"
+VALIDATION_SPLIT = "validation"
+TEST_SPLIT = "test"
+SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
+TRANSFORM_OUTPUT = "transform"
+QUARANTINE_OUTPUT = "quarantine"
+REPORT_OUTPUT = "report"
+PROCESSING_OUTPUTS = (*SPLITS, TRANSFORM_OUTPUT, QUARANTINE_OUTPUT, REPORT_OUTPUT)
+# EvaluateModel's one output, the folder that holds EVALUATION_FILE.
+EVALUATION_OUTPUT = "evaluation"
+
+# --- Training job (TrainModel): each channel arrives in TRAINING_CHANNEL_ROOT/<name> (and its
+# path in SM_CHANNEL_<NAME>); each channel is the ProcessData output of the same name.
+TRAINING_CHANNELS = (TRAIN_SPLIT, VALIDATION_SPLIT, TRANSFORM_OUTPUT)
+TRAINING_CHANNEL_ROOT = "/opt/ml/input/data"
+# ModelTrainer ships the source_dir as the "code" channel.
+TRAINING_CODE_DIR = f"{TRAINING_CHANNEL_ROOT}/code"
+TRAINING_HYPERPARAMETERS_FILE = "/opt/ml/input/config/hyperparameters.json"
+# SageMaker's model folder: training writes it (the job packs it into model.tar.gz) and the
+# serving container unpacks model.tar.gz into it.
+MODEL_DIR = "/opt/ml/model"
+TRAINING_OUTPUT_DATA_DIR = "/opt/ml/output/data"
+
+# --- Files that cross from one side to the other.
+# The fitted feature transform: written by processing, read by training, kept in the model.
+TRANSFORM_FILE = "transform.json"
+# The evaluation report: the EvaluationReport property file and the registered model metrics.
+EVALUATION_FILE = "evaluation.json"
+# Where the quality gate reads the metric inside EVALUATION_FILE.
+GATE_METRIC_PATH = "regression_metrics.rmse.value"
+
+# --- Serving code inside model.tar.gz (training writes it; the registered model names it).
+SERVING_CODE_DIR = "code"
+SERVING_ENTRY = "inference.py"
+SERVING_SUBMIT_DIRECTORY = f"{MODEL_DIR}/{SERVING_CODE_DIR}"
+# Top-level files of the ml_scripts package that every code bundle and the serving code ship.
+PACKAGE_MODULES = ("__init__.py", "layout.py")
+
+# --- Hyperparameters the pipeline passes explicitly, with the training script's defaults,
+# chosen by cross-validation on train + validation of the embedded data (bench/RESULTS.md).
+DEFAULT_MAX_DEPTH = 4
+DEFAULT_ETA = 0.03
+DEFAULT_NUM_ROUND = 4000
