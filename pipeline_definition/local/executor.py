@@ -11,7 +11,6 @@ failure are "skipped", and the execution fails.
 
 from __future__ import annotations
 
-import json
 import threading
 import traceback
 from collections.abc import Callable, Mapping
@@ -23,14 +22,14 @@ from pipeline_definition.local.cache import StepCache, cache_key, cache_policy, 
 from pipeline_definition.local.command import JobCommand, ProcessTracker
 from pipeline_definition.local.definition import LocalDefinition
 from pipeline_definition.local.errors import ExecutionStoppedError, LocalJobError
-from pipeline_definition.local.evaluation import EvaluationContext, ExpressionError, evaluate
+from pipeline_definition.local.evaluation import ExpressionError, evaluate
 from pipeline_definition.local.execution import ExecutionInfo, utc_now
 from pipeline_definition.local.faults import FaultInjector
 from pipeline_definition.local.jobs import JobContext
 from pipeline_definition.local.names import job_name
+from pipeline_definition.local.readiness import Decision, decide
 from pipeline_definition.local.registry import LocalModelRegistry, RegistryEntry
 from pipeline_definition.local.results import (
-    COMPLETED,
     ExecutionResult,
     ProgressListener,
     SilentListener,
@@ -39,8 +38,9 @@ from pipeline_definition.local.results import (
 )
 from pipeline_definition.local.retry import RetryState, parse_policies
 from pipeline_definition.local.sandbox import Sandbox
-from pipeline_definition.local.steps import KINDS, ControlKind, JobKind, outputs_of
-from pipeline_definition.local.store import LocalObjectStore, StoreError
+from pipeline_definition.local.scope import ExecutionScope
+from pipeline_definition.local.steps import KINDS, ControlKind, JobKind
+from pipeline_definition.local.store import LocalObjectStore
 from pipeline_definition.local.workspace import Workspace
 from pipeline_definition.model.graph import StepNode
 
@@ -94,7 +94,15 @@ class Executor:
             ],
         )
         self._steps = {step.name: step for step in self.result.steps}
-        self._property_files: dict[tuple[str, str], Any] = {}
+        self.scope = ExecutionScope(
+            definition=definition,
+            store=self.store,
+            steps=self._steps,
+            lock=self._lock,
+            parameters=self.parameters,
+            info=execution,
+            clock=clock,
+        )
 
     # -- state -------------------------------------------------------------------------------
 
@@ -142,63 +150,11 @@ class Executor:
         """End running jobs and start no more steps."""
         self.tracker.stop()
 
-    # -- expressions -------------------------------------------------------------------------
-
-    def _step_properties(self, name: str) -> Mapping[str, Any]:
-        with self._lock:
-            step = self._steps.get(name)
-            if step is None or step.properties is None:
-                status = step.status if step else "unknown"
-                raise ExpressionError(f"step {name!r} has no properties (status: {status})")
-            return step.properties
-
-    def _property_file(self, step: str, name: str) -> Any:
-        if (step, name) in self._property_files:
-            return self._property_files[(step, name)]
-        entry = self.definition.property_file(step, name)
-        if entry is None:
-            raise ExpressionError(f"step {step!r} declares no property file {name!r}")
-        outputs = outputs_of(self.definition.nodes[step].type, self._step_properties(step))
-        uri = outputs.get(str(entry.get("OutputName")))
-        if uri is None:
-            raise ExpressionError(
-                f"property file {name!r}: step {step!r} has no output {entry.get('OutputName')!r}"
-            )
-        path = self.store.path(uri) / str(entry.get("FilePath", ""))
-        if not path.is_file():
-            raise ExpressionError(
-                f"property file {name!r} of step {step!r}: {path} does not exist "
-                f"(output {entry.get('OutputName')!r} at {uri})"
-            )
-        try:
-            document = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise ExpressionError(
-                f"property file {name!r} of step {step!r} ({path}) is not JSON: {error}"
-            ) from error
-        self._property_files[(step, name)] = document
-        return document
-
-    def _read_json(self, uri: str) -> Any:
-        try:
-            return self.store.read_json(uri)
-        except StoreError as error:
-            raise ExpressionError(str(error)) from error
-
-    def _context(self, extra: Mapping[str, str] | None = None) -> EvaluationContext:
-        return EvaluationContext(
-            parameters=self.parameters,
-            execution={**self.info.variables(self.clock()), **(extra or {})},
-            step_properties=self._step_properties,
-            property_file=self._property_file,
-            read_json=self._read_json,
-        )
-
     # -- steps -------------------------------------------------------------------------------
 
     def _run_control(self, node: StepNode, kind: ControlKind) -> None:
         self._update(node.name, status=StepStatus.RUNNING, started=self.clock(), attempts=1)
-        decision = kind.decide(node.arguments or {}, self._context())
+        decision = kind.decide(node.arguments or {}, self.scope.context())
         self._log(node.name, decision.log)
         if decision.failure_reason is None:
             self._finish(
@@ -224,7 +180,7 @@ class Executor:
         name = job_name(self.info.token, node.name, attempt)
         variable = kind.job_name_variable
         extra = {variable: name} if variable is not None else {}
-        arguments = evaluate(node.arguments or {}, self._context(extra))
+        arguments = evaluate(node.arguments or {}, self.scope.context(extra))
         if not isinstance(arguments, dict):
             raise ExpressionError(f"the Arguments of {node.name!r} are not an object")
         return arguments, name
@@ -397,26 +353,16 @@ class Executor:
 
     # -- scheduling --------------------------------------------------------------------------
 
-    def _decide(self, name: str) -> tuple[str, str]:
-        """("ready"|"wait"|"skip"|"not run", reason) for a pending step."""
+    def _decide(self, name: str) -> tuple[Decision, str]:
         node = self.definition.nodes[name]
         with self._lock:
             statuses = {dep: self._steps[dep].status for dep in self.definition.graph[name]}
-            for dep, status in sorted(statuses.items()):
-                if status in (StepStatus.FAILED, StepStatus.SKIPPED):
-                    return "skip", f"upstream {dep} {status}"
-            for dep, status in sorted(statuses.items()):
-                if status == StepStatus.NOT_RUN:
-                    return "not run", f"dependency {dep} not run"
-            if node.condition is not None:
-                condition = self._steps[node.condition]
-                if condition.status in COMPLETED and condition.properties is not None:
-                    chosen = "IfSteps" if condition.properties.get("Outcome") else "ElseSteps"
-                    if node.branch != chosen:
-                        return "not run", "branch not taken"
-            if all(status in COMPLETED for status in statuses.values()):
-                return "ready", ""
-        return "wait", ""
+            condition = self._steps[node.condition] if node.condition is not None else None
+            return decide(
+                node,
+                statuses,
+                (condition.status, condition.properties) if condition is not None else None,
+            )
 
     def _halted(self) -> bool:
         return self.tracker.stopped.is_set() or self.result.failed_step is not None
