@@ -12,6 +12,11 @@ missing cell means is declared per column:
 - ``none``: the house has none of it (no pool, no alley access, ...). When ``none_if_absent``
   names an indicator column, the cell means "none" only when that indicator shows the feature is
   absent (a zero area or count, or an empty category); otherwise it means "unknown".
+
+Why not a schema library (pandera, pydantic): this module and the checks built on it run inside
+the SageMaker containers, which have neither, and the jobs run with network isolation, so
+nothing can be installed at start. The tests build a pandera schema from this contract and check
+that it accepts what processing keeps (tests/unit/ml_scripts/test_ml_contract.py).
 """
 
 from __future__ import annotations
