@@ -8,14 +8,16 @@ else reads context or `os.environ` for settings.
 Values are checked with the libraries that know the rules: regions against the SageMaker
 endpoints that botocore ships (offline), the role ARN with `botocore.utils.ArnParser`, cron
 schedules with `aws-cron-expression-validator`. They are imported only when a value needs them,
-so commands that read settings stay quick.
+so commands that read settings stay quick. A region must also be one where CloudFormation can
+create the stack's SageMaker resources (`SUPPORTED_REGIONS`, kept honest by a test against
+cfn-lint's per-region schemas, which the app itself never imports).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,6 +43,52 @@ CRON_PATTERN = re.compile(r"^cron\((?P<fields>.*)\)$")
 DEFAULT_PROJECT_NAME = "house-price"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_RAW_DATA_PREFIX = "data/raw/"
+
+# Regions whose CloudFormation offers both AWS::SageMaker::Pipeline and
+# AWS::SageMaker::ModelPackageGroup and where botocore knows SageMaker. A test compares this
+# list with cfn-lint's per-region resource schemas and botocore's endpoints; cn-north-1,
+# cn-northwest-1, us-gov-east-1, ap-south-2, ap-southeast-4, ap-southeast-6 and ap-east-2 lack
+# the Model Package Group resource.
+SUPPORTED_REGIONS = frozenset(
+    [
+        "af-south-1",
+        "ap-east-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-isoe-west-1",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eusc-de-east-1",
+        "il-central-1",
+        "me-central-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-gov-west-1",
+        "us-iso-east-1",
+        "us-isob-east-1",
+        "us-isof-east-1",
+        "us-isof-south-1",
+        "us-west-1",
+        "us-west-2",
+    ]
+)
 
 # (context key, environment variable) for each setting; the environment wins.
 SOURCES: dict[str, tuple[str, str | None]] = {
@@ -106,6 +154,18 @@ def _raw(setting: str, context: Mapping[str, Any], environ: Mapping[str, str]) -
     return str(value).strip()
 
 
+def _project_name_problem(name: str) -> str | None:
+    if PROJECT_NAME_PATTERN.match(name):
+        return None
+    return f"{name!r} must be 3-32 lowercase letters, digits or hyphens, starting with a letter"
+
+
+def _account_problem(account: str) -> str | None:
+    if ACCOUNT_PATTERN.match(account):
+        return None
+    return f"{account!r} is not a 12-digit AWS account id"
+
+
 def validate_pipeline_name(name: str) -> None:
     """Raise SettingsError when `name` is not a valid SageMaker pipeline name."""
     if len(name) > PIPELINE_NAME_MAX_LENGTH:
@@ -163,13 +223,26 @@ def sagemaker_regions() -> frozenset[str]:
 
 
 def region_problem(region: str) -> str | None:
-    """Why SageMaker cannot be deployed to `region`, or None."""
-    if region in sagemaker_regions():
-        return None
-    return (
-        f"{region!r} is not a region where SageMaker is available; botocore knows "
-        f"{', '.join(sorted(sagemaker_regions()))}"
-    )
+    """Why the stack cannot be deployed to `region`, or None."""
+    if region not in sagemaker_regions():
+        return (
+            f"{region!r} is not a region where SageMaker is available; botocore knows "
+            f"{', '.join(sorted(sagemaker_regions()))}"
+        )
+    if region not in SUPPORTED_REGIONS:
+        return (
+            f"{region!r} is not a supported region: CloudFormation's resource schemas for "
+            f"{region} lack AWS::SageMaker::Pipeline or AWS::SageMaker::ModelPackageGroup, "
+            f"which this stack creates; supported: {', '.join(sorted(SUPPORTED_REGIONS))}"
+        )
+    return None
+
+
+def raw_data_prefix_problem(prefix: str) -> str | None:
+    """Why `prefix` cannot be the trigger's raw-data prefix, or None."""
+    if not PREFIX_PATTERN.match(prefix):
+        return f"{prefix!r} must be a key prefix such as data/raw/ (no leading slash, ends with /)"
+    return None
 
 
 def role_arn_problem(arn: str) -> str | None:
@@ -207,6 +280,13 @@ def validate_bucket_name(name: str) -> None:
         )
 
 
+def _check(setting: str, value: str | None, problem_of: Callable[[str], str | None]) -> None:
+    """Raise SettingsError with the checker's reason when a set value is invalid."""
+    problem = problem_of(value) if value is not None else None
+    if problem:
+        raise SettingsError(setting, problem)
+
+
 def _parse_bool(setting: str, raw: str | None) -> bool:
     if raw is None:
         return False
@@ -220,57 +300,35 @@ def _parse_bool(setting: str, raw: str | None) -> bool:
 
 def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     """Build and validate the settings; raise SettingsError naming the first bad setting."""
-    project_name = _raw("project_name", context, environ) or DEFAULT_PROJECT_NAME
-    if not PROJECT_NAME_PATTERN.match(project_name):
-        raise SettingsError(
-            "project_name",
-            f"{project_name!r} must be 3-32 lowercase letters, digits or hyphens, "
-            "starting with a letter",
-        )
-
-    pipeline_name = _raw("pipeline_name", context, environ) or f"{project_name}-mlops-pipeline"
+    raw = {setting: _raw(setting, context, environ) for setting in SOURCES}
+    project_name = raw["project_name"] or DEFAULT_PROJECT_NAME
+    _check("project_name", project_name, _project_name_problem)
+    pipeline_name = raw["pipeline_name"] or f"{project_name}-mlops-pipeline"
     validate_pipeline_name(pipeline_name)
-
-    region = _raw("region", context, environ) or DEFAULT_REGION
-    problem = region_problem(region)
-    if problem:
-        raise SettingsError("region", problem)
-
-    account = _raw("account", context, environ)
-    if account is not None and not ACCOUNT_PATTERN.match(account):
-        raise SettingsError("account", f"{account!r} is not a 12-digit AWS account id")
-
-    bucket = _raw("existing_bucket_name", context, environ)
+    region = raw["region"] or DEFAULT_REGION
+    prefix = raw["raw_data_prefix"] or DEFAULT_RAW_DATA_PREFIX
+    checks: dict[str, tuple[str | None, Callable[[str], str | None]]] = {
+        "region": (region, region_problem),
+        "account": (raw["account"], _account_problem),
+        "existing_role_arn": (raw["existing_role_arn"], role_arn_problem),
+        "raw_data_prefix": (prefix, raw_data_prefix_problem),
+        "trigger_schedule": (raw["trigger_schedule"], schedule_problem),
+    }
+    for setting, (value, problem_of) in checks.items():
+        _check(setting, value, problem_of)
+    bucket = raw["existing_bucket_name"]
     if bucket is not None:
         validate_bucket_name(bucket)
-
-    role_arn = _raw("existing_role_arn", context, environ)
-    problem = role_arn_problem(role_arn) if role_arn is not None else None
-    if problem:
-        raise SettingsError("existing_role_arn", problem)
-
-    prefix = _raw("raw_data_prefix", context, environ) or DEFAULT_RAW_DATA_PREFIX
-    if not PREFIX_PATTERN.match(prefix):
-        raise SettingsError(
-            "raw_data_prefix",
-            f"{prefix!r} must be a key prefix such as data/raw/ (no leading slash, ends with /)",
-        )
-
-    schedule = _raw("trigger_schedule", context, environ)
-    problem = schedule_problem(schedule) if schedule is not None else None
-    if problem:
-        raise SettingsError("trigger_schedule", problem)
-
     return Settings(
         project_name=project_name,
         pipeline_name=pipeline_name,
         region=region,
-        account=account,
+        account=raw["account"],
         existing_bucket_name=bucket,
-        existing_role_arn=role_arn,
+        existing_role_arn=raw["existing_role_arn"],
         raw_data_prefix=prefix,
-        trigger_schedule=schedule,
-        skip_if_running=_parse_bool("skip_if_running", _raw("skip_if_running", context, environ)),
+        trigger_schedule=raw["trigger_schedule"],
+        skip_if_running=_parse_bool("skip_if_running", raw["skip_if_running"]),
     )
 
 

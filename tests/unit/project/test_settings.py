@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from project.settings import Settings, SettingsError, load_settings
+from project.settings import SUPPORTED_REGIONS, Settings, SettingsError, load_settings
 
 
 def test_defaults_follow_the_seed_conventions() -> None:
@@ -67,6 +67,8 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"PROJECT_NAME": "Upper"}, "project_name", "lowercase"),
         ({"AWS_REGION": "moon-base-1a"}, "region", "not a region where SageMaker is available"),
         ({"AWS_REGION": "eu-west-9"}, "region", "'eu-west-9' is not a region where SageMaker"),
+        ({"AWS_REGION": "cn-north-1"}, "region", "'cn-north-1' is not a supported region"),
+        ({"AWS_REGION": "us-gov-east-1"}, "region", "AWS::SageMaker::ModelPackageGroup"),
         ({"CDK_DEFAULT_ACCOUNT": "12345"}, "account", "12-digit"),
         ({"S3_BUCKET": "Bad_Bucket"}, "existing_bucket_name", "not a valid bucket name"),
         ({"S3_BUCKET": "ab"}, "existing_bucket_name", "not a valid bucket name"),
@@ -127,9 +129,21 @@ def test_skip_if_running_parses_booleans(raw: str, expected: bool) -> None:
     assert load_settings({}, {"SKIP_IF_RUNNING": raw}).skip_if_running is expected
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "cn-north-1", "us-gov-west-1"])
-def test_regions_where_sagemaker_runs_are_accepted(region: str) -> None:
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "us-gov-west-1", "eusc-de-east-1"])
+def test_regions_where_the_stack_can_be_created_are_accepted(region: str) -> None:
+    assert region in SUPPORTED_REGIONS
     assert load_settings({}, {"AWS_REGION": region}).region == region
+
+
+def test_an_unsupported_region_stops_at_settings_time_naming_the_region() -> None:
+    # Before, cn-north-1 passed settings and synth failed late, in CloudFormation validation.
+    with pytest.raises(SettingsError) as error:
+        load_settings({"region": "cn-north-1"}, {})
+    message = str(error.value)
+    assert error.value.setting == "region"
+    assert "'cn-north-1' is not a supported region" in message
+    assert "context 'region' / env AWS_REGION" in message
+    assert "us-east-1" in message  # the supported ones are listed
 
 
 @pytest.mark.parametrize(
