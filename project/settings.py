@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from project.paths import CDK_JSON
+from project.paths import CDK_JSON, SAMPLE_DATA
 
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 PIPELINE_NAME_MAX_LENGTH = 256
@@ -43,6 +43,10 @@ CRON_PATTERN = re.compile(r"^cron\((?P<fields>.*)\)$")
 DEFAULT_PROJECT_NAME = "house-price"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_RAW_DATA_PREFIX = "data/raw/"
+# Where the stack ships the embedded sample in the data bucket: outside every raw prefix the
+# settings accept, so the deployment itself never starts a run.
+SAMPLE_DATA_PREFIX = "data/sample/"
+SAMPLE_DATA_KEY = f"{SAMPLE_DATA_PREFIX}{SAMPLE_DATA.name}"
 
 # Regions whose CloudFormation offers both AWS::SageMaker::Pipeline and
 # AWS::SageMaker::ModelPackageGroup and where botocore knows SageMaker. A test compares this
@@ -139,9 +143,9 @@ class Settings:
         return f"{self.project_name}-models"
 
     @property
-    def raw_data_key(self) -> str:
-        """The key of the embedded sample file under the raw prefix."""
-        return f"{self.raw_data_prefix}house_data.csv"
+    def sample_data_key(self) -> str:
+        """The data-bucket key the stack ships the embedded sample to (InputData's default)."""
+        return SAMPLE_DATA_KEY
 
 
 def _raw(setting: str, context: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
@@ -242,6 +246,11 @@ def raw_data_prefix_problem(prefix: str) -> str | None:
     """Why `prefix` cannot be the trigger's raw-data prefix, or None."""
     if not PREFIX_PATTERN.match(prefix):
         return f"{prefix!r} must be a key prefix such as data/raw/ (no leading slash, ends with /)"
+    if SAMPLE_DATA_KEY.startswith(prefix):
+        return (
+            f"{prefix!r} holds {SAMPLE_DATA_KEY}, where the stack ships the sample data, so "
+            "every deploy would start a run; choose a prefix such as data/raw/"
+        )
     return None
 
 

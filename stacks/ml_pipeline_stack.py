@@ -82,6 +82,11 @@ class MlPipelineStack(Stack):
             "RawDataLocation",
             value=f"s3://{storage.data_bucket.bucket_name}/{settings.raw_data_prefix}",
         )
+        CfnOutput(
+            self,
+            "SampleDataLocation",
+            value=f"s3://{storage.data_bucket.bucket_name}/{settings.sample_data_key}",
+        )
         CfnOutput(self, "ArtifactBucketName", value=storage.artifact_bucket.bucket_name)
         CfnOutput(self, "ModelPackageGroupName", value=registry.group_name)
         CfnOutput(self, "ExecutionRoleArn", value=execution_role.role.role_arn)

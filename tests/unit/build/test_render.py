@@ -26,7 +26,7 @@ def _config(ml_scripts_dir: Path) -> PipelineConfig:
         pipeline_name="unit-test-pipeline",
         region="us-east-1",
         model_package_group_name="unit-test-models",
-        raw_data_key="data/raw/house_data.csv",
+        sample_data_key="data/sample/house_data.csv",
         ml_scripts_dir=ml_scripts_dir,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from project.paths import SAMPLE_DATA
 from project.settings import SUPPORTED_REGIONS, Settings, SettingsError, load_settings
 
 
@@ -21,8 +22,20 @@ def test_defaults_follow_the_seed_conventions() -> None:
         skip_if_running=False,
     )
     assert settings.model_package_group_name == "house-price-models"
-    assert settings.raw_data_key == "data/raw/house_data.csv"
     assert settings.stack_name == "house-price-ml-pipeline"
+
+
+def test_sample_key_lies_outside_the_raw_prefix_so_deploying_starts_no_run() -> None:
+    settings = load_settings({}, {})
+    assert settings.sample_data_key == f"data/sample/{SAMPLE_DATA.name}"
+    assert not settings.sample_data_key.startswith(settings.raw_data_prefix)
+
+
+@pytest.mark.parametrize("prefix", ["data/", "data/sample/"])
+def test_a_raw_prefix_holding_the_sample_is_refused(prefix: str) -> None:
+    with pytest.raises(SettingsError, match="where the stack ships the sample data") as error:
+        load_settings({"rawDataPrefix": prefix}, {})
+    assert error.value.setting == "raw_data_prefix"
 
 
 def test_pipeline_name_defaults_to_the_project_name() -> None:
