@@ -39,6 +39,8 @@ PREFIX_PATTERN = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
 # EventBridge rate expressions: the unit is singular for 1 and plural above.
 RATE_PATTERN = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|hour|day)(?P<plural>s?)\)$")
 CRON_PATTERN = re.compile(r"^cron\((?P<fields>.*)\)$")
+# SageMaker entity names (CreateModelPackageGroup's ModelPackageGroupName).
+MODEL_PACKAGE_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 DEFAULT_PROJECT_NAME = "house-price"
 DEFAULT_REGION = "us-east-1"
@@ -105,6 +107,14 @@ SOURCES: dict[str, tuple[str, str | None]] = {
     "raw_data_prefix": ("rawDataPrefix", "RAW_DATA_PREFIX"),
     "trigger_schedule": ("triggerSchedule", "TRIGGER_SCHEDULE"),
     "skip_if_running": ("skipIfRunning", "SKIP_IF_RUNNING"),
+    "existing_model_package_group": (
+        "existingModelPackageGroup",
+        "EXISTING_MODEL_PACKAGE_GROUP",
+    ),
+    "trigger_reserved_concurrency": (
+        "triggerReservedConcurrency",
+        "TRIGGER_RESERVED_CONCURRENCY",
+    ),
 }
 
 
@@ -131,6 +141,8 @@ class Settings:
     raw_data_prefix: str
     trigger_schedule: str | None
     skip_if_running: bool
+    existing_model_package_group: str | None = None
+    trigger_reserved_concurrency: int | None = None
 
     @property
     def stack_name(self) -> str:
@@ -139,8 +151,13 @@ class Settings:
 
     @property
     def model_package_group_name(self) -> str:
-        """The Model Registry group the pipeline registers into."""
-        return f"{self.project_name}-models"
+        """The Model Registry group the pipeline registers into (adopted or created)."""
+        return self.existing_model_package_group or f"{self.project_name}-models"
+
+    @property
+    def adopts_model_package_group(self) -> bool:
+        """Whether the group exists already, so the stack grants on it without creating it."""
+        return self.existing_model_package_group is not None
 
     @property
     def sample_data_key(self) -> str:
@@ -254,6 +271,26 @@ def raw_data_prefix_problem(prefix: str) -> str | None:
     return None
 
 
+def model_package_group_problem(name: str) -> str | None:
+    """Why `name` is not a Model Package Group name, or None."""
+    if MODEL_PACKAGE_GROUP_PATTERN.match(name):
+        return None
+    return (
+        f"{name!r} is not a Model Package Group name: 1-63 letters, digits and hyphens, "
+        "starting and ending with a letter or digit"
+    )
+
+
+def reserved_concurrency_problem(raw: str) -> str | None:
+    """Why `raw` is not a reserved concurrency for the trigger, or None."""
+    if raw.isdigit() and int(raw) >= 1:
+        return None
+    return (
+        f"{raw!r} must be a whole number of at least 1 (leave it unset to reserve nothing; "
+        "0 would stop the trigger from ever running)"
+    )
+
+
 def role_arn_problem(arn: str) -> str | None:
     """Why `arn` is not an IAM role ARN, or None."""
     from botocore.utils import ArnParser, InvalidArnException  # noqa: PLC0415
@@ -322,12 +359,21 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         "existing_role_arn": (raw["existing_role_arn"], role_arn_problem),
         "raw_data_prefix": (prefix, raw_data_prefix_problem),
         "trigger_schedule": (raw["trigger_schedule"], schedule_problem),
+        "existing_model_package_group": (
+            raw["existing_model_package_group"],
+            model_package_group_problem,
+        ),
+        "trigger_reserved_concurrency": (
+            raw["trigger_reserved_concurrency"],
+            reserved_concurrency_problem,
+        ),
     }
     for setting, (value, problem_of) in checks.items():
         _check(setting, value, problem_of)
     bucket = raw["existing_bucket_name"]
     if bucket is not None:
         validate_bucket_name(bucket)
+    concurrency = raw["trigger_reserved_concurrency"]
     return Settings(
         project_name=project_name,
         pipeline_name=pipeline_name,
@@ -338,6 +384,8 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         raw_data_prefix=prefix,
         trigger_schedule=raw["trigger_schedule"],
         skip_if_running=_parse_bool("skip_if_running", raw["skip_if_running"]),
+        existing_model_package_group=raw["existing_model_package_group"],
+        trigger_reserved_concurrency=int(concurrency) if concurrency is not None else None,
     )
 
 

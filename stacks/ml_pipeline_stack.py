@@ -47,7 +47,10 @@ class MlPipelineStack(Stack):
             existing_role_arn=settings.existing_role_arn,
         )
         registry = ModelRegistry(
-            self, "ModelRegistry", group_name=settings.model_package_group_name
+            self,
+            "ModelRegistry",
+            group_name=settings.model_package_group_name,
+            adopt=settings.adopts_model_package_group,
         )
         pipeline = SageMakerPipeline(
             self,
@@ -60,7 +63,8 @@ class MlPipelineStack(Stack):
             artifact_bucket=storage.artifact_bucket,
             key=storage.key,
         )
-        pipeline.pipeline.node.add_dependency(registry.group)
+        if registry.group is not None:
+            pipeline.pipeline.node.add_dependency(registry.group)
         trigger = PipelineTrigger(
             self,
             "Trigger",
@@ -71,6 +75,7 @@ class MlPipelineStack(Stack):
             key=storage.key,
             schedule=settings.trigger_schedule,
             skip_if_running=settings.skip_if_running,
+            reserved_concurrency=settings.trigger_reserved_concurrency,
         )
         # The rules go live only once the pipeline exists.
         trigger.node.add_dependency(pipeline.pipeline)

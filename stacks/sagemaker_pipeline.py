@@ -30,6 +30,7 @@ from pipeline_definition.model.expressions import image_uris_in, repository_arns
 from project.paths import SAMPLE_DATA
 from stacks.checkov import CDK_HELPER_FUNCTION_SKIPS, skip_checks
 from stacks.log_groups import encrypted_log_group
+from stacks.model_registry import model_package_arns
 from stacks.nag import (
     LAMBDA_BASIC_EXECUTION_FINDING,
     READ_WRITE_GRANT_ACTIONS,
@@ -162,7 +163,8 @@ class SageMakerPipeline(Construct):
 
         # Pipelines name the jobs they start "pipelines-<execution>-<step>-<suffix>".
         jobs = [arn("processing-job", "pipelines-*"), arn("training-job", "pipelines-*")]
-        model_packages = arn("model-package", f"{config.model_package_group_name}/*")
+        # By name: the group may be created by this stack or adopted from an earlier one.
+        group, model_packages = model_package_arns(self, config.model_package_group_name)
         statements = [
             iam.PolicyStatement(
                 sid="RunPipelineJobs",
@@ -185,10 +187,7 @@ class SageMakerPipeline(Construct):
                     "sagemaker:DescribeModelPackageGroup",
                     "sagemaker:AddTags",
                 ],
-                resources=[
-                    arn("model-package-group", config.model_package_group_name),
-                    model_packages,
-                ],
+                resources=[group, model_packages],
             ),
             iam.PolicyStatement(
                 sid="PassRoleToJobs",

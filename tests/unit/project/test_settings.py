@@ -20,8 +20,11 @@ def test_defaults_follow_the_seed_conventions() -> None:
         raw_data_prefix="data/raw/",
         trigger_schedule=None,
         skip_if_running=False,
+        existing_model_package_group=None,
+        trigger_reserved_concurrency=None,
     )
     assert settings.model_package_group_name == "house-price-models"
+    assert not settings.adopts_model_package_group
     assert settings.stack_name == "house-price-ml-pipeline"
 
 
@@ -36,6 +39,23 @@ def test_a_raw_prefix_holding_the_sample_is_refused(prefix: str) -> None:
     with pytest.raises(SettingsError, match="where the stack ships the sample data") as error:
         load_settings({"rawDataPrefix": prefix}, {})
     assert error.value.setting == "raw_data_prefix"
+
+
+def test_an_existing_model_package_group_is_adopted_by_name() -> None:
+    settings = load_settings({"existingModelPackageGroup": "SeedModels"}, {})
+    assert settings.adopts_model_package_group
+    assert settings.model_package_group_name == "SeedModels"
+    from_env = load_settings({}, {"EXISTING_MODEL_PACKAGE_GROUP": "house-price-models"})
+    assert from_env.model_package_group_name == "house-price-models"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("25", 25)])
+def test_reserved_concurrency_is_opt_in(raw: str, expected: int) -> None:
+    assert load_settings({}, {}).trigger_reserved_concurrency is None
+    settings = load_settings({"triggerReservedConcurrency": raw}, {})
+    assert settings.trigger_reserved_concurrency == expected
+    from_env = load_settings({}, {"TRIGGER_RESERVED_CONCURRENCY": raw})
+    assert from_env.trigger_reserved_concurrency == expected
 
 
 def test_pipeline_name_defaults_to_the_project_name() -> None:
@@ -106,6 +126,18 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"TRIGGER_SCHEDULE": "rate(2 hour)"}, "trigger_schedule", "wants rate(2 hours)"),
         ({"TRIGGER_SCHEDULE": "rate(0 minutes)"}, "trigger_schedule", "at least 1 minute"),
         ({"SKIP_IF_RUNNING": "maybe"}, "skip_if_running", "not a boolean"),
+        (
+            {"EXISTING_MODEL_PACKAGE_GROUP": "under_score"},
+            "existing_model_package_group",
+            "not a Model Package Group name",
+        ),
+        (
+            {"EXISTING_MODEL_PACKAGE_GROUP": "a" * 64},
+            "existing_model_package_group",
+            "1-63 letters",
+        ),
+        ({"TRIGGER_RESERVED_CONCURRENCY": "0"}, "trigger_reserved_concurrency", "at least 1"),
+        ({"TRIGGER_RESERVED_CONCURRENCY": "two"}, "trigger_reserved_concurrency", "whole number"),
     ],
 )
 def test_invalid_values_stop_with_a_message_naming_the_setting(
