@@ -12,6 +12,7 @@ from pipeline_definition.build.config import pipeline_config
 from project.run_parameters import definition_parameters
 from project.settings import Settings
 from stacks.execution_role import SageMakerExecutionRole
+from stacks.model_deployer import ModelDeployerPolicy
 from stacks.model_registry import ModelRegistry
 from stacks.sagemaker_pipeline import SageMakerPipeline
 from stacks.storage import DataStorage
@@ -79,6 +80,13 @@ class MlPipelineStack(Stack):
         )
         # The rules go live only once the pipeline exists.
         trigger.node.add_dependency(pipeline.pipeline)
+        deployer = ModelDeployerPolicy(
+            self,
+            "ModelDeployer",
+            artifact_bucket=storage.artifact_bucket,
+            key=storage.key,
+            group_name=registry.group_name,
+        )
 
         CfnOutput(self, "PipelineName", value=settings.pipeline_name)
         CfnOutput(self, "DataBucketName", value=storage.data_bucket.bucket_name)
@@ -94,6 +102,8 @@ class MlPipelineStack(Stack):
         )
         CfnOutput(self, "ArtifactBucketName", value=storage.artifact_bucket.bucket_name)
         CfnOutput(self, "ModelPackageGroupName", value=registry.group_name)
+        CfnOutput(self, "KmsKeyArn", value=storage.key.key_arn)
+        CfnOutput(self, "ModelDeployerPolicyArn", value=deployer.policy.managed_policy_arn)
         CfnOutput(self, "ExecutionRoleArn", value=execution_role.role.role_arn)
         CfnOutput(self, "TriggerFunctionName", value=trigger.function.function_name)
         CfnOutput(self, "FailedEventsQueueUrl", value=trigger.failed_events.queue_url)

@@ -83,6 +83,15 @@ def test_the_pipeline_registers_into_the_adopted_group(existing: Synthesis) -> N
     assert register["Arguments"]["ModelPackageGroupName"] == EXISTING_GROUP
 
 
+def test_grants_name_the_adopted_group(existing: Synthesis) -> None:
+    # The existing role gets no policy here; the deployer policy shows the grant by name.
+    (policy,) = existing.resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (describe,) = [s for s in statements if s["Sid"] == "DescribeRegisteredModels"]
+    arns = ["".join(str(part) for part in arn["Fn::Join"][1]) for arn in describe["Resource"]]
+    assert arns[0].endswith(f":model-package-group/{EXISTING_GROUP}")
+
+
 def test_the_sample_data_is_deployed_into_the_existing_bucket(existing: Synthesis) -> None:
     prefixes = {
         deployment["Properties"].get("DestinationBucketKeyPrefix"): deployment["Properties"]

@@ -194,6 +194,8 @@ def test_model_package_group_is_created_and_retained(cdk_template: Template) -> 
         "ModelPackageGroupName",
         "ExecutionRoleArn",
         "SampleDataLocation",
+        "KmsKeyArn",
+        "ModelDeployerPolicyArn",
     ],
 )
 def test_stack_outputs_what_operators_need(template: dict[str, Any], output: str) -> None:
