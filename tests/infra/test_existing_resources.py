@@ -14,7 +14,8 @@ from testsupport.synthesis import Synthesis
 
 EXISTING_BUCKET = "team-ml-data-bucket"
 EXISTING_ROLE = "arn:aws:iam::123456789012:role/service-role/TeamSageMakerRole"
-EXISTING_GROUP = "house-price-models"
+# Not the derived name (house-price-models), so the tests see the setting, not the default.
+EXISTING_GROUP = "house-price-seed-models"
 
 
 @pytest.fixture(scope="module")
