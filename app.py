@@ -1,4 +1,9 @@
-"""CDK entry point: read the settings once, build the stack, add cdk-nag, synthesize."""
+"""CDK entry point: read the settings once, build the stack, add cdk-nag, synthesize.
+
+After synth each template is checked against the size CloudFormation accepts: the CDK CLI
+deploys templates from S3 (the bootstrap bucket), where the limit is 1 MB, which cfn-lint's
+E1002 counts as 1,000,000 bytes. The pipeline definition sits inside, JSON-escaped.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Validations
+from aws_cdk import App, Environment, Validations, cx_api
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from project.paths import RENDER_CACHE_DIR, STAGING_ROOT
@@ -45,15 +50,35 @@ def build_app(
     return app
 
 
+# The most bytes CloudFormation reads from a template in S3 (a CreateStack/UpdateStack TemplateURL).
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+def oversized_templates(assembly: cx_api.CloudAssembly) -> list[str]:
+    """A message for each synthesized template larger than CloudFormation accepts."""
+    messages = []
+    for stack in assembly.stacks:
+        size = Path(stack.template_full_path).stat().st_size
+        if size > MAX_TEMPLATE_BYTES:
+            messages.append(
+                f"the template of {stack.stack_name} has {size:,} bytes; CloudFormation accepts "
+                f"at most {MAX_TEMPLATE_BYTES:,} from S3. Move large values (such as the "
+                "pipeline definition) into assets."
+            )
+    return messages
+
+
 def main() -> int:
-    """Synthesize; a bad setting stops synth with a message naming it."""
+    """Synthesize; a bad setting or an oversized template stops synth with a message."""
     try:
         app = build_app(os.environ)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    app.synth()
-    return 0
+    problems = oversized_templates(app.synth())
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -8,20 +8,22 @@ else reads context or `os.environ` for settings.
 Values are checked with the libraries that know the rules: regions against the SageMaker
 endpoints that botocore ships (offline), the role ARN with `botocore.utils.ArnParser`, cron
 schedules with `aws-cron-expression-validator`. They are imported only when a value needs them,
-so commands that read settings stay quick.
+so commands that read settings stay quick. A region must also be one where CloudFormation can
+create the stack's SageMaker resources (`SUPPORTED_REGIONS`, kept honest by a test against
+cfn-lint's per-region schemas, which the app itself never imports).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from project.paths import CDK_JSON
+from project.paths import CDK_JSON, SAMPLE_DATA
 
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 PIPELINE_NAME_MAX_LENGTH = 256
@@ -37,10 +39,62 @@ PREFIX_PATTERN = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
 # EventBridge rate expressions: the unit is singular for 1 and plural above.
 RATE_PATTERN = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|hour|day)(?P<plural>s?)\)$")
 CRON_PATTERN = re.compile(r"^cron\((?P<fields>.*)\)$")
+# SageMaker entity names (CreateModelPackageGroup's ModelPackageGroupName).
+MODEL_PACKAGE_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 DEFAULT_PROJECT_NAME = "house-price"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_RAW_DATA_PREFIX = "data/raw/"
+# Where the stack ships the embedded sample in the data bucket: outside every raw prefix the
+# settings accept, so the deployment itself never starts a run.
+SAMPLE_DATA_PREFIX = "data/sample/"
+SAMPLE_DATA_KEY = f"{SAMPLE_DATA_PREFIX}{SAMPLE_DATA.name}"
+
+# Regions whose CloudFormation offers both AWS::SageMaker::Pipeline and
+# AWS::SageMaker::ModelPackageGroup and where botocore knows SageMaker. A test compares this
+# list with cfn-lint's per-region resource schemas and botocore's endpoints; cn-north-1,
+# cn-northwest-1, us-gov-east-1, ap-south-2, ap-southeast-4, ap-southeast-6 and ap-east-2 lack
+# the Model Package Group resource.
+SUPPORTED_REGIONS = frozenset(
+    [
+        "af-south-1",
+        "ap-east-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-isoe-west-1",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eusc-de-east-1",
+        "il-central-1",
+        "me-central-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-gov-west-1",
+        "us-iso-east-1",
+        "us-isob-east-1",
+        "us-isof-east-1",
+        "us-isof-south-1",
+        "us-west-1",
+        "us-west-2",
+    ]
+)
 
 # (context key, environment variable) for each setting; the environment wins.
 SOURCES: dict[str, tuple[str, str | None]] = {
@@ -53,6 +107,14 @@ SOURCES: dict[str, tuple[str, str | None]] = {
     "raw_data_prefix": ("rawDataPrefix", "RAW_DATA_PREFIX"),
     "trigger_schedule": ("triggerSchedule", "TRIGGER_SCHEDULE"),
     "skip_if_running": ("skipIfRunning", "SKIP_IF_RUNNING"),
+    "existing_model_package_group": (
+        "existingModelPackageGroup",
+        "EXISTING_MODEL_PACKAGE_GROUP",
+    ),
+    "trigger_reserved_concurrency": (
+        "triggerReservedConcurrency",
+        "TRIGGER_RESERVED_CONCURRENCY",
+    ),
 }
 
 
@@ -79,6 +141,8 @@ class Settings:
     raw_data_prefix: str
     trigger_schedule: str | None
     skip_if_running: bool
+    existing_model_package_group: str | None = None
+    trigger_reserved_concurrency: int | None = None
 
     @property
     def stack_name(self) -> str:
@@ -87,13 +151,18 @@ class Settings:
 
     @property
     def model_package_group_name(self) -> str:
-        """The Model Registry group the pipeline registers into."""
-        return f"{self.project_name}-models"
+        """The Model Registry group the pipeline registers into (adopted or created)."""
+        return self.existing_model_package_group or f"{self.project_name}-models"
 
     @property
-    def raw_data_key(self) -> str:
-        """The key of the embedded sample file under the raw prefix."""
-        return f"{self.raw_data_prefix}house_data.csv"
+    def adopts_model_package_group(self) -> bool:
+        """Whether the group exists already, so the stack grants on it without creating it."""
+        return self.existing_model_package_group is not None
+
+    @property
+    def sample_data_key(self) -> str:
+        """The data-bucket key the stack ships the embedded sample to (InputData's default)."""
+        return SAMPLE_DATA_KEY
 
 
 def _raw(setting: str, context: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
@@ -104,6 +173,18 @@ def _raw(setting: str, context: Mapping[str, Any], environ: Mapping[str, str]) -
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return str(value).strip()
+
+
+def _project_name_problem(name: str) -> str | None:
+    if PROJECT_NAME_PATTERN.match(name):
+        return None
+    return f"{name!r} must be 3-32 lowercase letters, digits or hyphens, starting with a letter"
+
+
+def _account_problem(account: str) -> str | None:
+    if ACCOUNT_PATTERN.match(account):
+        return None
+    return f"{account!r} is not a 12-digit AWS account id"
 
 
 def validate_pipeline_name(name: str) -> None:
@@ -163,12 +244,50 @@ def sagemaker_regions() -> frozenset[str]:
 
 
 def region_problem(region: str) -> str | None:
-    """Why SageMaker cannot be deployed to `region`, or None."""
-    if region in sagemaker_regions():
+    """Why the stack cannot be deployed to `region`, or None."""
+    if region not in sagemaker_regions():
+        return (
+            f"{region!r} is not a region where SageMaker is available; botocore knows "
+            f"{', '.join(sorted(sagemaker_regions()))}"
+        )
+    if region not in SUPPORTED_REGIONS:
+        return (
+            f"{region!r} is not a supported region: CloudFormation's resource schemas for "
+            f"{region} lack AWS::SageMaker::Pipeline or AWS::SageMaker::ModelPackageGroup, "
+            f"which this stack creates; supported: {', '.join(sorted(SUPPORTED_REGIONS))}"
+        )
+    return None
+
+
+def raw_data_prefix_problem(prefix: str) -> str | None:
+    """Why `prefix` cannot be the trigger's raw-data prefix, or None."""
+    if not PREFIX_PATTERN.match(prefix):
+        return f"{prefix!r} must be a key prefix such as data/raw/ (no leading slash, ends with /)"
+    if SAMPLE_DATA_KEY.startswith(prefix):
+        return (
+            f"{prefix!r} holds {SAMPLE_DATA_KEY}, where the stack ships the sample data, so "
+            "every deploy would start a run; choose a prefix such as data/raw/"
+        )
+    return None
+
+
+def model_package_group_problem(name: str) -> str | None:
+    """Why `name` is not a Model Package Group name, or None."""
+    if MODEL_PACKAGE_GROUP_PATTERN.match(name):
         return None
     return (
-        f"{region!r} is not a region where SageMaker is available; botocore knows "
-        f"{', '.join(sorted(sagemaker_regions()))}"
+        f"{name!r} is not a Model Package Group name: 1-63 letters, digits and hyphens, "
+        "starting and ending with a letter or digit"
+    )
+
+
+def reserved_concurrency_problem(raw: str) -> str | None:
+    """Why `raw` is not a reserved concurrency for the trigger, or None."""
+    if raw.isdigit() and int(raw) >= 1:
+        return None
+    return (
+        f"{raw!r} must be a whole number of at least 1 (leave it unset to reserve nothing; "
+        "0 would stop the trigger from ever running)"
     )
 
 
@@ -207,6 +326,13 @@ def validate_bucket_name(name: str) -> None:
         )
 
 
+def _check(setting: str, value: str | None, problem_of: Callable[[str], str | None]) -> None:
+    """Raise SettingsError with the checker's reason when a set value is invalid."""
+    problem = problem_of(value) if value is not None else None
+    if problem:
+        raise SettingsError(setting, problem)
+
+
 def _parse_bool(setting: str, raw: str | None) -> bool:
     if raw is None:
         return False
@@ -220,57 +346,46 @@ def _parse_bool(setting: str, raw: str | None) -> bool:
 
 def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     """Build and validate the settings; raise SettingsError naming the first bad setting."""
-    project_name = _raw("project_name", context, environ) or DEFAULT_PROJECT_NAME
-    if not PROJECT_NAME_PATTERN.match(project_name):
-        raise SettingsError(
-            "project_name",
-            f"{project_name!r} must be 3-32 lowercase letters, digits or hyphens, "
-            "starting with a letter",
-        )
-
-    pipeline_name = _raw("pipeline_name", context, environ) or f"{project_name}-mlops-pipeline"
+    raw = {setting: _raw(setting, context, environ) for setting in SOURCES}
+    project_name = raw["project_name"] or DEFAULT_PROJECT_NAME
+    _check("project_name", project_name, _project_name_problem)
+    pipeline_name = raw["pipeline_name"] or f"{project_name}-mlops-pipeline"
     validate_pipeline_name(pipeline_name)
-
-    region = _raw("region", context, environ) or DEFAULT_REGION
-    problem = region_problem(region)
-    if problem:
-        raise SettingsError("region", problem)
-
-    account = _raw("account", context, environ)
-    if account is not None and not ACCOUNT_PATTERN.match(account):
-        raise SettingsError("account", f"{account!r} is not a 12-digit AWS account id")
-
-    bucket = _raw("existing_bucket_name", context, environ)
+    region = raw["region"] or DEFAULT_REGION
+    prefix = raw["raw_data_prefix"] or DEFAULT_RAW_DATA_PREFIX
+    checks: dict[str, tuple[str | None, Callable[[str], str | None]]] = {
+        "region": (region, region_problem),
+        "account": (raw["account"], _account_problem),
+        "existing_role_arn": (raw["existing_role_arn"], role_arn_problem),
+        "raw_data_prefix": (prefix, raw_data_prefix_problem),
+        "trigger_schedule": (raw["trigger_schedule"], schedule_problem),
+        "existing_model_package_group": (
+            raw["existing_model_package_group"],
+            model_package_group_problem,
+        ),
+        "trigger_reserved_concurrency": (
+            raw["trigger_reserved_concurrency"],
+            reserved_concurrency_problem,
+        ),
+    }
+    for setting, (value, problem_of) in checks.items():
+        _check(setting, value, problem_of)
+    bucket = raw["existing_bucket_name"]
     if bucket is not None:
         validate_bucket_name(bucket)
-
-    role_arn = _raw("existing_role_arn", context, environ)
-    problem = role_arn_problem(role_arn) if role_arn is not None else None
-    if problem:
-        raise SettingsError("existing_role_arn", problem)
-
-    prefix = _raw("raw_data_prefix", context, environ) or DEFAULT_RAW_DATA_PREFIX
-    if not PREFIX_PATTERN.match(prefix):
-        raise SettingsError(
-            "raw_data_prefix",
-            f"{prefix!r} must be a key prefix such as data/raw/ (no leading slash, ends with /)",
-        )
-
-    schedule = _raw("trigger_schedule", context, environ)
-    problem = schedule_problem(schedule) if schedule is not None else None
-    if problem:
-        raise SettingsError("trigger_schedule", problem)
-
+    concurrency = raw["trigger_reserved_concurrency"]
     return Settings(
         project_name=project_name,
         pipeline_name=pipeline_name,
         region=region,
-        account=account,
+        account=raw["account"],
         existing_bucket_name=bucket,
-        existing_role_arn=role_arn,
+        existing_role_arn=raw["existing_role_arn"],
         raw_data_prefix=prefix,
-        trigger_schedule=schedule,
-        skip_if_running=_parse_bool("skip_if_running", _raw("skip_if_running", context, environ)),
+        trigger_schedule=raw["trigger_schedule"],
+        skip_if_running=_parse_bool("skip_if_running", raw["skip_if_running"]),
+        existing_model_package_group=raw["existing_model_package_group"],
+        trigger_reserved_concurrency=int(concurrency) if concurrency is not None else None,
     )
 
 

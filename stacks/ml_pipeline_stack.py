@@ -12,6 +12,7 @@ from pipeline_definition.build.config import pipeline_config
 from project.run_parameters import definition_parameters
 from project.settings import Settings
 from stacks.execution_role import SageMakerExecutionRole
+from stacks.model_deployer import ModelDeployerPolicy
 from stacks.model_registry import ModelRegistry
 from stacks.sagemaker_pipeline import SageMakerPipeline
 from stacks.storage import DataStorage
@@ -47,7 +48,10 @@ class MlPipelineStack(Stack):
             existing_role_arn=settings.existing_role_arn,
         )
         registry = ModelRegistry(
-            self, "ModelRegistry", group_name=settings.model_package_group_name
+            self,
+            "ModelRegistry",
+            group_name=settings.model_package_group_name,
+            adopt=settings.adopts_model_package_group,
         )
         pipeline = SageMakerPipeline(
             self,
@@ -60,7 +64,8 @@ class MlPipelineStack(Stack):
             artifact_bucket=storage.artifact_bucket,
             key=storage.key,
         )
-        pipeline.pipeline.node.add_dependency(registry.group)
+        if registry.group is not None:
+            pipeline.pipeline.node.add_dependency(registry.group)
         trigger = PipelineTrigger(
             self,
             "Trigger",
@@ -71,9 +76,17 @@ class MlPipelineStack(Stack):
             key=storage.key,
             schedule=settings.trigger_schedule,
             skip_if_running=settings.skip_if_running,
+            reserved_concurrency=settings.trigger_reserved_concurrency,
         )
         # The rules go live only once the pipeline exists.
         trigger.node.add_dependency(pipeline.pipeline)
+        deployer = ModelDeployerPolicy(
+            self,
+            "ModelDeployer",
+            artifact_bucket=storage.artifact_bucket,
+            key=storage.key,
+            group_name=registry.group_name,
+        )
 
         CfnOutput(self, "PipelineName", value=settings.pipeline_name)
         CfnOutput(self, "DataBucketName", value=storage.data_bucket.bucket_name)
@@ -82,8 +95,15 @@ class MlPipelineStack(Stack):
             "RawDataLocation",
             value=f"s3://{storage.data_bucket.bucket_name}/{settings.raw_data_prefix}",
         )
+        CfnOutput(
+            self,
+            "SampleDataLocation",
+            value=f"s3://{storage.data_bucket.bucket_name}/{settings.sample_data_key}",
+        )
         CfnOutput(self, "ArtifactBucketName", value=storage.artifact_bucket.bucket_name)
         CfnOutput(self, "ModelPackageGroupName", value=registry.group_name)
+        CfnOutput(self, "KmsKeyArn", value=storage.key.key_arn)
+        CfnOutput(self, "ModelDeployerPolicyArn", value=deployer.policy.managed_policy_arn)
         CfnOutput(self, "ExecutionRoleArn", value=execution_role.role.role_arn)
         CfnOutput(self, "TriggerFunctionName", value=trigger.function.function_name)
         CfnOutput(self, "FailedEventsQueueUrl", value=trigger.failed_events.queue_url)

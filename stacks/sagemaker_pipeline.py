@@ -1,17 +1,21 @@
 """The SageMaker pipeline: its definition rendered by the SDK, its code, and what it may do.
 
 At synth the construct renders the definition offline (see `pipeline_definition.build.render`),
-ships the staged code to the artifact bucket, and emits an `AWS::SageMaker::Pipeline` whose body is
-the rendered JSON with its `${...}` placeholders resolved by `Fn::Sub`.
+ships the staged code to the artifact bucket and the embedded sample data to the data bucket (at
+the key InputData defaults to, outside the trigger's raw prefix, so deploying starts no run), and
+emits an `AWS::SageMaker::Pipeline` whose body is the rendered JSON with its `${...}` placeholders
+resolved by `Fn::Sub`. The pipeline is created only once both deployments are in place.
 """
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
@@ -23,8 +27,10 @@ from pipeline_definition.build.render import RenderedDefinition, render_definiti
 from pipeline_definition.check.validate import format_issues, validate_definition
 from pipeline_definition.model import placeholders
 from pipeline_definition.model.expressions import image_uris_in, repository_arns
+from project.paths import SAMPLE_DATA
 from stacks.checkov import CDK_HELPER_FUNCTION_SKIPS, skip_checks
 from stacks.log_groups import encrypted_log_group
+from stacks.model_registry import model_package_arns
 from stacks.nag import (
     LAMBDA_BASIC_EXECUTION_FINDING,
     READ_WRITE_GRANT_ACTIONS,
@@ -53,6 +59,7 @@ class SageMakerPipeline(Construct):
         artifact_bucket: s3.IBucket,
         key: kms.IKey,
         render_cache_dir: Path | None = None,
+        sample_data: Path = SAMPLE_DATA,
     ) -> None:
         super().__init__(scope, construct_id)
         self.rendered: RenderedDefinition = render_definition(
@@ -81,6 +88,9 @@ class SageMakerPipeline(Construct):
             memory_limit=512,
         )
         key.grant_encrypt_decrypt(self.code.handler_role)
+        self.sample_data = self._ship_sample_data(
+            sample_data, config.sample_data_key, data_bucket, key, code_logs
+        )
 
         variables = {
             placeholders.ARTIFACT_BUCKET: artifact_bucket.bucket_name,
@@ -99,11 +109,46 @@ class SageMakerPipeline(Construct):
             },
             pipeline_description="House-price model: process, train, evaluate, gate, register",
         )
-        # The definition refers to code objects that the deployment puts in place.
-        self.pipeline.node.add_dependency(self.code)
+        # The definition refers to code objects, and InputData's default to the sample object,
+        # that the deployments put in place.
+        self.pipeline.node.add_dependency(self.code, self.sample_data)
 
         self._allow_running(role, config)
-        self._acknowledge_code_deployment(code_asset, artifact_bucket)
+        self._acknowledge_code_deployment(code_asset, artifact_bucket, data_bucket)
+
+    def _ship_sample_data(
+        self,
+        sample_data: Path,
+        sample_key: str,
+        data_bucket: s3.IBucket,
+        key: kms.IKey,
+        log_group: logs.ILogGroup,
+    ) -> s3deploy.BucketDeployment:
+        """Deploy the sample file, alone, to `sample_key` in the data bucket."""
+        prefix, name = posixpath.split(sample_key)
+        if name != sample_data.name:
+            raise ValueError(
+                f"the sample key {sample_key!r} must end with the file name {sample_data.name!r}"
+            )
+        return s3deploy.BucketDeployment(
+            self,
+            "SampleData",
+            # The folder asset holds the one file: everything else in its folder is excluded.
+            sources=[
+                s3deploy.Source.asset(
+                    str(sample_data.parent), exclude=["*", f"!{sample_data.name}"]
+                )
+            ],
+            destination_bucket=data_bucket,
+            destination_key_prefix=f"{prefix}/",
+            # Other objects near the sample are the user's: never delete them.
+            prune=False,
+            retain_on_delete=True,
+            server_side_encryption=s3deploy.ServerSideEncryption.AWS_KMS,
+            server_side_encryption_aws_kms_key_id=key.key_id,
+            log_group=log_group,
+            memory_limit=512,
+        )
 
     def _allow_running(self, role: iam.IRole, config: PipelineConfig) -> None:
         stack = Stack.of(self)
@@ -118,7 +163,8 @@ class SageMakerPipeline(Construct):
 
         # Pipelines name the jobs they start "pipelines-<execution>-<step>-<suffix>".
         jobs = [arn("processing-job", "pipelines-*"), arn("training-job", "pipelines-*")]
-        model_packages = arn("model-package", f"{config.model_package_group_name}/*")
+        # By name: the group may be created by this stack or adopted from an earlier one.
+        group, model_packages = model_package_arns(self, config.model_package_group_name)
         statements = [
             iam.PolicyStatement(
                 sid="RunPipelineJobs",
@@ -141,10 +187,7 @@ class SageMakerPipeline(Construct):
                     "sagemaker:DescribeModelPackageGroup",
                     "sagemaker:AddTags",
                 ],
-                resources=[
-                    arn("model-package-group", config.model_package_group_name),
-                    model_packages,
-                ],
+                resources=[group, model_packages],
             ),
             iam.PolicyStatement(
                 sid="PassRoleToJobs",
@@ -183,7 +226,9 @@ class SageMakerPipeline(Construct):
                 },
             )
 
-    def _acknowledge_code_deployment(self, asset: s3_assets.Asset, bucket: s3.IBucket) -> None:
+    def _acknowledge_code_deployment(
+        self, asset: s3_assets.Asset, bucket: s3.IBucket, data_bucket: s3.IBucket
+    ) -> None:
         handler_role = self.code.handler_role
         handler = handler_role.node.scope
         assert handler is not None
@@ -215,5 +260,10 @@ class SageMakerPipeline(Construct):
         )
         findings[wildcard_resource(self, bucket.arn_for_objects("*"))] = (
             "writes the code objects into the artifact bucket below code/"
+        )
+        # With S3_BUCKET one bucket plays both parts; then this repeats the finding above.
+        findings.setdefault(
+            wildcard_resource(self, data_bucket.arn_for_objects("*")),
+            "writes the sample data into the data bucket below data/sample/",
         )
         acknowledge(handler_role.node.find_child("DefaultPolicy"), findings)

@@ -20,7 +20,7 @@ class PipelineConfig:
     pipeline_name: str
     region: str
     model_package_group_name: str
-    raw_data_key: str
+    sample_data_key: str
     ml_scripts_dir: Path = ML_SCRIPTS_DIR
     role_arn: str = placeholders.ROLE_ARN
     artifact_bucket: str = placeholders.ref(placeholders.ARTIFACT_BUCKET)
@@ -29,8 +29,8 @@ class PipelineConfig:
 
     @property
     def default_input_data(self) -> str:
-        """Default of the InputData parameter: the embedded sample under the raw prefix."""
-        return f"s3://{self.data_bucket}/{self.raw_data_key}"
+        """Default of the InputData parameter: the sample the stack ships to the data bucket."""
+        return f"s3://{self.data_bucket}/{self.sample_data_key}"
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -39,5 +39,5 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         pipeline_name=settings.pipeline_name,
         region=settings.region,
         model_package_group_name=settings.model_package_group_name,
-        raw_data_key=settings.raw_data_key,
+        sample_data_key=settings.sample_data_key,
     )

@@ -5,10 +5,16 @@ The SDK reaches for AWS in a few places while it builds step arguments: it uploa
 telemetry. Here uploads land in a content-addressed staging folder, lookups are answered from
 the configuration, telemetry is opted out, and any AWS API call that still slips through fails
 at once with an error that names the operation (it never reaches a socket).
+
+The drivers folder carries `sourcecode.json`, whose `source_dir` the SDK fills with the code's
+S3 URI. Only the definition body goes through CloudFormation's `Fn::Sub`, so that URI would ship
+with a literal `${ArtifactBucket}`; the drivers read only `entry_script` (the code itself comes
+in as the job's `code` channel), so `source_dir` is staged blank.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +23,9 @@ from typing import Any
 import boto3
 from sagemaker.core.workflow.pipeline_context import PipelineSession
 
-from pipeline_definition.build.staging import CodeStaging
+from pipeline_definition.build.staging import CodeStaging, StagedCode, list_files
+
+SOURCE_CODE_JSON = "sourcecode.json"
 
 # The SDK reads its defaults from config files unless it is given a dictionary: an explicit,
 # minimal one keeps user or admin config files from changing the rendered definition.
@@ -84,8 +92,18 @@ class OfflinePipelineSession(PipelineSession):  # type: ignore[misc]
         # The SDK's key prefix embeds a timestamped job name; only its last part (the channel
         # name, such as sm_drivers) is stable, and the content hash makes the key unique.
         label = key_prefix.rstrip("/").rsplit("/", 1)[-1] or "data"
-        staged = self._staging.stage(Path(path), label)
+        source = Path(path)
+        if (source / SOURCE_CODE_JSON).is_file():
+            staged = self._stage_drivers(source, label)
+        else:
+            staged = self._staging.stage(source, label)
         return f"s3://{bucket or self._offline_default_bucket}/{staged.key}"
+
+    def _stage_drivers(self, source: Path, label: str) -> StagedCode:
+        files = {path.relative_to(source).as_posix(): path for path in list_files(source)}
+        del files[SOURCE_CODE_JSON]
+        text = without_source_dir((source / SOURCE_CODE_JSON).read_text())
+        return self._staging.stage_tree(files, label, contents={SOURCE_CODE_JSON: text})
 
     def upload_string_as_file_body(
         self, body: str, bucket: str, key: str, kms_key: str | None = None
@@ -101,6 +119,15 @@ class OfflinePipelineSession(PipelineSession):  # type: ignore[misc]
             assembling.unlink()
             assembling.parent.rmdir()
         return f"s3://{bucket}/{staged.key}"
+
+
+def without_source_dir(source_code_json: str) -> str:
+    """The drivers' `sourcecode.json` with `source_dir` blanked (null), all else kept."""
+    source_code = json.loads(source_code_json)
+    if not isinstance(source_code, dict):
+        raise ValueError(f"{SOURCE_CODE_JSON} must hold a JSON object, got {source_code_json!r}")
+    source_code["source_dir"] = None
+    return json.dumps(source_code)
 
 
 @contextmanager

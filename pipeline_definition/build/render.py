@@ -16,10 +16,34 @@ from pipeline_definition.build import render_cache
 from pipeline_definition.build.config import PipelineConfig
 from pipeline_definition.build.sdk_environment import sdk_render_environment
 from pipeline_definition.build.staging import CODE_PREFIX, CodeStaging
+from pipeline_definition.model import placeholders
 from pipeline_definition.model.placeholders import unknown_placeholders
+from project.settings import SUPPORTED_REGIONS
 
 # AWS::SageMaker::Pipeline accepts a PipelineDefinitionBody of at most this many characters.
 MAX_DEFINITION_CHARACTERS = 1_048_576
+# The longest partition id botocore knows (a test compares it with botocore's partitions).
+LONGEST_PARTITION = "aws-us-gov"
+_KMS_KEY_ARN = "arn:{partition}:kms:{region}:{account}:key/{key_id}"
+# CloudFormation substitutes the placeholders before SageMaker sees the body, so the limit
+# holds for the resolved text. Each placeholder counts at the longest value it can take: bucket
+# names up to 63 characters; a role's path (up to 512 characters, less its leading slash) and
+# name (up to 64); key ids of 36 (a UUID, or mrk- and 32 hex digits); 12-digit accounts.
+LONGEST_VALUES = {
+    placeholders.ARTIFACT_BUCKET: 63,
+    placeholders.DATA_BUCKET: 63,
+    placeholders.KMS_KEY_ARN: len(
+        _KMS_KEY_ARN.format(
+            partition=LONGEST_PARTITION,
+            region=max(SUPPORTED_REGIONS, key=len),
+            account="0" * 12,
+            key_id="0" * 36,
+        )
+    ),
+    placeholders.ROLE_NAME: 511 + 64,
+    placeholders.PARTITION: len(LONGEST_PARTITION),
+    placeholders.ACCOUNT_ID: 12,
+}
 
 
 class DefinitionTooLargeError(ValueError):
@@ -46,13 +70,27 @@ def to_json(definition: dict[str, Any]) -> str:
     return json.dumps(definition, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def resolved_length(body: str) -> int:
+    """The body's length once CloudFormation substitutes the longest possible values."""
+    # Unknown placeholders are refused before this check; the known ones may also shrink.
+    growth = sum(
+        LONGEST_VALUES[name] - len(placeholders.ref(name))
+        for name in placeholders.PLACEHOLDER_PATTERN.findall(body)
+        if name in LONGEST_VALUES
+    )
+    return len(body) + growth
+
+
 def check_size(body: str) -> None:
-    """Raise DefinitionTooLargeError when `body` exceeds the CloudFormation limit."""
-    if len(body) > MAX_DEFINITION_CHARACTERS:
+    """Raise DefinitionTooLargeError when the resolved `body` can exceed the limit."""
+    resolved = resolved_length(body)
+    if resolved > MAX_DEFINITION_CHARACTERS:
         raise DefinitionTooLargeError(
-            f"the pipeline definition has {len(body):,} characters; AWS::SageMaker::Pipeline "
-            f"accepts at most {MAX_DEFINITION_CHARACTERS:,} in PipelineDefinitionBody. "
-            "Shorten step arguments or move large values into files the steps read."
+            f"the pipeline definition has {len(body):,} characters, up to {resolved:,} once "
+            "CloudFormation substitutes the bucket names, key ARN, role and account; "
+            f"AWS::SageMaker::Pipeline accepts at most {MAX_DEFINITION_CHARACTERS:,} in "
+            "PipelineDefinitionBody. Shorten step arguments or move large values into files "
+            "the steps read."
         )
 
 
@@ -95,10 +133,10 @@ def _render(config: PipelineConfig, staging_dir: Path) -> RenderedDefinition:
             pipeline = build_pipeline(config, session)
             raw = pipeline.definition()
     body = to_json(json.loads(raw))
-    check_size(body)
     unknown = unknown_placeholders(body)
     if unknown:
         raise ValueError(f"the definition refers to unknown placeholders: {sorted(unknown)}")
+    check_size(body)
     return RenderedDefinition(
         body=body, staging_dir=staging_dir, code_keys=tuple(sorted(staging.staged))
     )

@@ -86,11 +86,17 @@ class CodeStaging:
         self.staged[key] = staged
         return staged
 
-    def stage_tree(self, files: dict[str, Path], label: str) -> StagedCode:
-        """Stage several files under chosen relative paths as one folder."""
+    def stage_tree(
+        self, files: dict[str, Path], label: str, contents: dict[str, str] | None = None
+    ) -> StagedCode:
+        """Stage several files under chosen relative paths, plus generated texts, as one folder."""
         with _TemporaryTree(self.root / ".assembling" / label) as tree:
             for relative, path in sorted(files.items()):
                 _copy_file(path, tree / relative)
+            for relative, text in sorted((contents or {}).items()):
+                (tree / relative).parent.mkdir(parents=True, exist_ok=True)
+                (tree / relative).write_text(text)
+                (tree / relative).chmod(0o644)
             return self.stage(tree, label)
 
 

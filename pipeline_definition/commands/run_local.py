@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pipeline_definition.commands import CommandError
 from pipeline_definition.local.runner import (
-    DEFAULT_INPUT_DATA,
     DEFAULT_WORKDIR,
+    SAMPLE_DATA_URI,
     RunError,
     RunOptions,
     execute,
@@ -66,8 +66,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--input-data",
         type=Path,
         metavar="FILE",
-        help="file to put where InputData's default points "
-        f"(default: {DEFAULT_INPUT_DATA.relative_to(DEFAULT_INPUT_DATA.parents[1])})",
+        help="run on this file, as --param InputData=FILE does (default: InputData's default, "
+        f"which is the embedded sample the stack deploys, here {SAMPLE_DATA_URI})",
     )
     parser.add_argument(
         "--no-cache", action="store_true", help="do not reuse earlier results (CacheConfig)"

@@ -2,8 +2,11 @@
 
 Data parameters (String parameters whose default is an `s3://` URI, such as InputData) take
 either an `s3://` URI, which must exist in the local store, or a local file or folder, which
-is copied to `s3://local-data/local-input/<Parameter>/` and passed on as that URI. The
-InputData default points at the embedded sample; `--input-data FILE` is copied there.
+is copied to `s3://local-data/local-input/<Parameter>/` and passed on as that URI
+(`--input-data FILE` is `--param InputData=FILE`). The store holds only what the stack deploys:
+the staged code and the embedded sample at the key the stack ships it to, where InputData's
+default points. A default that names anything else finds nothing there, and ProcessData fails
+as it would in AWS.
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ from project.run_parameters import (
     parse_assignments,
     resolve,
 )
+from project.settings import SAMPLE_DATA_KEY
 
 DEFAULT_WORKDIR = LOCAL_RUN_DIR
-DEFAULT_INPUT_DATA = SAMPLE_DATA
+# Where the stack's sample-data deployment puts the embedded sample.
+SAMPLE_DATA_URI = f"{SCHEME}{DATA_BUCKET}/{SAMPLE_DATA_KEY}"
 LOCAL_INPUT_PREFIX = f"{SCHEME}{DATA_BUCKET}/local-input"
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 EXIT_FAILED = 1
@@ -136,6 +141,11 @@ def seed_code(definition: LocalDefinition, code_dir: Path | None, store: LocalOb
         )
 
 
+def seed_sample_data(store: LocalObjectStore, sample: Path = SAMPLE_DATA) -> None:
+    """Put the embedded sample where the stack's sample deployment puts it, and nothing else."""
+    store.put_file(sample, SAMPLE_DATA_URI)
+
+
 def _is_data_parameter(spec: ParameterSpec) -> bool:
     return (
         spec.type == "String" and isinstance(spec.default, str) and spec.default.startswith(SCHEME)
@@ -167,6 +177,10 @@ def _overrides(
         raise RunError(f"--input-data and --param {INPUT_DATA}=... both choose the input; use one")
     if input_data is not None and INPUT_DATA not in specs:
         raise RunError(f"--input-data needs a {INPUT_DATA} parameter in the definition")
+    if input_data is not None:
+        if not input_data.is_file():
+            raise RunError(f"--input-data {input_data}: no such file")
+        overrides[INPUT_DATA] = str(input_data)
     return overrides
 
 
@@ -176,9 +190,11 @@ def prepare_parameters(
     store: LocalObjectStore,
     input_data: Path | None,
 ) -> dict[str, ParameterValue]:
-    """Resolve parameters and put the input data where the data parameters point."""
+    """Resolve parameters; copy local files given for data parameters into the store."""
     overrides = _overrides(specs, assignments, input_data)
     data_parameters = {name for name, spec in specs.items() if _is_data_parameter(spec)}
+    if input_data is not None:
+        data_parameters.add(INPUT_DATA)
     for name in data_parameters & set(overrides):
         if not overrides[name].startswith(SCHEME):
             overrides[name] = _copy_local_input(name, overrides[name], store)
@@ -192,13 +208,26 @@ def prepare_parameters(
                 f"--param {name}={overrides[name]}: nothing there in the local store "
                 f"({store.path(overrides[name])}); pass a local file or folder instead"
             )
-    if INPUT_DATA in data_parameters and INPUT_DATA not in overrides:
-        source = input_data or DEFAULT_INPUT_DATA
-        if not source.is_file():
-            raise RunError(f"--input-data {source}: no such file")
-        uri = str(values[INPUT_DATA])
-        store.put_file(source, uri + source.name if uri.endswith("/") else uri)
     return values
+
+
+def missing_default_note(
+    specs: Mapping[str, ParameterSpec],
+    values: Mapping[str, ParameterValue],
+    store: LocalObjectStore,
+) -> str | None:
+    """A note when InputData keeps a default that names nothing the stack deploys."""
+    spec = specs.get(INPUT_DATA)
+    value = values.get(INPUT_DATA)
+    if spec is None or not _is_data_parameter(spec) or value != spec.default:
+        return None
+    if _exists(store, str(value)):
+        return None
+    return (
+        f"note: {INPUT_DATA} defaults to {value}, where nothing is: the stack deploys only the "
+        f"sample at {SAMPLE_DATA_URI}, so ProcessData will fail as it would in AWS "
+        f"(pass --input-data FILE or --param {INPUT_DATA}=...)\n"
+    )
 
 
 def _exists(store: LocalObjectStore, uri: str) -> bool:
@@ -231,9 +260,11 @@ def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
         raise RunError(str(error)) from error
     store = LocalObjectStore(workspace.store)
     seed_code(definition, code_dir, store)
+    seed_sample_data(store)
     parameters = prepare_parameters(
         definition.parameters, options.params, store, options.input_data
     )
+    log.write(missing_default_note(definition.parameters, parameters, store) or "")
     return PreparedRun(
         definition=definition,
         definition_path=definition_path.resolve(),

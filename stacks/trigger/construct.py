@@ -57,8 +57,6 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 FUNCTION_TIMEOUT = Duration.seconds(60)
 FUNCTION_MEMORY_MB = 256
-# Starts are rare; two at a time is plenty and caps what a burst of uploads can do.
-RESERVED_CONCURRENCY = 2
 ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE = Duration.hours(6)
 TARGET_RETRY_ATTEMPTS = 10
@@ -129,6 +127,17 @@ def pipeline_arns(stack: Stack, pipeline_name: str) -> list[str]:
     ]
 
 
+def _concurrency_skips(reserved_concurrency: int | None) -> dict[str, str]:
+    """Checkov's function-level concurrency check is skipped only while nothing is reserved."""
+    if reserved_concurrency is not None:
+        return {}
+    return {
+        "CKV_AWS_115": "reserved concurrency is opt-in (triggerReservedConcurrency): reserving "
+        "fails in accounts at the starter concurrency limit, and starts are idempotent, so a "
+        "burst of uploads starts each run once",
+    }
+
+
 class PipelineTrigger(Construct):
     """EventBridge rules and a Lambda function that start the pipeline."""
 
@@ -144,9 +153,12 @@ class PipelineTrigger(Construct):
         raw_data_prefix: str = DEFAULT_RAW_DATA_PREFIX,
         schedule: str | None = None,
         skip_if_running: bool = False,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(pipeline_name, raw_data_prefix, parameters, schedule)
+        if reserved_concurrency is not None and reserved_concurrency < 1:
+            raise ValueError(f"reserved_concurrency must be at least 1, not {reserved_concurrency}")
         stack = Stack.of(self)
 
         self.undelivered_events = self._queue("UndeliveredEvents", key)
@@ -171,7 +183,9 @@ class PipelineTrigger(Construct):
             role=self.role,
             timeout=FUNCTION_TIMEOUT,
             memory_size=FUNCTION_MEMORY_MB,
-            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            # Opt-in: reserving takes from the account's unreserved pool, which Lambda never lets
+            # fall below its minimum, so an account at the starter limit of 10 cannot reserve.
+            reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -192,6 +206,7 @@ class PipelineTrigger(Construct):
         skip_checks(
             self.function,
             {
+                **_concurrency_skips(reserved_concurrency),
                 "CKV_AWS_116": "async failures go to the FailedEvents queue through the "
                 "on-failure destination, which records the error with the event (a DLQ keeps "
                 "only the event)",

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import pytest_socket
+from aws_cdk import App, CfnResource, Stack, cx_api
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
@@ -108,3 +109,34 @@ def test_cdk_json_runs_the_virtualenv_interpreter_with_feature_flags() -> None:
     flags = [key for key in cdk_json["context"] if key.startswith("@aws-cdk")]
     assert len(flags) > 50
     assert cdk_json["context"]["@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"] is True
+
+
+def test_the_synthesized_template_fits_what_cloudformation_reads_from_s3(
+    synthesis: Synthesis,
+) -> None:
+    from cfnlint.helpers import LIMITS
+
+    from app import MAX_TEMPLATE_BYTES, oversized_templates
+
+    # cfn-lint's E1002 reads the same CloudFormation quota (1 MB for a template in S3).
+    assert LIMITS["template"]["body"] == MAX_TEMPLATE_BYTES
+    assert oversized_templates(cx_api.CloudAssembly(str(synthesis.outdir))) == []
+    assert len(synthesis.template_text.encode()) < MAX_TEMPLATE_BYTES
+
+
+def test_an_oversized_template_stops_synth_with_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import app
+
+    big = App(outdir=str(tmp_path))
+    stack = Stack(big, "Big")
+    CfnResource(stack, "Blob", type="AWS::SSM::Parameter", properties={"Value": "x" * 2_000})
+    monkeypatch.setattr(app, "MAX_TEMPLATE_BYTES", 1_000)
+    monkeypatch.setattr(app, "build_app", lambda environ: big)
+
+    assert app.main() == 1
+
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: the template of Big has ")
+    assert "CloudFormation accepts at most 1,000 from S3" in error

@@ -1,4 +1,8 @@
-"""S3_BUCKET and SAGEMAKER_ROLE_ARN: the stack uses what exists instead of creating it."""
+"""Settings other than the defaults, in one synth.
+
+S3_BUCKET, SAGEMAKER_ROLE_ARN and EXISTING_MODEL_PACKAGE_GROUP: the stack uses what exists
+instead of creating it. TRIGGER_RESERVED_CONCURRENCY: the trigger reserves what it is told.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,20 @@ from testsupport.synthesis import Synthesis
 
 EXISTING_BUCKET = "team-ml-data-bucket"
 EXISTING_ROLE = "arn:aws:iam::123456789012:role/service-role/TeamSageMakerRole"
+# Not the derived name (house-price-models), so the tests see the setting, not the default.
+EXISTING_GROUP = "house-price-seed-models"
 
 
 @pytest.fixture(scope="module")
 def existing(synthesize_app: Callable[[dict[str, str]], Synthesis]) -> Synthesis:
-    return synthesize_app({"S3_BUCKET": EXISTING_BUCKET, "SAGEMAKER_ROLE_ARN": EXISTING_ROLE})
+    return synthesize_app(
+        {
+            "S3_BUCKET": EXISTING_BUCKET,
+            "SAGEMAKER_ROLE_ARN": EXISTING_ROLE,
+            "EXISTING_MODEL_PACKAGE_GROUP": EXISTING_GROUP,
+            "TRIGGER_RESERVED_CONCURRENCY": "4",
+        }
+    )
 
 
 def test_no_bucket_is_created(existing: Synthesis) -> None:
@@ -55,3 +68,44 @@ def test_existing_bucket_variant_is_cdk_nag_clean(existing: Synthesis) -> None:
         for violation in report.get("violations", [])
     ]
     assert violations == []
+
+
+def test_an_adopted_model_package_group_is_not_created(existing: Synthesis) -> None:
+    # Creating it again fails with "already exists" after cdk destroy or the seed's scripts.
+    assert existing.resources("AWS::SageMaker::ModelPackageGroup") == {}
+    (pipeline,) = existing.resources("AWS::SageMaker::Pipeline").values()
+    assert not [d for d in pipeline["DependsOn"] if d.startswith("ModelRegistry")]
+    assert existing.template["Outputs"]["ModelPackageGroupName"]["Value"] == EXISTING_GROUP
+
+
+def test_the_pipeline_registers_into_the_adopted_group(existing: Synthesis) -> None:
+    (condition,) = [s for s in existing.definition["Steps"] if s["Type"] == "Condition"]
+    (register,) = [s for s in condition["Arguments"]["IfSteps"] if s["Type"] == "RegisterModel"]
+    assert register["Arguments"]["ModelPackageGroupName"] == EXISTING_GROUP
+
+
+def test_grants_name_the_adopted_group(existing: Synthesis) -> None:
+    # The existing role gets no policy here; the deployer policy shows the grant by name.
+    (policy,) = existing.resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (describe,) = [s for s in statements if s["Sid"] == "DescribeRegisteredModels"]
+    arns = ["".join(str(part) for part in arn["Fn::Join"][1]) for arn in describe["Resource"]]
+    assert arns[0].endswith(f":model-package-group/{EXISTING_GROUP}")
+
+
+def test_the_sample_data_is_deployed_into_the_existing_bucket(existing: Synthesis) -> None:
+    prefixes = {
+        deployment["Properties"].get("DestinationBucketKeyPrefix"): deployment["Properties"]
+        for deployment in existing.resources("Custom::CDKBucketDeployment").values()
+    }
+    assert prefixes["data/sample/"]["DestinationBucketName"] == EXISTING_BUCKET
+    assert prefixes["data/sample/"]["SystemMetadata"]["sse"] == "aws:kms"
+
+
+def test_opted_in_reserved_concurrency_reaches_the_trigger(existing: Synthesis) -> None:
+    (function,) = [
+        f
+        for f in existing.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "handler.handler.lambda_handler"
+    ]
+    assert function["Properties"]["ReservedConcurrentExecutions"] == 4

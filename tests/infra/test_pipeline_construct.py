@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
+from project.paths import SAMPLE_DATA
 from testsupport.synthesis import Synthesis
 
 CODE_URI_PREFIX = "s3://${ArtifactBucket}/code/"
@@ -62,7 +64,9 @@ def test_body_is_indented_json_with_sorted_keys(synthesis: Synthesis) -> None:
 
 def test_body_has_the_parameters_of_the_issue_with_their_defaults(synthesis: Synthesis) -> None:
     parameters = {p["Name"]: p for p in synthesis.definition["Parameters"]}
-    assert parameters["InputData"]["DefaultValue"] == ("s3://${DataBucket}/data/raw/house_data.csv")
+    assert parameters["InputData"]["DefaultValue"] == (
+        "s3://${DataBucket}/data/sample/house_data.csv"
+    )
     assert parameters["ProcessingInstanceType"]["DefaultValue"] == "ml.t3.medium"
     assert parameters["TrainingInstanceType"]["DefaultValue"] == "ml.m5.large"
 
@@ -74,13 +78,73 @@ def test_code_uris_point_at_content_hashed_keys_that_the_deployment_ships(
     bundles = {uri.removeprefix(CODE_URI_PREFIX).split("/")[0] for uri in code_uris}
     assert bundles == {"processing", "training", "evaluation", "sm_drivers"}
 
-    (deployment,) = synthesis.resources("Custom::CDKBucketDeployment").values()
+    (deployment,) = _deployments_into(synthesis, "DataStorageArtifacts").values()
     asset_key = deployment["Properties"]["SourceObjectKeys"][0]
     asset_dir = synthesis.outdir / f"asset.{asset_key.removesuffix('.zip')}"
     assert asset_dir.is_dir()
     for uri in code_uris:
         key = uri.removeprefix("s3://${ArtifactBucket}/")
         assert (asset_dir / key).exists(), f"{uri} is not in the code asset"
+
+
+def _deployments_into(synthesis: Synthesis, bucket_prefix: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: deployment
+        for logical_id, deployment in synthesis.resources("Custom::CDKBucketDeployment").items()
+        if deployment["Properties"]["DestinationBucketName"]["Ref"].startswith(bucket_prefix)
+    }
+
+
+def _wildcard_matches(pattern: str, key: str) -> bool:
+    """EventBridge's wildcard filter: `*` matches any run of characters, `/` included."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), key) is not None
+
+
+def test_the_object_input_data_defaults_to_is_deployed_with_the_stack(
+    synthesis: Synthesis,
+) -> None:
+    # Before, the default named data/raw/house_data.csv and nothing shipped it: a start with
+    # defaults failed at ProcessData right after deploy.
+    parameters = {p["Name"]: p for p in synthesis.definition["Parameters"]}
+    default_key = parameters["InputData"]["DefaultValue"].removeprefix("s3://${DataBucket}/")
+    (deployment,) = _deployments_into(synthesis, "DataStorageData").values()
+    properties = deployment["Properties"]
+    prefix = properties["DestinationBucketKeyPrefix"]
+    (asset_key,) = properties["SourceObjectKeys"]
+    asset_dir = synthesis.outdir / f"asset.{asset_key.removesuffix('.zip')}"
+    shipped = {
+        f"{prefix}{path.relative_to(asset_dir).as_posix()}": path for path in asset_dir.rglob("*")
+    }
+    assert list(shipped) == [default_key]
+    assert shipped[default_key].read_bytes() == SAMPLE_DATA.read_bytes()
+
+
+def test_the_sample_is_encrypted_kept_and_outside_the_trigger_rule(
+    synthesis: Synthesis, cdk_template: Template
+) -> None:
+    (deployment,) = _deployments_into(synthesis, "DataStorageData").values()
+    properties = deployment["Properties"]
+    assert properties["Prune"] is False
+    assert properties["RetainOnDelete"] is True
+    assert properties["SystemMetadata"]["sse"] == "aws:kms"
+    assert properties["SystemMetadata"]["sse-kms-key-id"]["Ref"].startswith("DataStorageKey")
+    sample_key = properties["DestinationBucketKeyPrefix"] + SAMPLE_DATA.name
+    (rule,) = [
+        r
+        for r in synthesis.resources("AWS::Events::Rule").values()
+        if "detail" in r["Properties"].get("EventPattern", {})
+    ]
+    patterns = [
+        k["wildcard"] for k in rule["Properties"]["EventPattern"]["detail"]["object"]["key"]
+    ]
+    assert _wildcard_matches(patterns[0], "data/raw/sales.csv")  # the matcher itself works
+    assert not [pattern for pattern in patterns if _wildcard_matches(pattern, sample_key)]
+
+
+def test_pipeline_waits_for_the_sample_data(synthesis: Synthesis) -> None:
+    (pipeline,) = synthesis.resources("AWS::SageMaker::Pipeline").values()
+    (sample_deployment,) = _deployments_into(synthesis, "DataStorageData")
+    assert sample_deployment in pipeline["DependsOn"]
 
 
 def test_code_lands_in_the_artifact_bucket_encrypted_and_is_never_pruned(
@@ -129,6 +193,9 @@ def test_model_package_group_is_created_and_retained(cdk_template: Template) -> 
         "ArtifactBucketName",
         "ModelPackageGroupName",
         "ExecutionRoleArn",
+        "SampleDataLocation",
+        "KmsKeyArn",
+        "ModelDeployerPolicyArn",
     ],
 )
 def test_stack_outputs_what_operators_need(template: dict[str, Any], output: str) -> None:

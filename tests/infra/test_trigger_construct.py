@@ -32,6 +32,8 @@ DEFINITION = SHIPPED_DEFINITION
 PARAMETERS = list(definition_parameters(json.loads(DEFINITION.read_text())).values())
 PIPELINE = "house-price-mlops-pipeline"
 CAPITALISED_PIPELINE = "House-Price-Pipeline"
+# The scheduled test stack opts in to reserved concurrency; the plain one keeps the default.
+RESERVED = 3
 HANDLER_MODULES = {
     "handler/__init__.py",
     "handler/aws_errors.py",
@@ -100,6 +102,7 @@ def _test_stack(
         key=key,
         schedule=schedule,
         skip_if_running=schedule is not None,
+        reserved_concurrency=RESERVED if schedule is not None else None,
     )
     handler = stack.node.find_child(NOTIFICATIONS_HANDLER_ID)
     acknowledge(
@@ -258,7 +261,6 @@ def test_function_settings(synthesized: Synthesized) -> None:
             "Handler": "handler.handler.lambda_handler",
             "Timeout": 60,
             "MemorySize": 256,
-            "ReservedConcurrentExecutions": 2,
             "TracingConfig": {"Mode": "Active"},
             "LoggingConfig": {
                 "LogGroup": {"Ref": log_group},
@@ -279,6 +281,30 @@ def test_function_settings(synthesized: Synthesized) -> None:
     )
     assert RUNTIME.name == "python3.14"
     assert template["Resources"][log_group.as_string()]["Properties"]["RetentionInDays"] == 365
+
+
+def _function(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = template["Resources"][logical_id]
+    return resource
+
+
+def _checkov_skips(resource: dict[str, Any]) -> set[str]:
+    return {skip["id"] for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+
+
+def test_reserved_concurrency_is_off_by_default_with_checkov_told_why(
+    synthesized: Synthesized,
+) -> None:
+    # Reserving fails in accounts at the starter limit of 10, so the default reserves none.
+    function = _function(synthesized.plain_json, synthesized.ids["function"])
+    assert "ReservedConcurrentExecutions" not in function["Properties"]
+    assert "CKV_AWS_115" in _checkov_skips(function)
+
+
+def test_reserved_concurrency_is_set_when_opted_in(synthesized: Synthesized) -> None:
+    function = _function(synthesized.scheduled_json, synthesized.scheduled_ids["function"])
+    assert function["Properties"]["ReservedConcurrentExecutions"] == RESERVED
+    assert "CKV_AWS_115" not in _checkov_skips(function)
 
 
 def test_failed_async_invocations_go_to_the_failed_events_queue(
@@ -422,6 +448,7 @@ def test_the_asset_imports_on_its_own_as_lambda_loads_it(synthesized: Synthesize
         ({"parameters": [ParameterSpec("MaxDepth", "Integer")]}, "must declare InputData"),
         ({"parameters": [ParameterSpec("InputData", "Integer")]}, "must declare InputData"),
         ({"schedule": "every day"}, "schedule: .every day. must be an EventBridge expression"),
+        ({"reserved_concurrency": 0}, "reserved_concurrency must be at least 1"),
     ],
 )
 def test_bad_props_are_refused_before_synth(overrides: dict[str, Any], message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -67,3 +68,12 @@ def test_offline_session_stages_uploads_under_content_hashes(tmp_path: Path) -> 
         assert session.default_bucket() == "bucket"
     assert uri.startswith("s3://bucket/code/sm_drivers/")
     assert "2026" not in uri
+
+
+def test_without_source_dir_blanks_only_the_source_dir() -> None:
+    from pipeline_definition.build.offline_session import without_source_dir
+
+    text = '{"source_dir": "s3://${ArtifactBucket}/code/training/abc/", "entry_script": "t.py"}'
+    assert json.loads(without_source_dir(text)) == {"source_dir": None, "entry_script": "t.py"}
+    with pytest.raises(ValueError, match="must hold a JSON object"):
+        without_source_dir("[]")

@@ -24,7 +24,7 @@ def config(tmp_path: Path) -> PipelineConfig:
         pipeline_name="cache-test",
         region="us-east-1",
         model_package_group_name="cache-test-models",
-        raw_data_key="data/raw/house_data.csv",
+        sample_data_key="data/sample/house_data.csv",
         ml_scripts_dir=scripts,
     )
 

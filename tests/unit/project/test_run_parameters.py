@@ -169,7 +169,7 @@ def test_unknown_names_list_every_valid_parameter_with_its_type() -> None:
     message = str(raised.value)
     assert message.startswith("unknown parameters Colour, MaxDeph (did you mean MaxDepth?)\n")
     assert "  MaxDepth (Integer, default 4)" in message
-    assert "  InputData (String, default s3://${DataBucket}/data/raw/house_data.csv)" in message
+    assert "  InputData (String, default s3://${DataBucket}/data/sample/house_data.csv)" in message
     assert message.count("\n  ") == len(SHIPPED)
 
 

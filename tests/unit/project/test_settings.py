@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from project.settings import Settings, SettingsError, load_settings
+from project.paths import SAMPLE_DATA
+from project.settings import SUPPORTED_REGIONS, Settings, SettingsError, load_settings
 
 
 def test_defaults_follow_the_seed_conventions() -> None:
@@ -19,10 +20,42 @@ def test_defaults_follow_the_seed_conventions() -> None:
         raw_data_prefix="data/raw/",
         trigger_schedule=None,
         skip_if_running=False,
+        existing_model_package_group=None,
+        trigger_reserved_concurrency=None,
     )
     assert settings.model_package_group_name == "house-price-models"
-    assert settings.raw_data_key == "data/raw/house_data.csv"
+    assert not settings.adopts_model_package_group
     assert settings.stack_name == "house-price-ml-pipeline"
+
+
+def test_sample_key_lies_outside_the_raw_prefix_so_deploying_starts_no_run() -> None:
+    settings = load_settings({}, {})
+    assert settings.sample_data_key == f"data/sample/{SAMPLE_DATA.name}"
+    assert not settings.sample_data_key.startswith(settings.raw_data_prefix)
+
+
+@pytest.mark.parametrize("prefix", ["data/", "data/sample/"])
+def test_a_raw_prefix_holding_the_sample_is_refused(prefix: str) -> None:
+    with pytest.raises(SettingsError, match="where the stack ships the sample data") as error:
+        load_settings({"rawDataPrefix": prefix}, {})
+    assert error.value.setting == "raw_data_prefix"
+
+
+def test_an_existing_model_package_group_is_adopted_by_name() -> None:
+    settings = load_settings({"existingModelPackageGroup": "SeedModels"}, {})
+    assert settings.adopts_model_package_group
+    assert settings.model_package_group_name == "SeedModels"
+    from_env = load_settings({}, {"EXISTING_MODEL_PACKAGE_GROUP": "house-price-models"})
+    assert from_env.model_package_group_name == "house-price-models"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("25", 25)])
+def test_reserved_concurrency_is_opt_in(raw: str, expected: int) -> None:
+    assert load_settings({}, {}).trigger_reserved_concurrency is None
+    settings = load_settings({"triggerReservedConcurrency": raw}, {})
+    assert settings.trigger_reserved_concurrency == expected
+    from_env = load_settings({}, {"TRIGGER_RESERVED_CONCURRENCY": raw})
+    assert from_env.trigger_reserved_concurrency == expected
 
 
 def test_pipeline_name_defaults_to_the_project_name() -> None:
@@ -67,6 +100,8 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"PROJECT_NAME": "Upper"}, "project_name", "lowercase"),
         ({"AWS_REGION": "moon-base-1a"}, "region", "not a region where SageMaker is available"),
         ({"AWS_REGION": "eu-west-9"}, "region", "'eu-west-9' is not a region where SageMaker"),
+        ({"AWS_REGION": "cn-north-1"}, "region", "'cn-north-1' is not a supported region"),
+        ({"AWS_REGION": "us-gov-east-1"}, "region", "AWS::SageMaker::ModelPackageGroup"),
         ({"CDK_DEFAULT_ACCOUNT": "12345"}, "account", "12-digit"),
         ({"S3_BUCKET": "Bad_Bucket"}, "existing_bucket_name", "not a valid bucket name"),
         ({"S3_BUCKET": "ab"}, "existing_bucket_name", "not a valid bucket name"),
@@ -91,6 +126,18 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"TRIGGER_SCHEDULE": "rate(2 hour)"}, "trigger_schedule", "wants rate(2 hours)"),
         ({"TRIGGER_SCHEDULE": "rate(0 minutes)"}, "trigger_schedule", "at least 1 minute"),
         ({"SKIP_IF_RUNNING": "maybe"}, "skip_if_running", "not a boolean"),
+        (
+            {"EXISTING_MODEL_PACKAGE_GROUP": "under_score"},
+            "existing_model_package_group",
+            "not a Model Package Group name",
+        ),
+        (
+            {"EXISTING_MODEL_PACKAGE_GROUP": "a" * 64},
+            "existing_model_package_group",
+            "1-63 letters",
+        ),
+        ({"TRIGGER_RESERVED_CONCURRENCY": "0"}, "trigger_reserved_concurrency", "at least 1"),
+        ({"TRIGGER_RESERVED_CONCURRENCY": "two"}, "trigger_reserved_concurrency", "whole number"),
     ],
 )
 def test_invalid_values_stop_with_a_message_naming_the_setting(
@@ -127,9 +174,21 @@ def test_skip_if_running_parses_booleans(raw: str, expected: bool) -> None:
     assert load_settings({}, {"SKIP_IF_RUNNING": raw}).skip_if_running is expected
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "cn-north-1", "us-gov-west-1"])
-def test_regions_where_sagemaker_runs_are_accepted(region: str) -> None:
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "us-gov-west-1", "eusc-de-east-1"])
+def test_regions_where_the_stack_can_be_created_are_accepted(region: str) -> None:
+    assert region in SUPPORTED_REGIONS
     assert load_settings({}, {"AWS_REGION": region}).region == region
+
+
+def test_an_unsupported_region_stops_at_settings_time_naming_the_region() -> None:
+    # Before, cn-north-1 passed settings and synth failed late, in CloudFormation validation.
+    with pytest.raises(SettingsError) as error:
+        load_settings({"region": "cn-north-1"}, {})
+    message = str(error.value)
+    assert error.value.setting == "region"
+    assert "'cn-north-1' is not a supported region" in message
+    assert "context 'region' / env AWS_REGION" in message
+    assert "us-east-1" in message  # the supported ones are listed
 
 
 @pytest.mark.parametrize(

@@ -296,7 +296,7 @@ def test_skip_if_running_compares_default_runs_through_the_definition(aws: Aws) 
 
     again = aws.handle({**scheduled, "id": "another-event-id"}, skip_if_running=True)
     explicit_default = aws.handle(
-        {"parameters": {"InputData": "s3://${DataBucket}/data/raw/house_data.csv"}},
+        {"parameters": {"InputData": "s3://${DataBucket}/data/sample/house_data.csv"}},
         skip_if_running=True,
     )
 
