@@ -20,7 +20,7 @@ from pipeline_definition.check.expression_types import (
 from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
 from pipeline_definition.check.shapes import check_scalar, check_value
-from pipeline_definition.model.durations import is_duration
+from pipeline_definition.model.durations import is_expire_after
 from pipeline_definition.model.graph import StepNode
 
 # As in the SDK's `sagemaker.mlops.workflow.steps.StepTypeEnum`.
@@ -306,7 +306,7 @@ class _StepChecker(IssueCollector):
                 f"expected an ISO-8601 duration string, got {describe_value(expire)}",
                 "wrong-type",
             )
-        elif not _is_duration(expire):
+        elif not is_expire_after(expire):
             self.report(
                 child_path(path, "ExpireAfter"),
                 f"{expire!r} is not an ISO-8601 duration (for example 'P30D' or 'PT12H')",
@@ -398,8 +398,3 @@ class _StepChecker(IssueCollector):
         else:
             self.issues.extend(check_expressions_in(arguments, path, self.step, self.scope))
 
-
-def _is_duration(text: str) -> bool:
-    """Whether `text` is an ISO-8601 duration as the service reads it ("30d", "T16m", "P4DT12H")."""
-    # Fractions of a second are not known to be accepted by the service: refuse them for now.
-    return is_duration(text) and "." not in text
