@@ -397,4 +397,3 @@ class _StepChecker(IssueCollector):
             self.issues.extend(check_expressions_in(own, path, self.step, self.scope))
         else:
             self.issues.extend(check_expressions_in(arguments, path, self.step, self.scope))
-

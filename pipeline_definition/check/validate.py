@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from pipeline_definition.check.expression_types import (
@@ -24,7 +25,13 @@ from pipeline_definition.check.expression_types import (
     describe_value,
     literal_matches,
 )
-from pipeline_definition.check.issues import PIPELINE, IssueCollector, ValidationIssue
+from pipeline_definition.check.issues import (
+    ERROR,
+    PIPELINE,
+    WARNING,
+    IssueCollector,
+    ValidationIssue,
+)
 from pipeline_definition.check.service_model import shape
 from pipeline_definition.check.shapes import check_scalar
 from pipeline_definition.check.steps import check_step, processing_outputs, step_label
@@ -35,15 +42,24 @@ from pipeline_definition.model.graph import (
     flatten_steps,
     topological_order,
 )
+from pipeline_definition.model.limits import DefinitionLimitError, check_document
 from pipeline_definition.model.placeholders import is_placeholder
 
-__all__ = ["PIPELINE", "ValidationIssue", "format_issues", "validate_definition"]
+__all__ = [
+    "ERROR",
+    "PIPELINE",
+    "WARNING",
+    "ValidationIssue",
+    "format_issues",
+    "validate_definition",
+]
 
 DEFINITION_VERSION: Final = "2020-12-01"
 PIPELINE_KEYS: Final = frozenset(
     {"Version", "Metadata", "Parameters", "PipelineExperimentConfig", "MlflowConfig", "Steps"}
 )
 
+TYPED_HYPERPARAMETER: Final = "typed-hyperparameter"
 PARAMETER_KEYS: Final = frozenset({"Name", "Type", "DefaultValue", "EnumValues"})
 PARAMETER_VALUES: Final = {
     "String": "a string",
@@ -53,10 +69,30 @@ PARAMETER_VALUES: Final = {
 }
 
 
-def validate_definition(definition: Mapping[str, Any]) -> list[ValidationIssue]:
-    """All issues in `definition`, sorted by step order then path (empty when it is valid)."""
+def validate_definition(
+    definition: Mapping[str, Any], *, typed_hyperparameters: str = ERROR
+) -> list[ValidationIssue]:
+    """All issues in `definition`, sorted by step order then path (empty when it is valid).
+
+    `typed_hyperparameters` is the severity of a typed parameter written into a string
+    hyperparameter (what the SDK's ModelTrainer emits): ERROR or WARNING.
+    """
     if not isinstance(definition, Mapping):
         return [ValidationIssue(PIPELINE, "$", "a definition is a JSON object", "wrong-type")]
+    try:
+        check_document(definition)
+    except DefinitionLimitError as error:
+        return [ValidationIssue(PIPELINE, "$", str(error), "out-of-range")]
+    issues = _sorted(_all_issues(definition), flatten_steps(definition))
+    if typed_hyperparameters == WARNING:
+        issues = [
+            replace(issue, severity=WARNING) if issue.kind == TYPED_HYPERPARAMETER else issue
+            for issue in issues
+        ]
+    return issues
+
+
+def _all_issues(definition: Mapping[str, Any]) -> list[ValidationIssue]:
     nodes = flatten_steps(definition)
     parameters, issues = _check_parameters(definition.get("Parameters"))
     duplicated = _duplicated_names(nodes)
@@ -68,7 +104,7 @@ def validate_definition(definition: Mapping[str, Any]) -> list[ValidationIssue]:
     if not duplicated:
         # With two steps of one name the graph cannot tell them apart; fix the names first.
         issues.extend(_check_cycles(nodes))
-    return _sorted(issues, nodes)
+    return issues
 
 
 def format_issues(issues: Iterable[ValidationIssue]) -> str:

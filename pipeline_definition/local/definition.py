@@ -27,6 +27,7 @@ from pipeline_definition.model.graph import (
     flatten_steps,
     topological_order,
 )
+from pipeline_definition.model.limits import DefinitionLimitError, parse_definition_text
 from project.run_parameters import ParameterError, ParameterSpec, definition_parameters
 
 ARTIFACT_BUCKET = "local-artifacts"
@@ -131,7 +132,9 @@ def _parse(body: str) -> tuple[dict[str, Any], dict[str, ParameterSpec]]:
     """The document and its parameters; DefinitionError when either cannot be read."""
     text = substitute_placeholders(body)
     try:
-        document = json.loads(text)
+        document = parse_definition_text(text)
+    except DefinitionLimitError as error:
+        raise DefinitionError([str(error)]) from error
     except json.JSONDecodeError as error:
         raise DefinitionError([f"the definition is not valid JSON: {error}"]) from error
     if not isinstance(document, dict) or not isinstance(document.get("Steps"), list):
