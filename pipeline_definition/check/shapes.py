@@ -15,11 +15,14 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
 from pipeline_definition.check.expression_types import (
+    check_expression,
+    check_expressions_in,
+)
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
+from pipeline_definition.check.scope import (
     ParameterInfo,
     Scope,
     Typed,
-    check_expression,
-    check_expressions_in,
     child_path,
     compatible,
     describe_value,
@@ -27,7 +30,6 @@ from pipeline_definition.check.expression_types import (
     shape_kind,
     shorten,
 )
-from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import python_pattern
 from pipeline_definition.model.expressions import looks_like_expression
 from pipeline_definition.model.placeholders import is_placeholder

@@ -12,16 +12,18 @@ from typing import Any, Final
 
 from pipeline_definition.check.condition_steps import check_condition_step, check_fail_step
 from pipeline_definition.check.expression_types import (
-    Scope,
     check_expressions_in,
+)
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
+from pipeline_definition.check.scope import (
+    Scope,
     child_path,
     describe_value,
 )
-from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
 from pipeline_definition.check.shapes import check_scalar, check_value
 from pipeline_definition.model.durations import is_expire_after
-from pipeline_definition.model.graph import StepNode
+from pipeline_definition.model.graph import COMPLETED, TRIGGERS, StepNode, dependency_entry
 
 # As in the SDK's `sagemaker.mlops.workflow.steps.StepTypeEnum`.
 STEP_TYPES: Final = frozenset(
@@ -182,20 +184,59 @@ class _StepChecker(IssueCollector):
                 "wrong-type",
             )
             return
+        seen: dict[str, str] = {}
         for index, entry in enumerate(depends_on):
             path = self.at("DependsOn", index)
-            # A run-condition entry: {"Step": <name>, "Trigger": "Failed" | "Stopped" | "Any"}.
-            name = entry.get("Step") if isinstance(entry, dict) else entry
-            if not isinstance(name, str):
+            found = self.dependency(entry, path)
+            if found is None:
+                continue
+            name, trigger = found
+            if seen.get(name, trigger) != trigger:
                 self.report(
-                    path, f"expected a step name, got {describe_value(entry)}", "wrong-type"
+                    path,
+                    f"depends on step '{name}' with conflicting triggers: "
+                    f"{seen[name]} and {trigger}",
+                    "conflict",
                 )
-            elif name not in self.scope.steps:
+            seen.setdefault(name, trigger)
+            if trigger != COMPLETED and name in self.node.referenced_steps:
                 self.report(
-                    path, f"depends on step '{name}', which does not exist", "dangling-reference"
+                    path,
+                    f"runs when '{name}' {trigger.lower()} but reads its properties, "
+                    "which only a completed step has",
+                    "conflict",
                 )
-            elif name == self.node.name:
-                self.report(path, "a step cannot depend on itself", "cycle")
+
+    def dependency(self, entry: Any, path: str) -> tuple[str, str] | None:
+        """(step, trigger) of one DependsOn entry, reporting what is wrong with it."""
+        if isinstance(entry, dict):
+            for key in sorted(set(entry) - {"Step", "Trigger"}):
+                self.report(
+                    child_path(path, str(key)),
+                    f"unknown key '{key}' in a DependsOn entry (Step, Trigger)",
+                    "unknown-key",
+                )
+            trigger = entry.get("Trigger", COMPLETED)
+            if trigger not in TRIGGERS:
+                self.report(
+                    child_path(path, "Trigger"),
+                    f"unknown trigger {trigger!r} (expected one of {', '.join(TRIGGERS)})",
+                    "enum",
+                )
+                return None
+        found = dependency_entry(entry)
+        if found is None:
+            expected = 'a step name or {"Step": name, "Trigger": ...}'
+            self.report(path, f"expected {expected}, got {describe_value(entry)}", "wrong-type")
+        elif found[0] not in self.scope.steps:
+            self.report(
+                path, f"depends on step '{found[0]}', which does not exist", "dangling-reference"
+            )
+        elif found[0] == self.node.name:
+            self.report(path, "a step cannot depend on itself", "cycle")
+        else:
+            return found
+        return None
 
     def check_retry_policies(self, policies: Any, type_: str) -> None:
         if not isinstance(policies, list):

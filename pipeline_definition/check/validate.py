@@ -16,14 +16,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from pipeline_definition.check.expression_types import (
-    PARAMETER_KINDS,
-    ParameterInfo,
-    Scope,
-    StepInfo,
     check_expressions_in,
-    child_path,
-    describe_value,
-    literal_matches,
 )
 from pipeline_definition.check.issues import (
     ERROR,
@@ -31,6 +24,15 @@ from pipeline_definition.check.issues import (
     WARNING,
     IssueCollector,
     ValidationIssue,
+)
+from pipeline_definition.check.scope import (
+    PARAMETER_KINDS,
+    ParameterInfo,
+    Scope,
+    StepInfo,
+    child_path,
+    describe_value,
+    literal_matches,
 )
 from pipeline_definition.check.service_model import shape
 from pipeline_definition.check.shapes import check_scalar

@@ -41,6 +41,8 @@ LOCAL_VALUES: dict[str, str] = {
     placeholders.ACCOUNT_ID: "000000000000",
 }
 CODE_PREFIX = f"s3://{ARTIFACT_BUCKET}/code/"
+# Run conditions under which a step runs after a failure, so the failure does not end the run.
+HANDLING_TRIGGERS = ("Failed", "Any")
 # SageMaker's pattern for step names; they also name folders and log files locally.
 STEP_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -54,6 +56,16 @@ class LocalDefinition:
     graph: dict[str, set[str]]
     order: tuple[str, ...]
     parameters: dict[str, ParameterSpec]
+
+    @property
+    def handled_failures(self) -> frozenset[str]:
+        """Steps whose failure some step waits for (Trigger Failed or Any): it ends no run."""
+        return frozenset(
+            name
+            for node in self.nodes.values()
+            for name, trigger in node.run_conditions
+            if trigger in HANDLING_TRIGGERS
+        )
 
     def code_uris(self) -> list[str]:
         """The staged-code URIs the definition refers to, sorted."""
