@@ -15,9 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
+from pipeline_definition.check.callback_steps import output_parameter_kinds
 from pipeline_definition.check.expression_types import (
     check_expressions_in,
 )
+from pipeline_definition.check.for_each_steps import body_steps, item_kind, selected_step
 from pipeline_definition.check.issues import (
     ERROR,
     PIPELINE,
@@ -25,6 +27,7 @@ from pipeline_definition.check.issues import (
     IssueCollector,
     ValidationIssue,
 )
+from pipeline_definition.check.lineage_steps import created_entities
 from pipeline_definition.check.scope import (
     PARAMETER_KINDS,
     ParameterInfo,
@@ -85,7 +88,7 @@ def validate_definition(
         check_document(definition)
     except DefinitionLimitError as error:
         return [ValidationIssue(PIPELINE, "$", str(error), "out-of-range")]
-    issues = _sorted(_all_issues(definition), flatten_steps(definition))
+    issues = _sorted(_all_issues(definition), flatten_steps(definition, for_each_bodies=True))
     if typed_hyperparameters == WARNING:
         issues = [
             replace(issue, severity=WARNING) if issue.kind == TYPED_HYPERPARAMETER else issue
@@ -95,7 +98,7 @@ def validate_definition(
 
 
 def _all_issues(definition: Mapping[str, Any]) -> list[ValidationIssue]:
-    nodes = flatten_steps(definition)
+    nodes = flatten_steps(definition, for_each_bodies=True)
     parameters, issues = _check_parameters(definition.get("Parameters"))
     duplicated = _duplicated_names(nodes)
     scope = Scope(parameters=parameters, steps=_step_infos(nodes), duplicated=duplicated)
@@ -130,11 +133,20 @@ def _step_infos(nodes: Iterable[StepNode]) -> dict[str, StepInfo]:
             for entry in (files if isinstance(files, list) else [])
             if isinstance(entry, dict)
         ]
+        arguments = node.arguments
         infos[node.name] = StepInfo(
             name=node.name,
             type=node.type,
             property_files=frozenset(n for n in names if isinstance(n, str)),
-            output_names=frozenset(processing_outputs(node.arguments)),
+            output_names=frozenset(processing_outputs(arguments)),
+            output_parameters=output_parameter_kinds(node.raw),
+            created=created_entities(arguments) if node.type == "Lineage" else {},
+            for_each=node.for_each,
+            body=frozenset(str(step.get("Name")) for step in body_steps(arguments))
+            if node.type == "ForEach"
+            else frozenset(),
+            selected=selected_step(arguments) if node.type == "ForEach" else None,
+            item_kind=item_kind(arguments) if node.type == "ForEach" else "any",
         )
     return infos
 

@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     issues = _size_issues(characters) + validate_definition(
         definition, typed_hyperparameters=severity
     )
-    steps = len(flatten_steps(definition)) if isinstance(definition, dict) else 0
+    steps = (
+        len(flatten_steps(definition, for_each_bodies=True)) if isinstance(definition, dict) else 0
+    )
     errors = sum(1 for issue in issues if issue.severity == ERROR)
     warnings = len(issues) - errors
     summary = f"{source}: {_count(steps, 'step')} checked, {_count(errors, 'issue')}"

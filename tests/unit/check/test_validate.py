@@ -640,10 +640,12 @@ def test_steps_without_an_api_model_still_have_their_references_checked() -> Non
                 "Type": "ForEach",
                 "Arguments": {
                     "IterableItems": {"Get": "Parameters.Items"},
+                    "MaxConcurrency": 2,
                     "ForEachBody": [
                         {
                             "Name": "Score",
                             "Type": "Lambda",
+                            "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:s",
                             "Arguments": {"item": {"Get": "ForEach.CurrentItem"}},
                         }
                     ],
