@@ -225,6 +225,7 @@ class Executor:
             record_command=lambda command: self._record_command(node.name, command),
             log=lambda message: self._log(node.name, message),
             register_model=self._register_model,
+            step=self.definition.local_step(node.name, self.workspace),
         )
         return kind.run(context, arguments)
 
