@@ -5,7 +5,9 @@ its whole FunctionArn, or the step's name) to a handler importable from the fold
 starts in. The handler runs in a process of its own (`lambda_host`) with the step's evaluated
 Arguments as its event and a Lambda-like context; the result must be a JSON object holding
 every declared output parameter, each of its OutputType, as the pipeline service requires.
-An unmapped Lambda step cannot run and is refused before the run starts.
+RUN_LOCAL_S3_ROOT tells a handler where the local store is, so one that reads S3 can read
+`s3://bucket/key` at `<root>/bucket/key`. An unmapped Lambda step cannot run and is refused
+before the run starts.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pipeline_definition.local.names import timestamp
 from pipeline_definition.model.graph import StepNode
 
 TIMEOUT_SECONDS: Final = 900
+# The variable that tells a handler where the local store is.
+LOCAL_S3_ROOT: Final = "RUN_LOCAL_S3_ROOT"
 _SPEC = re.compile(r"^(?P<module>[A-Za-z_]\w*(\.[A-Za-z_]\w*)*):(?P<function>[A-Za-z_]\w*)$")
 _FUNCTION = re.compile(r":function:(?P<name>[^:]+)")
 # The folder that holds `pipeline_definition`, for the host's imports.
@@ -183,7 +187,11 @@ def run_lambda(ctx: JobContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
             str(paths["invocation"]),
         ),
         cwd=Path.cwd(),
-        environment={"PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(Path.cwd())])},
+        environment={
+            "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(Path.cwd())]),
+            # A handler that reads S3 finds s3://bucket/key locally at <root>/bucket/key.
+            LOCAL_S3_ROOT: str(ctx.store.root),
+        },
     )
     run_job_command(ctx, command, timeout=TIMEOUT_SECONDS, failure_files=(paths["failure"],))
     result = json.loads(paths["result"].read_text())
