@@ -152,3 +152,7 @@ def test_the_readme_lists_the_kinds_that_run_and_why_the_others_do_not() -> None
     ran = re.search(r"runs these step types locally: (?P<kinds>[^.]+)\.", readme)
     assert ran is not None
     assert ran["kinds"].replace("\n", " ").split(", ") == [f"{kind}" for kind in KINDS]
+    flat = " ".join(readme.split())
+    refused = len(ENTRIES) - len(EXPECTED)
+    assert f"{len(EXPECTED)} of the {len(ENTRIES)} definitions run to an end" in flat
+    assert f"and {refused} are refused up front" in flat
