@@ -44,9 +44,14 @@ class BatchRun:
 
 
 @pytest.fixture(scope="module")
-def batch_run(tmp_path_factory: pytest.TempPathFactory) -> BatchRun:
-    """Render the example with the SDK, then run it locally with the handler mapped."""
-    definition = render(tmp_path_factory.mktemp("batch-definition"))
+def definition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's definition, rendered with the SDK once for the module."""
+    return render(tmp_path_factory.mktemp("batch-definition"))
+
+
+@pytest.fixture(scope="module")
+def batch_run(definition: Path, tmp_path_factory: pytest.TempPathFactory) -> BatchRun:
+    """Run the example locally with the handler mapped."""
     workdir = tmp_path_factory.mktemp("batch-run")
     completed = subprocess.run(
         [
@@ -113,9 +118,8 @@ def test_the_lambda_step_summarises_the_predictions(batch_run: BatchRun) -> None
 
 
 def test_without_the_mapping_the_lambda_step_is_refused_before_anything_runs(
-    tmp_path: Path,
+    definition: Path, tmp_path: Path
 ) -> None:
-    definition = render(tmp_path / "definition")
     completed = subprocess.run(
         [
             sys.executable,
