@@ -32,3 +32,11 @@ def synthesize_app(
 def template(synthesis: Synthesis) -> dict[str, Any]:
     """The synthesized stack template."""
     return synthesis.template
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The definitions of testsupport.corpus, rendered by the SDK once per session (~10 s)."""
+    from testsupport.corpus.catalogue import render_corpus
+
+    return render_corpus(tmp_path_factory.mktemp("corpus-staging"))

@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 from pipeline_definition.check.expression_types import (
-    Scope,
     check_expression,
     check_expressions_in,
+)
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
+from pipeline_definition.check.scope import (
+    Scope,
     child_path,
     describe_value,
 )
-from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.model.expressions import COMPARISON_OPERATORS, looks_like_expression
 
 # Condition type -> its operand members, as the SDK's `sagemaker.core.workflow.conditions`

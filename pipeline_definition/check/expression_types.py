@@ -9,176 +9,29 @@ execution variable) that must exist.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal
-
-from botocore.model import Shape
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final
 
 from pipeline_definition.check.issues import IssueCollector, ValidationIssue
-from pipeline_definition.check.service_model import resolve_property
+from pipeline_definition.check.scope import (
+    EXECUTION_VARIABLES,
+    PARAMETER_KINDS,
+    SCALARS,
+    Scope,
+    StepInfo,
+    Typed,
+    child_path,
+    compatible,
+    describe_value,
+)
+from pipeline_definition.check.step_properties import property_type
 from pipeline_definition.model.expressions import FUNCTIONS, looks_like_expression
 from pipeline_definition.model.graph import STEP_REFERENCE
 
-ValueKind = Literal[
-    "string",
-    "integer",
-    "float",
-    "boolean",
-    "timestamp",
-    "blob",
-    "list",
-    "map",
-    "structure",
-    "scalar",  # some scalar, type known only at execution time (Std:JsonGet)
-    "any",  # not known at all (properties of steps without a response model)
-]
-
-SCALARS: Final = frozenset({"string", "integer", "float", "boolean", "timestamp", "blob"})
-
-# botocore shape type -> the kind of value it holds.
-SHAPE_KINDS: Final[dict[str, ValueKind]] = {
-    "string": "string",
-    "integer": "integer",
-    "long": "integer",
-    "float": "float",
-    "double": "float",
-    "boolean": "boolean",
-    "timestamp": "timestamp",
-    "blob": "blob",
-    "list": "list",
-    "map": "map",
-    "structure": "structure",
-}
-
-PARAMETER_KINDS: Final[dict[str, ValueKind]] = {
-    "String": "string",
-    "Integer": "integer",
-    "Float": "float",
-    "Boolean": "boolean",
-}
-
-# As in the SDK's `sagemaker.core.workflow.execution_variables.ExecutionVariables`.
-EXECUTION_VARIABLES: Final = frozenset(
-    {
-        "StartDateTime",
-        "CurrentDateTime",
-        "PipelineName",
-        "PipelineArn",
-        "PipelineExecutionId",
-        "PipelineExecutionArn",
-        "TrainingJobName",
-        "ProcessingJobName",
-    }
-)
-
-# A ForEach step's body reads its current item and its iterations' outputs through these.
-LOOP_ROOTS: Final = frozenset({"ForEach", "IterationOutput"})
+# A ForEach body step reads its iteration's item as `ForEach.CurrentItem`.
+CURRENT_ITEM: Final = "CurrentItem"
 
 _PROPERTY_FILE = re.compile(r"Steps\.(?P<step>[^.\[]+)\.PropertyFiles\.(?P<file>.+)")
-_PROCESSING_OUTPUT = re.compile(r"\.ProcessingOutputConfig\.Outputs\[['\"](?P<name>[^'\"]*)['\"]\]")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-:]*")
-
-
-@dataclass(frozen=True)
-class ParameterInfo:
-    """A declared pipeline parameter."""
-
-    name: str
-    type: str
-    default: Any = None
-    has_default: bool = False
-    enum_values: tuple[Any, ...] = ()
-
-
-@dataclass(frozen=True)
-class StepInfo:
-    """What other steps may refer to in a step: its type, property files and outputs."""
-
-    name: str
-    type: str
-    property_files: frozenset[str] = frozenset()
-    output_names: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Everything an expression may name."""
-
-    parameters: Mapping[str, ParameterInfo] = field(default_factory=dict)
-    steps: Mapping[str, StepInfo] = field(default_factory=dict)
-    # Names used by more than one step: references to them are ambiguous.
-    duplicated: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Typed:
-    """The type of an expression, how to describe it, and the parameter it reads, if any."""
-
-    kind: ValueKind
-    description: str
-    parameter: ParameterInfo | None = None
-
-
-def child_path(path: str, key: str | int) -> str:
-    """The JSON path of `key` (a member name or a list index) below `path`."""
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    if _IDENTIFIER.fullmatch(key):
-        return f"{path}.{key}" if path else key
-    return f"{path}['{key}']"
-
-
-def shape_kind(shape: Shape) -> ValueKind:
-    """The kind of value a botocore shape holds."""
-    return SHAPE_KINDS.get(shape.type_name, "any")
-
-
-def literal_matches(value: Any, kind: ValueKind) -> bool:
-    """Whether a literal JSON value is of the given kind."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    matches: dict[ValueKind, bool] = {
-        "string": isinstance(value, str),
-        "blob": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "float": number,
-        "boolean": isinstance(value, bool),
-        "timestamp": isinstance(value, str) or number,
-        "list": isinstance(value, list),
-        "map": isinstance(value, dict),
-        "structure": isinstance(value, dict),
-    }
-    return matches.get(kind, True)
-
-
-def compatible(expected: ValueKind, actual: ValueKind) -> bool:
-    """Whether a value of kind `actual` may stand where the API expects `expected`."""
-    if "any" in (expected, actual) or expected == actual:
-        return True
-    if actual == "scalar":
-        return expected in SCALARS
-    if expected == "float" and actual == "integer":
-        return True
-    # Timestamps and blobs travel as strings in the JSON request.
-    textual = {"string", "timestamp", "blob"}
-    return expected in textual and actual in textual
-
-
-def describe_value(value: Any) -> str:
-    """A short description of a literal JSON value for messages."""
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"string {shorten(value)!r}"
-    if isinstance(value, int | float):
-        return f"{'integer' if isinstance(value, int) else 'number'} {value}"
-    names = {type(None): "null", list: "a list", dict: "an object"}
-    return names.get(type(value), type(value).__name__)
-
-
-def shorten(text: str, limit: int = 60) -> str:
-    """`text`, cut to `limit` characters for messages."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def find_expressions(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -237,24 +90,37 @@ class _ExpressionChecker(IssueCollector):
             self.report(path, f"Get takes a string, not {describe_value(reference)}", "wrong-type")
             return Typed("any", "Get")
         head, _, rest = reference.partition(".")
-        if head == "Parameters":
-            return self.parameter(rest, path)
-        if head == "Execution":
-            if rest not in EXECUTION_VARIABLES:
-                self.report(
-                    path,
-                    f"unknown execution variable '{rest}' "
-                    f"(known: {', '.join(sorted(EXECUTION_VARIABLES))})",
-                    "dangling-reference",
-                )
-            return Typed("string", f"execution variable {rest}")
-        if head == "Steps":
-            return self.step_property(reference, path)
-        if head in LOOP_ROOTS:
-            return Typed("any", reference)
+        roots: dict[str, Callable[[str, str, str], Typed]] = {
+            "Parameters": lambda _, name, where: self.parameter(name, where),
+            "Execution": lambda _, name, where: self.execution_variable(name, where),
+            "Steps": lambda whole, _, where: self.step_property(whole, where),
+            "ForEach": self.loop_value,
+            "IterationOutput": self.iteration_output,
+        }
+        root = roots.get(head)
+        if root is not None:
+            return root(reference, rest, path)
         self.report(
             path,
             f"cannot read '{reference}': a Get names Parameters.*, Steps.* or Execution.*",
+            "invalid-expression",
+        )
+        return Typed("any", reference)
+
+    def execution_variable(self, name: str, path: str) -> Typed:
+        if name not in EXECUTION_VARIABLES:
+            self.report(
+                path,
+                f"unknown execution variable '{name}' "
+                f"(known: {', '.join(sorted(EXECUTION_VARIABLES))})",
+                "dangling-reference",
+            )
+        return Typed("string", f"execution variable {name}")
+
+    def iteration_output(self, reference: str, rest: str, path: str) -> Typed:
+        self.report(
+            path,
+            f"'{reference}' is only valid as the Field of a ForEach step's Selector",
             "invalid-expression",
         )
         return Typed("any", reference)
@@ -275,64 +141,59 @@ class _ExpressionChecker(IssueCollector):
             self.report(path, f"step '{name}' does not exist", "dangling-reference")
         elif name == self.step and name not in self.scope.duplicated:
             self.report(path, "a step cannot use its own properties", "cycle")
+        elif info.for_each is not None and self.enclosing_loop() != info.for_each:
+            # A body step runs once per item: outside the loop it has no single value.
+            self.report(
+                path,
+                f"step '{name}' runs once per item of ForEach '{info.for_each}': read its "
+                f"outputs as Steps.{info.for_each}.IterationOutputs[<i>].{name}... or "
+                f"Steps.{info.for_each}.Selected...",
+                "invalid-expression",
+            )
         return info
 
+    def enclosing_loop(self) -> str | None:
+        """The ForEach step whose body the checked step is in, if any."""
+        own = self.scope.steps.get(self.step)
+        return own.for_each if own is not None else None
+
     def step_property(self, reference: str, path: str) -> Typed:
-        untyped = Typed("any", f"property {reference}")
         match = STEP_REFERENCE.match(reference)
         if match is None:
             self.report(path, f"'{reference}' does not name a step", "invalid-expression")
-            return untyped
+            return Typed("any", f"property {reference}")
         info = self.referenced_step(match["step"], path)
-        rest = match["rest"]
         if info is None:
-            return untyped
-        special = self.special_property(info, rest, reference, path)
-        if special is not None:
-            return special
-        if not self.processing_output_exists(info, rest, path):
-            return untyped
-        resolved = resolve_property(info.type, rest)
-        if resolved is not None and resolved.shape is not None:
-            kind = shape_kind(resolved.shape)
-            return Typed(kind, f"property {reference} ({resolved.shape.type_name})")
-        if resolved is not None:
-            self.report(path, f"{reference}: {resolved.error}", "dangling-reference")
-        return untyped
+            return Typed("any", f"property {reference}")
+        resolved = property_type(info, match["rest"], reference, self.scope)
+        for message, kind in resolved.problems:
+            self.report(path, message, kind)
+        return resolved.typed
 
-    def special_property(
-        self, info: StepInfo, rest: str, reference: str, path: str
-    ) -> Typed | None:
-        """Properties that are not in an API response: property files and Outcome."""
-        if rest.startswith(".PropertyFiles"):
+    def loop_value(self, reference: str, rest: str, path: str) -> Typed:
+        """`ForEach.CurrentItem[...]`: the item of the enclosing ForEach's iteration."""
+        untyped = Typed("any", reference)
+        loop = self.scope.steps.get(self.enclosing_loop() or "")
+        if loop is None:
             self.report(
                 path,
-                "a property file is not a value; read it with Std:JsonGet",
+                f"'{reference}' is only valid in the steps of a ForEach body",
                 "invalid-expression",
             )
-            return Typed("any", reference)
-        if info.type != "Condition":
-            return None
-        if rest != ".Outcome":
+            return untyped
+        if rest == CURRENT_ITEM:
+            return Typed(loop.item_kind, f"{reference} ({loop.item_kind} item)")
+        if not rest.startswith((f"{CURRENT_ITEM}.", f"{CURRENT_ITEM}[")):
+            message = f"ForEach has only {CURRENT_ITEM}, not '{rest}'"
+            self.report(path, message, "dangling-reference")
+        elif loop.item_kind in SCALARS:
             self.report(
                 path,
-                f"Condition step '{info.name}' has only the property 'Outcome'",
-                "dangling-reference",
+                f"the items of ForEach '{loop.name}' are {loop.item_kind} values; "
+                f"'{reference}' reads a member of an object",
+                "wrong-type",
             )
-        return Typed("boolean", f"property {reference}")
-
-    def processing_output_exists(self, info: StepInfo, rest: str, path: str) -> bool:
-        # `Outputs['train']` picks a processing output by name, so the name must exist.
-        output = _PROCESSING_OUTPUT.match(rest)
-        if info.type != "Processing" or output is None or output["name"] in info.output_names:
-            return True
-        self.report(
-            path,
-            f"step '{info.name}' has no processing output '{output['name']}' "
-            f"(outputs: {', '.join(sorted(info.output_names)) or 'none'})",
-            "dangling-reference",
-        )
-        return False
+        return untyped
 
     def join(self, body: Any, path: str) -> Typed:
         typed = Typed("string", "Std:Join")

@@ -23,21 +23,32 @@ KINDS: Final = frozenset(
         "unknown-step-type",
         "invalid-expression",
         "conflict",
+        # A typed parameter where the API takes a string hyperparameter: what SDK v3's
+        # ModelTrainer writes. An error by default; `validate --sdk-typed-hyperparameters=warn`
+        # reports it as a warning.
+        "typed-hyperparameter",
     }
 )
+ERROR: Final = "error"
+WARNING: Final = "warning"
 
 
 @dataclass(frozen=True)
 class ValidationIssue:
-    """One defect: the step it is in, its JSON path in the definition, and what is wrong."""
+    """One defect: the step it is in, its JSON path in the definition, and what is wrong.
+
+    A warning is reported but does not make the definition invalid.
+    """
 
     step: str
     path: str
     message: str
     kind: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
-        return f"{self.step}: {self.path}: {self.message}"
+        label = "warning: " if self.severity == WARNING else ""
+        return f"{self.step}: {self.path}: {label}{self.message}"
 
 
 class IssueCollector:

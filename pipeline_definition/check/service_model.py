@@ -1,7 +1,8 @@
-"""The SageMaker API model, offline: which request and response shapes each step type maps to.
+"""The AWS API models, offline: which request and response shapes each step type maps to.
 
-The model is botocore's own copy of the SageMaker service definition, read from the installed
-package; nothing here touches the network.
+The models are botocore's own copies of the service definitions (SageMaker's, and EMR's and
+EMR Serverless's for those steps), read from the installed package; nothing here touches the
+network.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Final
 import botocore.session
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
-# Step type -> the API whose request its `Arguments` are.
+# Step type -> the API whose request its `Arguments` are. The check steps run a processing job;
+# the other step types (Lambda, EMR, ForEach, ...) have layouts of their own (check/*_steps.py).
 STEP_OPERATIONS: Final[dict[str, str]] = {
     "Processing": "CreateProcessingJob",
     "Training": "CreateTrainingJob",
@@ -25,6 +27,11 @@ STEP_OPERATIONS: Final[dict[str, str]] = {
     "RegisterModel": "CreateModelPackage",
     "AutoML": "CreateAutoMLJob",
     "Job": "CreateJob",
+    "QualityCheck": "CreateProcessingJob",
+    "ClarifyCheck": "CreateProcessingJob",
+    "EndpointConfig": "CreateEndpointConfig",
+    "Endpoint": "CreateEndpoint",
+    "InferenceComponent": "CreateInferenceComponent",
 }
 
 # The SDK removes the resource name from the request (`trim_request_dict`) because the pipeline
@@ -38,22 +45,29 @@ SERVICE_NAMED_MEMBERS: Final[dict[str, frozenset[str]]] = {
     "RegisterModel": frozenset({"ModelPackageName"}),
     "AutoML": frozenset({"AutoMLJobName"}),
     "Job": frozenset({"JobName"}),
+    "QualityCheck": frozenset({"ProcessingJobName"}),
+    "ClarifyCheck": frozenset({"ProcessingJobName"}),
 }
 
-# Step type -> the response shapes its properties (`Steps.X.<path>`) come from, as in the SDK's
-# `Properties(shape_name=...)` for each step class.
-PROPERTY_SHAPES: Final[dict[str, tuple[str, ...]]] = {
-    "Processing": ("DescribeProcessingJobResponse",),
-    "Training": ("DescribeTrainingJobResponse",),
-    "Transform": ("DescribeTransformJobResponse",),
+# Step type -> the response shapes (service, shape) its properties (`Steps.X.<path>`) come
+# from, as in the SDK's `Properties(shape_name=..., service_name=...)` for each step class.
+PROPERTY_SHAPES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "Processing": (("sagemaker", "DescribeProcessingJobResponse"),),
+    "Training": (("sagemaker", "DescribeTrainingJobResponse"),),
+    "Transform": (("sagemaker", "DescribeTransformJobResponse"),),
     "Tuning": (
-        "DescribeHyperParameterTuningJobResponse",
-        "ListTrainingJobsForHyperParameterTuningJobResponse",
+        ("sagemaker", "DescribeHyperParameterTuningJobResponse"),
+        ("sagemaker", "ListTrainingJobsForHyperParameterTuningJobResponse"),
     ),
-    "Model": ("DescribeModelOutput",),
-    "RegisterModel": ("DescribeModelPackageOutput",),
-    "AutoML": ("DescribeAutoMLJobResponse",),
-    "Job": ("DescribeJobResponse",),
+    "Model": (("sagemaker", "DescribeModelOutput"),),
+    "RegisterModel": (("sagemaker", "DescribeModelPackageOutput"),),
+    "AutoML": (("sagemaker", "DescribeAutoMLJobResponse"),),
+    "Job": (("sagemaker", "DescribeJobResponse"),),
+    "EndpointConfig": (("sagemaker", "DescribeEndpointConfigOutput"),),
+    "Endpoint": (("sagemaker", "DescribeEndpointOutput"),),
+    "InferenceComponent": (("sagemaker", "DescribeInferenceComponentOutput"),),
+    "EMR": (("emr", "Step"),),
+    "EMRServerless": (("emr-serverless", "GetJobRunResponse"),),
 }
 
 # ".Member", "['key']", '["key"]' or "[0]": the steps of a property path.
@@ -66,23 +80,27 @@ _UNTRANSLATABLE = re.compile(r"\\[pPQEGhHRXz]|&&|\(\?<[A-Za-z]")
 
 
 @functools.cache
-def service_model() -> ServiceModel:
-    """The SageMaker service model from the installed botocore data (loaded once)."""
-    return botocore.session.get_session().get_service_model("sagemaker")
+def service_model(service: str = "sagemaker") -> ServiceModel:
+    """An AWS service model from the installed botocore data (each loaded once)."""
+    return botocore.session.get_session().get_service_model(service)
 
 
-def shape(name: str) -> Shape:
-    """A named shape of the SageMaker model."""
-    return service_model().shape_for(name)
+def shape(name: str, service: str = "sagemaker") -> Shape:
+    """A named shape of a service model (SageMaker's by default)."""
+    return service_model(service).shape_for(name)
+
+
+def operation_input(operation: str, service: str = "sagemaker") -> StructureShape:
+    """The request shape of an API operation."""
+    input_shape = service_model(service).operation_model(operation).input_shape
+    assert isinstance(input_shape, StructureShape), operation
+    return input_shape
 
 
 def request_shape(step_type: str) -> StructureShape | None:
     """The request shape a step type's `Arguments` follow, or None when it has none."""
     operation = STEP_OPERATIONS.get(step_type)
-    if operation is None:
-        return None
-    input_shape = service_model().operation_model(operation).input_shape
-    return input_shape if isinstance(input_shape, StructureShape) else None
+    return operation_input(operation) if operation is not None else None
 
 
 @functools.cache
@@ -124,11 +142,11 @@ def resolve_property(step_type: str, path: str) -> PropertyType | None:
     first = tokens[0][1]
     members = [
         root.members[first]
-        for root in map(shape, roots)
+        for root in (shape(name, service) for service, name in roots)
         if isinstance(root, StructureShape) and first in root.members
     ]
     if not members:
-        return PropertyType(error=f"{step_type} steps have no property '{first}' ({roots[0]})")
+        return PropertyType(error=f"{step_type} steps have no property '{first}' ({roots[0][1]})")
     return _walk(members[0], tokens[1:])
 
 

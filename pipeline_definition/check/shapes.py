@@ -15,11 +15,14 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
 from pipeline_definition.check.expression_types import (
+    check_expression,
+    check_expressions_in,
+)
+from pipeline_definition.check.issues import IssueCollector, ValidationIssue
+from pipeline_definition.check.scope import (
     ParameterInfo,
     Scope,
     Typed,
-    check_expression,
-    check_expressions_in,
     child_path,
     compatible,
     describe_value,
@@ -27,13 +30,14 @@ from pipeline_definition.check.expression_types import (
     shape_kind,
     shorten,
 )
-from pipeline_definition.check.issues import IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import python_pattern
 from pipeline_definition.model.expressions import looks_like_expression
 from pipeline_definition.model.placeholders import is_placeholder
 
 # How many allowed values an enum message lists before it stops.
 ENUM_LISTED = 8
+# The string shapes of hyperparameter values (HyperParameters, StaticHyperParameters).
+HYPERPARAMETER_SHAPES = frozenset({"HyperParameterValue"})
 # The shape types whose min and max bound a number rather than a length.
 NUMERIC_TYPES = frozenset({"integer", "long", "float", "double"})
 
@@ -127,11 +131,11 @@ class _ShapeChecker(IssueCollector):
         self.issues.extend(issues)
         expected = shape_kind(shape)
         if not compatible(expected, typed.kind):
-            hint = (
-                "; wrap it in Std:Join to pass it as a string"
-                if expected == "string" and typed.kind in {"integer", "float", "boolean"}
-                else ""
-            )
+            typed_scalar = expected == "string" and typed.kind in {"integer", "float", "boolean"}
+            if typed_scalar and shape.name in HYPERPARAMETER_SHAPES:
+                self.report(path, _typed_hyperparameter(shape, typed), "typed-hyperparameter")
+                return
+            hint = "; wrap it in Std:Join to pass it as a string" if typed_scalar else ""
             self.report(
                 path, f"expected {_expected(shape)}, got {typed.description}{hint}", "wrong-type"
             )
@@ -194,6 +198,20 @@ class _ShapeChecker(IssueCollector):
             self.report(path, f"{what} is below the minimum {low} of {shape.name}", "out-of-range")
         if high is not None and number > high:
             self.report(path, f"{what} is above the maximum {high} of {shape.name}", "out-of-range")
+
+
+def _typed_hyperparameter(shape: Shape, typed: Typed) -> str:
+    """Why a typed value cannot be a hyperparameter, and how to pass it from the SDK."""
+    if typed.parameter is not None:
+        name = typed.parameter.name
+        fix = f'pass {name}.to_string() (or Join(on="", values=[{name}]))'
+    else:
+        fix = 'wrap it in Join(on="", values=[...]) (Std:Join)'
+    return (
+        f"expected {_expected(shape)}, got {typed.description}: hyperparameters are strings in "
+        "the API, and the SageMaker SDK (ModelTrainer) writes a typed parameter into them as "
+        f"it is; {fix} in the hyperparameters"
+    )
 
 
 def _is_number(value: Any) -> bool:

@@ -1,97 +1,102 @@
 """Step-level checks of a pipeline definition: each step's fields, settings and arguments.
 
-A step's `Arguments` go to the botocore shape of the API its type calls; Condition and Fail
-steps, which call no API, are checked in `check.condition_steps`. Step fields (Name,
-Type, DependsOn, RetryPolicies, CacheConfig, PropertyFiles) follow the pipeline definition
-schema and the SDK's limits.
+A step's `Arguments` go to the botocore shape of the API its type calls; the step types that
+call no single API have checkers of their own (`condition_steps`, `callback_steps`,
+`baseline_steps`, `emr_steps`, `lineage_steps`, `for_each_steps`). The fields every step type
+shares (DependsOn, RetryPolicies, CacheConfig, PropertyFiles) are in `step_fields`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from pipeline_definition.check.baseline_steps import baseline_step_keys, check_baseline_step
+from pipeline_definition.check.callback_steps import check_callback_step, check_lambda_step
 from pipeline_definition.check.condition_steps import check_condition_step, check_fail_step
-from pipeline_definition.check.expression_types import (
-    Scope,
-    check_expressions_in,
-    child_path,
-    describe_value,
-)
-from pipeline_definition.check.issues import IssueCollector, ValidationIssue
+from pipeline_definition.check.emr_steps import check_emr_serverless_step, check_emr_step
+from pipeline_definition.check.expression_types import check_expressions_in
+from pipeline_definition.check.for_each_steps import check_for_each_step
+from pipeline_definition.check.issues import ValidationIssue
+from pipeline_definition.check.lineage_steps import check_cleanup_step, check_lineage_step
+from pipeline_definition.check.scope import Scope
 from pipeline_definition.check.service_model import SERVICE_NAMED_MEMBERS, request_shape, shape
 from pipeline_definition.check.shapes import check_scalar, check_value
-from pipeline_definition.model.durations import is_duration
+from pipeline_definition.check.step_fields import (
+    JOB_EXCEPTIONS,
+    STEP_EXCEPTIONS,
+    StepFields,
+    processing_outputs,
+)
 from pipeline_definition.model.graph import StepNode
 
-# As in the SDK's `sagemaker.mlops.workflow.steps.StepTypeEnum`.
-STEP_TYPES: Final = frozenset(
-    {
-        "Condition",
-        "Model",
-        "Processing",
-        "RegisterModel",
-        "Training",
-        "Transform",
-        "Callback",
-        "Tuning",
-        "Lambda",
-        "QualityCheck",
-        "ClarifyCheck",
-        "EMR",
-        "EMRServerless",
-        "Fail",
-        "AutoML",
-        "EndpointConfig",
-        "Endpoint",
-        "InferenceComponent",
-        "Lineage",
-        "Job",
-        "Cleanup",
-        "ForEach",
-    }
-)
+__all__ = [
+    "JOB_EXCEPTIONS",
+    "STEP_EXCEPTIONS",
+    "STEP_KEYS",
+    "STEP_TYPES",
+    "check_step",
+    "processing_outputs",
+    "step_label",
+]
 
+CACHED_AND_RETRIED: Final = frozenset({"CacheConfig", "RetryPolicies"})
+OUTPUTS: Final = frozenset({"CacheConfig", "OutputParameters"})
+# Step type -> its step-level keys beyond Name, Type, Arguments, DependsOn, DisplayName and
+# Description, after the SDK's step classes (which steps cache, which retry) and the pipeline
+# definition schema. The keys are the SDK's `StepTypeEnum`.
+STEP_KEYS: Final[dict[str, frozenset[str]]] = {
+    "Processing": CACHED_AND_RETRIED | {"PropertyFiles"},
+    "Training": CACHED_AND_RETRIED,
+    "Transform": CACHED_AND_RETRIED,
+    "Tuning": CACHED_AND_RETRIED,
+    "AutoML": CACHED_AND_RETRIED,
+    "Job": CACHED_AND_RETRIED,
+    "EMRServerless": CACHED_AND_RETRIED,
+    "EndpointConfig": CACHED_AND_RETRIED,
+    "Endpoint": frozenset({"CacheConfig"}),
+    "EMR": frozenset({"CacheConfig"}),
+    "Model": frozenset({"RetryPolicies"}),
+    "RegisterModel": frozenset({"RetryPolicies"}),
+    "InferenceComponent": frozenset(),
+    "Lineage": frozenset(),
+    "Lambda": OUTPUTS | {"FunctionArn"},
+    "Callback": OUTPUTS | {"SqsQueueUrl"},
+    "QualityCheck": CACHED_AND_RETRIED | baseline_step_keys("QualityCheck"),
+    "ClarifyCheck": CACHED_AND_RETRIED | baseline_step_keys("ClarifyCheck"),
+    "Condition": frozenset(),
+    "Fail": frozenset(),
+    "Cleanup": frozenset(),
+    "ForEach": frozenset(),
+}
+STEP_TYPES: Final = frozenset(STEP_KEYS)
 COMMON_STEP_KEYS: Final = frozenset(
     {"Name", "Type", "Arguments", "DependsOn", "DisplayName", "Description"}
 )
-# Step-level keys beyond the common ones, for the step types whose layout is checked; other
-# step types (Lambda, EMR, ...) carry keys of their own and are not checked at this level.
-STEP_KEYS: Final[dict[str, frozenset[str]]] = {
-    "Processing": frozenset({"CacheConfig", "RetryPolicies", "PropertyFiles"}),
-    "Training": frozenset({"CacheConfig", "RetryPolicies"}),
-    "Transform": frozenset({"CacheConfig", "RetryPolicies"}),
-    "Tuning": frozenset({"CacheConfig", "RetryPolicies"}),
-    "AutoML": frozenset({"CacheConfig", "RetryPolicies"}),
-    "Model": frozenset({"RetryPolicies"}),
-    "RegisterModel": frozenset({"RetryPolicies"}),
-    "Condition": frozenset(),
-    "Fail": frozenset(),
-}
 
-# As in the SDK's `sagemaker.mlops.workflow.retry`: the exception types and their bounds.
-STEP_EXCEPTIONS: Final = frozenset({"Step.SERVICE_FAULT", "Step.THROTTLING"})
-JOB_EXCEPTIONS: Final = frozenset(
-    {"SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"}
-)
-# Model steps run no SageMaker job, so they cannot retry on a job's failures (the SDK refuses
-# a SageMakerJobStepRetryPolicy there).
-JOBLESS_STEP_TYPES: Final = frozenset({"Model", "RegisterModel"})
-RETRY_KEYS: Final = frozenset(
-    {"ExceptionType", "IntervalSeconds", "BackoffRate", "MaxAttempts", "ExpireAfterMin"}
-)
-MAX_ATTEMPTS: Final = 20
-MAX_EXPIRE_AFTER_MIN: Final = 14400
-# member -> (minimum, maximum, whether it is an integer)
-RETRY_BOUNDS: Final[tuple[tuple[str, float, float | None, bool], ...]] = (
-    ("IntervalSeconds", 0, None, True),
-    ("BackoffRate", 0, None, False),
-    ("MaxAttempts", 1, MAX_ATTEMPTS, True),
-    ("ExpireAfterMin", 0, MAX_EXPIRE_AFTER_MIN, True),
-)
+StepCheck = Callable[[StepNode, Scope, str], list[ValidationIssue]]
+# The step types whose layout is not one API request (the check steps have both).
+LAYOUT_CHECKS: Final[Mapping[str, StepCheck]] = {
+    "Lambda": check_lambda_step,
+    "Callback": check_callback_step,
+    "QualityCheck": check_baseline_step,
+    "ClarifyCheck": check_baseline_step,
+    "EMR": check_emr_step,
+    "EMRServerless": check_emr_serverless_step,
+    "Lineage": check_lineage_step,
+    "Cleanup": check_cleanup_step,
+    "ForEach": check_for_each_step,
+    "Condition": lambda node, scope, label: check_condition_step(
+        node.arguments, f"{node.path}.Arguments", label, scope
+    ),
+    "Fail": lambda node, scope, label: check_fail_step(
+        node.arguments, f"{node.path}.Arguments", label, scope
+    ),
+}
 
 
 def check_step(node: StepNode, scope: Scope) -> list[ValidationIssue]:
-    """The issues of one step (its nested branch steps are checked on their own)."""
+    """The issues of one step (its nested branch and body steps are checked on their own)."""
     return _StepChecker(node, scope).check()
 
 
@@ -101,49 +106,17 @@ def step_label(node: StepNode) -> str:
     return node.name or node.path
 
 
-def processing_outputs(arguments: Any) -> list[str]:
-    """The OutputName of each processing output in a step's arguments."""
-    config = arguments.get("ProcessingOutputConfig") if isinstance(arguments, dict) else None
-    outputs = config.get("Outputs") if isinstance(config, dict) else None
-    return [
-        output["OutputName"]
-        for output in (outputs if isinstance(outputs, list) else [])
-        if isinstance(output, dict) and isinstance(output.get("OutputName"), str)
-    ]
-
-
-class _StepChecker(IssueCollector):
+class _StepChecker(StepFields):
     """The step-level checks of one step: its fields, arguments and settings."""
 
     def __init__(self, node: StepNode, scope: Scope) -> None:
-        super().__init__(step_label(node))
-        self.node = node
-        self.scope = scope
-
-    def at(self, *keys: str | int) -> str:
-        path = self.node.path
-        for key in keys:
-            path = child_path(path, key)
-        return path
+        super().__init__(step_label(node), node, scope)
 
     def check(self) -> list[ValidationIssue]:
         raw = self.node.raw
         type_ = raw.get("Type")
         self.check_name()
-        if "Type" not in raw:
-            self.report(self.at("Type"), "a step needs a Type", "missing-required")
-        elif not isinstance(type_, str) or type_ not in STEP_TYPES:
-            self.report(
-                self.at("Type"),
-                f"unknown step type {type_!r} (known: {', '.join(sorted(STEP_TYPES))})",
-                "unknown-step-type",
-            )
-        allowed = STEP_KEYS.get(str(type_))
-        if allowed is not None:
-            for key in sorted(set(raw) - COMMON_STEP_KEYS - allowed):
-                self.report(
-                    self.at(str(key)), f"unknown key '{key}' for a {type_} step", "unknown-key"
-                )
+        self.check_type(raw, type_)
         for key, shape_name in (
             ("DisplayName", "StepDisplayName"),
             ("Description", "StepDescription"),
@@ -152,15 +125,24 @@ class _StepChecker(IssueCollector):
                 self.issues.extend(
                     check_scalar(raw[key], shape(shape_name), self.at(key), self.step)
                 )
-        self.check_depends_on(raw.get("DependsOn"))
-        if "RetryPolicies" in raw:
-            self.check_retry_policies(raw["RetryPolicies"], str(type_))
-        if "CacheConfig" in raw:
-            self.check_cache_config(raw["CacheConfig"])
-        if "PropertyFiles" in raw:
-            self.check_property_files(raw["PropertyFiles"])
+        self.check_fields(str(type_))
         self.check_arguments(str(type_))
         return self.issues
+
+    def check_type(self, raw: Mapping[str, Any], type_: Any) -> None:
+        if "Type" not in raw:
+            self.report(self.at("Type"), "a step needs a Type", "missing-required")
+            return
+        allowed = STEP_KEYS.get(type_) if isinstance(type_, str) else None
+        if allowed is None:
+            self.report(
+                self.at("Type"),
+                f"unknown step type {type_!r} (known: {', '.join(sorted(STEP_TYPES))})",
+                "unknown-step-type",
+            )
+            return
+        for key in sorted(set(raw) - COMMON_STEP_KEYS - allowed):
+            self.report(self.at(str(key)), f"unknown key '{key}' for a {type_} step", "unknown-key")
 
     def check_name(self) -> None:
         name = self.node.raw.get("Name")
@@ -172,234 +154,29 @@ class _StepChecker(IssueCollector):
             for i in check_scalar(name, shape("StepName"), self.at("Name"), self.step)
         )
 
-    def check_depends_on(self, depends_on: Any) -> None:
-        if depends_on is None:
-            return
-        if not isinstance(depends_on, list):
-            self.report(
-                self.at("DependsOn"),
-                f"expected a list of step names, got {describe_value(depends_on)}",
-                "wrong-type",
-            )
-            return
-        for index, entry in enumerate(depends_on):
-            path = self.at("DependsOn", index)
-            # A run-condition entry: {"Step": <name>, "Trigger": "Failed" | "Stopped" | "Any"}.
-            name = entry.get("Step") if isinstance(entry, dict) else entry
-            if not isinstance(name, str):
-                self.report(
-                    path, f"expected a step name, got {describe_value(entry)}", "wrong-type"
-                )
-            elif name not in self.scope.steps:
-                self.report(
-                    path, f"depends on step '{name}', which does not exist", "dangling-reference"
-                )
-            elif name == self.node.name:
-                self.report(path, "a step cannot depend on itself", "cycle")
-
-    def check_retry_policies(self, policies: Any, type_: str) -> None:
-        if not isinstance(policies, list):
-            self.report(
-                self.at("RetryPolicies"),
-                f"expected a list, got {describe_value(policies)}",
-                "wrong-type",
-            )
-            return
-        for index, policy in enumerate(policies):
-            path = self.at("RetryPolicies", index)
-            if not isinstance(policy, dict):
-                self.report(
-                    path,
-                    f"expected a retry policy object, got {describe_value(policy)}",
-                    "wrong-type",
-                )
-                continue
-            for key in sorted(set(policy) - RETRY_KEYS):
-                self.report(
-                    child_path(path, str(key)),
-                    f"unknown key '{key}' in a retry policy",
-                    "unknown-key",
-                )
-            self.check_exception_types(
-                policy.get("ExceptionType"), child_path(path, "ExceptionType"), type_
-            )
-            for key, low, high, integral in RETRY_BOUNDS:
-                if key in policy:
-                    self.check_number(
-                        policy[key], child_path(path, key), low, high, integral=integral
-                    )
-            if "MaxAttempts" in policy and "ExpireAfterMin" in policy:
-                self.report(path, "give MaxAttempts or ExpireAfterMin, not both", "conflict")
-
-    def check_exception_types(self, types: Any, path: str, step_type: str) -> None:
-        if types is None:
-            self.report(
-                path,
-                "a retry policy needs the ExceptionType list it applies to",
-                "missing-required",
-            )
-            return
-        if not isinstance(types, list):
-            self.report(path, f"expected a list, got {describe_value(types)}", "wrong-type")
-            return
-        if not types:
-            self.report(
-                path, "a retry policy applies to at least one exception type", "out-of-range"
-            )
-            return
-        allowed = STEP_EXCEPTIONS | (
-            frozenset() if step_type in JOBLESS_STEP_TYPES else JOB_EXCEPTIONS
-        )
-        for index, exception in enumerate(types):
-            if isinstance(exception, str) and exception in allowed:
-                continue
-            where = child_path(path, index)
-            if isinstance(exception, str) and exception in JOB_EXCEPTIONS:
-                message = f"{exception} does not apply to a {step_type} step: it runs no job"
-            else:
-                message = (
-                    f"unknown exception type {exception!r} "
-                    f"(expected one of {', '.join(sorted(allowed))})"
-                )
-            self.report(where, message, "enum")
-
-    def check_number(
-        self, value: Any, path: str, low: float | None, high: float | None, *, integral: bool
-    ) -> None:
-        expected = (int,) if integral else (int, float)
-        if isinstance(value, bool) or not isinstance(value, expected):
-            self.report(
-                path,
-                f"expected {'an integer' if integral else 'a number'}, got {describe_value(value)}",
-                "wrong-type",
-            )
-        elif low is not None and value < low:
-            self.report(path, f"{value} is below the minimum {low}", "out-of-range")
-        elif high is not None and value > high:
-            self.report(path, f"{value} is above the maximum {high}", "out-of-range")
-
-    def check_cache_config(self, config: Any) -> None:
-        path = self.at("CacheConfig")
-        if not isinstance(config, dict):
-            self.report(path, f"expected an object, got {describe_value(config)}", "wrong-type")
-            return
-        for key in sorted(set(config) - {"Enabled", "ExpireAfter"}):
-            self.report(
-                child_path(path, str(key)), f"unknown key '{key}' in CacheConfig", "unknown-key"
-            )
-        if "Enabled" not in config:
-            self.report(
-                child_path(path, "Enabled"), "CacheConfig needs Enabled", "missing-required"
-            )
-        elif not isinstance(config["Enabled"], bool):
-            self.report(
-                child_path(path, "Enabled"),
-                f"expected a boolean, got {describe_value(config['Enabled'])}",
-                "wrong-type",
-            )
-        expire = config.get("ExpireAfter")
-        if "ExpireAfter" not in config:
-            return
-        if not isinstance(expire, str):
-            self.report(
-                child_path(path, "ExpireAfter"),
-                f"expected an ISO-8601 duration string, got {describe_value(expire)}",
-                "wrong-type",
-            )
-        elif not _is_duration(expire):
-            self.report(
-                child_path(path, "ExpireAfter"),
-                f"{expire!r} is not an ISO-8601 duration (for example 'P30D' or 'PT12H')",
-                "pattern",
-            )
-
-    def check_property_files(self, files: Any) -> None:
-        path = self.at("PropertyFiles")
-        if not isinstance(files, list):
-            self.report(path, f"expected a list, got {describe_value(files)}", "wrong-type")
-            return
-        outputs = set(processing_outputs(self.node.arguments))
-        seen: set[str] = set()
-        for index, entry in enumerate(files):
-            entry_path = child_path(path, index)
-            if not isinstance(entry, dict):
-                self.report(
-                    entry_path,
-                    f"expected a property file object, got {describe_value(entry)}",
-                    "wrong-type",
-                )
-                continue
-            self.check_property_file(entry, entry_path, outputs)
-            name = entry.get("PropertyFileName")
-            if isinstance(name, str):
-                if name in seen:
-                    self.report(
-                        child_path(entry_path, "PropertyFileName"),
-                        f"property file '{name}' is declared twice",
-                        "duplicate",
-                    )
-                seen.add(name)
-
-    def check_property_file(self, entry: dict[str, Any], path: str, outputs: set[str]) -> None:
-        for key in sorted(set(entry) - {"PropertyFileName", "OutputName", "FilePath"}):
-            self.report(
-                child_path(path, str(key)),
-                f"unknown key '{key}' in a property file",
-                "unknown-key",
-            )
-        for key in ("PropertyFileName", "OutputName", "FilePath"):
-            if key not in entry:
-                self.report(
-                    child_path(path, key), f"a property file needs {key}", "missing-required"
-                )
-            elif not isinstance(entry[key], str):
-                self.report(
-                    child_path(path, key),
-                    f"expected a string, got {describe_value(entry[key])}",
-                    "wrong-type",
-                )
-        output = entry.get("OutputName")
-        if isinstance(output, str) and output not in outputs:
-            self.report(
-                child_path(path, "OutputName"),
-                f"'{output}' is not one of the step's processing outputs "
-                f"({', '.join(sorted(outputs)) or 'none'})",
-                "dangling-reference",
-            )
-
     def check_arguments(self, type_: str) -> None:
         raw = self.node.raw
         path = self.at("Arguments")
-        arguments = raw.get("Arguments")
         request = request_shape(type_)
         if request is not None:
             if "Arguments" not in raw:
                 self.report(path, f"a {type_} step needs Arguments", "missing-required")
-                return
-            self.issues.extend(
-                check_value(
-                    arguments,
-                    request,
-                    path,
-                    self.step,
-                    self.scope,
-                    service_named=SERVICE_NAMED_MEMBERS.get(type_, ()),
+            else:
+                self.issues.extend(
+                    check_value(
+                        raw["Arguments"],
+                        request,
+                        path,
+                        self.step,
+                        self.scope,
+                        service_named=SERVICE_NAMED_MEMBERS.get(type_, ()),
+                    )
                 )
+        layout = LAYOUT_CHECKS.get(type_)
+        if layout is not None:
+            self.issues.extend(layout(self.node, self.scope, self.step))
+        elif request is None:
+            # An unknown step type: the names its expressions use must still exist.
+            self.issues.extend(
+                check_expressions_in(raw.get("Arguments"), path, self.step, self.scope)
             )
-        elif type_ == "Condition":
-            self.issues.extend(check_condition_step(arguments, path, self.step, self.scope))
-        elif type_ == "Fail":
-            self.issues.extend(check_fail_step(arguments, path, self.step, self.scope))
-        elif type_ == "ForEach" and isinstance(arguments, dict):
-            # The body's steps are a pipeline of their own that the step graph does not
-            # include; only the loop's own arguments are checked here.
-            own = {key: value for key, value in arguments.items() if key != "ForEachBody"}
-            self.issues.extend(check_expressions_in(own, path, self.step, self.scope))
-        else:
-            self.issues.extend(check_expressions_in(arguments, path, self.step, self.scope))
-
-
-def _is_duration(text: str) -> bool:
-    """Whether `text` is an ISO-8601 duration as the service reads it ("30d", "T16m", "P4DT12H")."""
-    # Fractions of a second are not known to be accepted by the service: refuse them for now.
-    return is_duration(text) and "." not in text

@@ -12,19 +12,31 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
+from pipeline_definition.check.callback_steps import output_parameter_kinds
 from pipeline_definition.check.expression_types import (
+    check_expressions_in,
+)
+from pipeline_definition.check.for_each_steps import body_steps, item_kind, selected_step
+from pipeline_definition.check.issues import (
+    ERROR,
+    PIPELINE,
+    WARNING,
+    IssueCollector,
+    ValidationIssue,
+)
+from pipeline_definition.check.lineage_steps import created_entities
+from pipeline_definition.check.scope import (
     PARAMETER_KINDS,
     ParameterInfo,
     Scope,
     StepInfo,
-    check_expressions_in,
     child_path,
     describe_value,
     literal_matches,
 )
-from pipeline_definition.check.issues import PIPELINE, IssueCollector, ValidationIssue
 from pipeline_definition.check.service_model import shape
 from pipeline_definition.check.shapes import check_scalar
 from pipeline_definition.check.steps import check_step, processing_outputs, step_label
@@ -35,15 +47,24 @@ from pipeline_definition.model.graph import (
     flatten_steps,
     topological_order,
 )
+from pipeline_definition.model.limits import DefinitionLimitError, check_document
 from pipeline_definition.model.placeholders import is_placeholder
 
-__all__ = ["PIPELINE", "ValidationIssue", "format_issues", "validate_definition"]
+__all__ = [
+    "ERROR",
+    "PIPELINE",
+    "WARNING",
+    "ValidationIssue",
+    "format_issues",
+    "validate_definition",
+]
 
 DEFINITION_VERSION: Final = "2020-12-01"
 PIPELINE_KEYS: Final = frozenset(
     {"Version", "Metadata", "Parameters", "PipelineExperimentConfig", "MlflowConfig", "Steps"}
 )
 
+TYPED_HYPERPARAMETER: Final = "typed-hyperparameter"
 PARAMETER_KEYS: Final = frozenset({"Name", "Type", "DefaultValue", "EnumValues"})
 PARAMETER_VALUES: Final = {
     "String": "a string",
@@ -53,11 +74,31 @@ PARAMETER_VALUES: Final = {
 }
 
 
-def validate_definition(definition: Mapping[str, Any]) -> list[ValidationIssue]:
-    """All issues in `definition`, sorted by step order then path (empty when it is valid)."""
+def validate_definition(
+    definition: Mapping[str, Any], *, typed_hyperparameters: str = ERROR
+) -> list[ValidationIssue]:
+    """All issues in `definition`, sorted by step order then path (empty when it is valid).
+
+    `typed_hyperparameters` is the severity of a typed parameter written into a string
+    hyperparameter (what the SDK's ModelTrainer emits): ERROR or WARNING.
+    """
     if not isinstance(definition, Mapping):
         return [ValidationIssue(PIPELINE, "$", "a definition is a JSON object", "wrong-type")]
-    nodes = flatten_steps(definition)
+    try:
+        check_document(definition)
+    except DefinitionLimitError as error:
+        return [ValidationIssue(PIPELINE, "$", str(error), "out-of-range")]
+    issues = _sorted(_all_issues(definition), flatten_steps(definition, for_each_bodies=True))
+    if typed_hyperparameters == WARNING:
+        issues = [
+            replace(issue, severity=WARNING) if issue.kind == TYPED_HYPERPARAMETER else issue
+            for issue in issues
+        ]
+    return issues
+
+
+def _all_issues(definition: Mapping[str, Any]) -> list[ValidationIssue]:
+    nodes = flatten_steps(definition, for_each_bodies=True)
     parameters, issues = _check_parameters(definition.get("Parameters"))
     duplicated = _duplicated_names(nodes)
     scope = Scope(parameters=parameters, steps=_step_infos(nodes), duplicated=duplicated)
@@ -68,7 +109,7 @@ def validate_definition(definition: Mapping[str, Any]) -> list[ValidationIssue]:
     if not duplicated:
         # With two steps of one name the graph cannot tell them apart; fix the names first.
         issues.extend(_check_cycles(nodes))
-    return _sorted(issues, nodes)
+    return issues
 
 
 def format_issues(issues: Iterable[ValidationIssue]) -> str:
@@ -92,11 +133,20 @@ def _step_infos(nodes: Iterable[StepNode]) -> dict[str, StepInfo]:
             for entry in (files if isinstance(files, list) else [])
             if isinstance(entry, dict)
         ]
+        arguments = node.arguments
         infos[node.name] = StepInfo(
             name=node.name,
             type=node.type,
             property_files=frozenset(n for n in names if isinstance(n, str)),
-            output_names=frozenset(processing_outputs(node.arguments)),
+            output_names=frozenset(processing_outputs(arguments)),
+            output_parameters=output_parameter_kinds(node.raw),
+            created=created_entities(arguments) if node.type == "Lineage" else {},
+            for_each=node.for_each,
+            body=frozenset(str(step.get("Name")) for step in body_steps(arguments))
+            if node.type == "ForEach"
+            else frozenset(),
+            selected=selected_step(arguments) if node.type == "ForEach" else None,
+            item_kind=item_kind(arguments) if node.type == "ForEach" else "any",
         )
     return infos
 

@@ -22,6 +22,7 @@ from pipeline_definition.diff.sources import (
     load_side,
     side_kind,
 )
+from pipeline_definition.model.limits import DefinitionLimitError, check_document
 
 HELP = "show step-level changes between definitions"
 EXIT_SAME = 0
@@ -78,10 +79,16 @@ def run(args: argparse.Namespace) -> int:
     """Compare the two sides and print the report; the exit code says whether they differ."""
     try:
         old, new = _load_both(args)
+        for side in (old, new):
+            check_document(side.definition, side.label)
         diff = diff_definitions(
             old.definition, new.definition, match_placeholders=not args.strict_placeholders
         )
-    except (SourceError, DefinitionError) as error:
+        report = FORMATS[args.format](diff, old.label, new.label)
+    except (SourceError, DefinitionError, DefinitionLimitError) as error:
         raise CommandError(str(error)) from error
-    sys.stdout.write(FORMATS[args.format](diff, old.label, new.label))
+    except Exception as error:
+        # Exit code 1 means "changes": a crash must not read as one.
+        raise CommandError(f"diff failed: {type(error).__name__}: {error}") from error
+    sys.stdout.write(report)
     return EXIT_CHANGED if diff.has_changes else EXIT_SAME

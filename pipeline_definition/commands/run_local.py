@@ -93,6 +93,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="pipeline name for execution variables and the cache (default: the app's)",
     )
     parser.add_argument(
+        "--lambda",
+        dest="lambdas",
+        action="append",
+        default=[],
+        metavar="NAME=MODULE:FUNCTION",
+        help="run the Lambda function NAME (its name or ARN, or the step's name) with a local "
+        "handler, package.module:function importable from this folder (repeatable)",
+    )
+    parser.add_argument(
         "--plain",
         action="store_true",
         help="print one line per step change even on a terminal",
@@ -118,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         max_parallel=args.max_parallel,
         retry_interval_scale=args.retry_interval_scale,
         pipeline_name=args.pipeline_name,
+        lambdas=tuple(args.lambdas),
     )
     try:
         prepared = prepare(options, sys.stderr)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline_definition.model.limits import parse_definition_text
 from project.settings import Settings, SettingsError, project_settings
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class PipelineResource:
 def parse_definition(text: str, label: str) -> dict[str, Any]:
     """Parse definition JSON; raise SourceError unless it is a JSON object."""
     try:
-        parsed = json.loads(text)
+        parsed = parse_definition_text(text, label)  # DefinitionLimitError: too deep or large
     except json.JSONDecodeError as error:
         raise SourceError(f"{label}: not valid JSON ({error})") from error
     if not isinstance(parsed, dict):

@@ -29,12 +29,7 @@ def render_expression(value: Any) -> str:
         if key == "Get" and isinstance(body, str):
             return body
         if key == "Std:JsonGet" and isinstance(body, dict):
-            source = body.get("PropertyFile")
-            if isinstance(source, dict) and isinstance(source.get("Get"), str):
-                # "Steps.EvaluateModel.PropertyFiles.EvaluationReport" -> "EvaluationReport"
-                source = source["Get"].rsplit(".", 1)[-1]
-            name = source if isinstance(source, str) else render_expression(source)
-            return f"Std:JsonGet({name}, {body.get('Path')})"
+            return f"Std:JsonGet({_json_get_source(body)}, {body.get('Path')})"
         if key == "Std:Join" and isinstance(body, dict):
             values = body.get("Values") or []
             parts = [json.dumps(body.get("On", ""))]
@@ -45,6 +40,20 @@ def render_expression(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(render_expression(v) for v in value) + "]"
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _json_get_source(body: dict[str, Any]) -> str:
+    """What a JsonGet reads: `Step.PropertyFile`, or its S3Uri as an expression."""
+    if "PropertyFile" not in body:
+        return render_expression(body.get("S3Uri"))
+    source = body["PropertyFile"]
+    reference = source.get("Get") if isinstance(source, dict) else None
+    if isinstance(reference, str) and ".PropertyFiles." in reference:
+        # "Steps.EvaluateModel.PropertyFiles.EvaluationReport" -> "EvaluateModel.EvaluationReport":
+        # the step is named, so a reference moved to another step reads differently.
+        step, _, name = reference.removeprefix("Steps.").partition(".PropertyFiles.")
+        return f"{step}.{name}"
+    return render_expression(source)
 
 
 def render_condition(condition: Any) -> str:

@@ -13,7 +13,6 @@ ExpireAfter whose outputs still exist wins.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -31,13 +30,17 @@ class CacheConfigError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """An ExpireAfter duration (`P7D`, `PT1H`, `P4DT12H`, the SDK's `T12H`); Y=365 d, M=30 d."""
-    stripped = text.strip().upper() if isinstance(text, str) else ""
-    # Unlike the validator, the cache still wants the leading P (or T).
-    if stripped.startswith(("P", "T")):
-        with contextlib.suppress(durations.DurationError):
-            return durations.parse_duration(stripped)
-    raise CacheConfigError(f"ExpireAfter {text!r} is not an ISO 8601 duration such as P7D")
+    """An ExpireAfter duration as the validator accepts it (`P7D`, `30d`, `T12H`, `P4DT12H`).
+
+    One rule for both (`durations.expire_after`): Y = 365 d, M = 30 d, and a duration too long
+    for a timedelta never expires.
+    """
+    try:
+        return durations.expire_after(text if isinstance(text, str) else "")
+    except durations.DurationError as error:
+        raise CacheConfigError(
+            f"ExpireAfter {text!r} is not an ISO 8601 duration such as P7D"
+        ) from error
 
 
 @dataclass(frozen=True)

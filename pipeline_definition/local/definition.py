@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline_definition.local.cache import CacheConfigError, cache_policy
 from pipeline_definition.local.errors import DefinitionError
 from pipeline_definition.local.execution import EXECUTION_VARIABLES
+from pipeline_definition.local.jobs import LocalStep
+from pipeline_definition.local.lambda_step import resolve_handlers
+from pipeline_definition.local.models import LocalModels
 from pipeline_definition.local.retry import RetryPolicyError, parse_policies
-from pipeline_definition.local.steps import KINDS
+from pipeline_definition.local.steps import KINDS, REFUSED, JobKind
+from pipeline_definition.local.workspace import Workspace
 from pipeline_definition.model import placeholders
 from pipeline_definition.model.graph import (
     CycleError,
@@ -27,6 +31,7 @@ from pipeline_definition.model.graph import (
     flatten_steps,
     topological_order,
 )
+from pipeline_definition.model.limits import DefinitionLimitError, parse_definition_text
 from project.run_parameters import ParameterError, ParameterSpec, definition_parameters
 
 ARTIFACT_BUCKET = "local-artifacts"
@@ -40,6 +45,8 @@ LOCAL_VALUES: dict[str, str] = {
     placeholders.ACCOUNT_ID: "000000000000",
 }
 CODE_PREFIX = f"s3://{ARTIFACT_BUCKET}/code/"
+# Run conditions under which a step runs after a failure, so the failure does not end the run.
+HANDLING_TRIGGERS = ("Failed", "Any")
 # SageMaker's pattern for step names; they also name folders and log files locally.
 STEP_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -53,6 +60,26 @@ class LocalDefinition:
     graph: dict[str, set[str]]
     order: tuple[str, ...]
     parameters: dict[str, ParameterSpec]
+    # Lambda step name -> the local handler (`package.module:function`) mapped to it.
+    lambda_handlers: Mapping[str, str] = field(default_factory=dict)
+
+    def local_step(self, name: str, workspace: Workspace | None = None) -> LocalStep:
+        """What the kind of step `name` needs beyond its arguments (models: in `workspace`)."""
+        return LocalStep(
+            node=self.nodes[name],
+            models=LocalModels(workspace.models) if workspace is not None else None,
+            handler=self.lambda_handlers.get(name),
+        )
+
+    @property
+    def handled_failures(self) -> frozenset[str]:
+        """Steps whose failure some step waits for (Trigger Failed or Any): it ends no run."""
+        return frozenset(
+            name
+            for node in self.nodes.values()
+            for name, trigger in node.run_conditions
+            if trigger in HANDLING_TRIGGERS
+        )
 
     def code_uris(self) -> list[str]:
         """The staged-code URIs the definition refers to, sorted."""
@@ -86,9 +113,14 @@ def substitute_placeholders(body: str, values: Mapping[str, str] = LOCAL_VALUES)
         raise DefinitionError([str(error.args[0])]) from error
 
 
-def _step_problems(node: StepNode) -> list[str]:
+def _step_problems(step: LocalStep) -> list[str]:
+    node = step.node
     where = f"step {node.name!r} ({node.type})"
-    problems = [f"{where} {problem}" for problem in KINDS[node.type].check(node.arguments)]
+    kind = KINDS[node.type]
+    found = kind.check(node.arguments)
+    if isinstance(kind, JobKind):
+        found += kind.check_step(step)
+    problems = [f"{where} {problem}" for problem in found]
     try:
         parse_policies(node.raw.get("RetryPolicies"))
     except RetryPolicyError as error:
@@ -131,7 +163,9 @@ def _parse(body: str) -> tuple[dict[str, Any], dict[str, ParameterSpec]]:
     """The document and its parameters; DefinitionError when either cannot be read."""
     text = substitute_placeholders(body)
     try:
-        document = json.loads(text)
+        document = parse_definition_text(text)
+    except DefinitionLimitError as error:
+        raise DefinitionError([str(error)]) from error
     except json.JSONDecodeError as error:
         raise DefinitionError([f"the definition is not valid JSON: {error}"]) from error
     if not isinstance(document, dict) or not isinstance(document.get("Steps"), list):
@@ -162,26 +196,36 @@ def _by_name(nodes: list[StepNode]) -> tuple[dict[str, StepNode], list[str]]:
 def _unsupported(nodes: list[StepNode]) -> list[str]:
     supported = ", ".join(KINDS)
     return [
-        f"step {node.name!r} has type {node.type!r}, which cannot run locally "
-        f"(supported: {supported})"
+        f"step {node.name!r} ({node.type}) cannot run locally: "
+        + REFUSED.get(node.type, f"its type is unknown here (supported: {supported})")
         for node in nodes
         if node.type not in KINDS
     ]
 
 
-def load_definition(body: str) -> LocalDefinition:
-    """Parse and check a definition body; raise DefinitionError listing every problem."""
+def load_definition(body: str, *, lambdas: Sequence[str] = ()) -> LocalDefinition:
+    """Parse and check a definition body; raise DefinitionError listing every problem.
+
+    `lambdas` are run-local's `--lambda NAME=package.module:function` mappings.
+    """
     document, specs = _parse(body)
     nodes = flatten_steps(document)
     by_name, problems = _by_name(nodes)
     problems += _unsupported(nodes)
+    handlers, mapping_problems = resolve_handlers(by_name.values(), lambdas)
+    problems += mapping_problems
     graph = dependencies(nodes)
     definition = LocalDefinition(
-        document=document, nodes=by_name, graph=graph, order=(), parameters=specs
+        document=document,
+        nodes=by_name,
+        graph=graph,
+        order=(),
+        parameters=specs,
+        lambda_handlers=handlers,
     )
     for node in by_name.values():
         if node.type in KINDS:
-            problems += _step_problems(node)
+            problems += _step_problems(definition.local_step(node.name))
         problems += _reference_problems(node, definition)
     try:
         order = tuple(topological_order(graph))
@@ -190,9 +234,7 @@ def load_definition(body: str) -> LocalDefinition:
         order = ()
     if problems:
         raise DefinitionError(problems)
-    return LocalDefinition(
-        document=document, nodes=by_name, graph=graph, order=order, parameters=specs
-    )
+    return replace(definition, order=order)
 
 
 def parallel_groups(graph: Mapping[str, set[str]]) -> list[list[str]]:

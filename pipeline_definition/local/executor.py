@@ -1,12 +1,13 @@
 """The DAG scheduler: runs a checked definition's steps in dependency order, in parallel.
 
-A step starts when every step it depends on has succeeded (or was reused from the cache).
-What a step does is its kind's (`steps.KINDS`): job kinds (Processing, Training,
-RegisterModel) run on a thread pool of `max_parallel` workers, a processing or training job
-as a subprocess; control kinds (Condition, Fail) are decided on the scheduler thread. A
-Condition decides which of its branches runs; the other branch's steps are "not run". After a
-failure no new step starts (as on SageMaker): running steps finish, steps downstream of the
-failure are "skipped", and the execution fails.
+A step starts when every step it depends on has ended as its run condition asks (by default:
+succeeded or reused from the cache; see `readiness`). What a step does is its kind's
+(`steps.KINDS`): job kinds run on a thread pool of `max_parallel` workers, a job as a
+subprocess; control kinds (Condition, Fail) are decided on the scheduler thread. A Condition
+decides which of its branches runs; the other branch's steps are "not run". After a failure no
+new step starts (as on SageMaker): running steps finish, steps downstream of the failure are
+"skipped", and the execution fails, unless a run condition waits for that failure (Trigger
+Failed or Any): then the run goes on and ends CompletedWithFailures.
 """
 
 from __future__ import annotations
@@ -121,8 +122,9 @@ class Executor:
         self, name: str, reason: str, *, execution_reason: str | None = None
     ) -> None:
         # Only the first failure names the execution's reason: `step X failed: ...` by default.
+        # A failure that a run condition waits for (Trigger Failed or Any) does not end the run.
         with self._lock:
-            if self.result.failed_step is None:
+            if self.result.failed_step is None and name not in self.definition.handled_failures:
                 self.result.failed_step = name
                 self.result.failure_reason = (
                     f"step {name} failed: {reason}"
@@ -223,6 +225,7 @@ class Executor:
             record_command=lambda command: self._record_command(node.name, command),
             log=lambda message: self._log(node.name, message),
             register_model=self._register_model,
+            step=self.definition.local_step(node.name, self.workspace),
         )
         return kind.run(context, arguments)
 
@@ -437,13 +440,7 @@ class Executor:
         finally:
             pool.shutdown(wait=True)
         self.result.ended = self.clock()
-        if self.tracker.stopped.is_set():
-            self.result.status = "Stopped"
-            self.result.failure_reason = self.result.failure_reason or "stopped by the user"
-        elif self.result.failed_step is not None:
-            self.result.status = "Failed"
-        else:
-            self.result.status = "Succeeded"
+        self.result.settle(stopped=self.tracker.stopped.is_set())
         self.result.write()
         self.listener.finished(self.result)
         return self.result

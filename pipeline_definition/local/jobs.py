@@ -16,15 +16,37 @@ from pipeline_definition.local.command import (
     tail,
 )
 from pipeline_definition.local.errors import ALGORITHM_ERROR, CLIENT_ERROR, LocalJobError
+from pipeline_definition.local.models import LocalModels
 from pipeline_definition.local.registry import RegistryEntry
 from pipeline_definition.local.sandbox import Sandbox, SandboxError
 from pipeline_definition.local.store import LocalObjectStore, StoreError
+from pipeline_definition.model.graph import StepNode
 
 # SageMaker keeps at most this much of a failure file as the job's FailureReason.
 MAX_FAILURE_REASON = 1024
 # Input modes in which a script reads ordinary files: FastFile streams on demand but looks
 # the same to the script.
 FILE_MODES = ("File", "FastFile")
+
+
+@dataclass(frozen=True)
+class LocalStep:
+    """What a job kind may need beyond its evaluated arguments.
+
+    The step as written (a Lambda step's FunctionArn and OutputParameters sit beside its
+    Arguments), the local handler the user mapped to it (`--lambda`), and the models that
+    Model steps created in this workdir (a Transform step runs one of them).
+    """
+
+    node: StepNode
+    models: LocalModels | None = None
+    handler: str | None = None
+
+    def model_store(self) -> LocalModels:
+        """The models of the run's workdir (there are always some during a run)."""
+        if self.models is None:
+            raise LocalJobError("this step has no models folder", CLIENT_ERROR)
+        return self.models
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,7 @@ class JobContext:
     record_command: Callable[[JobCommand], None]
     log: Callable[[str], None]  # a line in the step's log
     register_model: Callable[[Mapping[str, Any]], RegistryEntry]  # into this run's registry
+    step: LocalStep
 
 
 def container_path(ctx: JobContext, path: str, what: str) -> Path:

@@ -148,6 +148,22 @@ class ExecutionResult:
             "Notes": self.notes,
         }
 
+    def settle(self, *, stopped: bool) -> None:
+        """The final status: Stopped, Failed, CompletedWithFailures or Succeeded.
+
+        A failure that a run condition waited for does not fail the execution, which then
+        ends CompletedWithFailures, as on SageMaker.
+        """
+        if stopped:
+            self.status = "Stopped"
+            self.failure_reason = self.failure_reason or "stopped by the user"
+        elif self.failed_step is not None:
+            self.status = "Failed"
+        elif any(step.status == StepStatus.FAILED for step in self.steps):
+            self.status = "CompletedWithFailures"
+        else:
+            self.status = "Succeeded"
+
     def write(self) -> Path:
         """Write execution.json; return its path."""
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -68,6 +68,7 @@ class RunOptions:
     max_parallel: int = 2
     retry_interval_scale: float = 0.0
     pipeline_name: str | None = None
+    lambdas: tuple[str, ...] = ()  # --lambda NAME=package.module:function
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
     if not PIPELINE_NAME.match(pipeline_name):
         raise RunError(f"pipeline name {pipeline_name!r} is not a valid SageMaker pipeline name")
     try:
-        definition = load_definition(definition_path.read_text())
+        definition = load_definition(definition_path.read_text(), lambdas=options.lambdas)
     except DefinitionError as error:
         raise RunError(str(error)) from error
     store = LocalObjectStore(workspace.store)

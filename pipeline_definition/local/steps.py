@@ -12,16 +12,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline_definition.local import control, processing, register, training
+from pipeline_definition.local import (
+    control,
+    create_model,
+    lambda_step,
+    processing,
+    register,
+    training,
+    transform,
+)
 from pipeline_definition.local.control import Decision
 from pipeline_definition.local.evaluation import EvaluationContext
-from pipeline_definition.local.jobs import JobContext
+from pipeline_definition.local.jobs import JobContext, LocalStep
 
 Check = Callable[[Any], list[str]]
+StepCheck = Callable[[LocalStep], list[str]]
 Describe = Mapping[str, Any]
 
 
 def _no_problems(arguments: Any) -> list[str]:
+    return []
+
+
+def _step_is_fine(step: LocalStep) -> list[str]:
     return []
 
 
@@ -44,6 +57,8 @@ class JobKind:
 
     run: Callable[[JobContext, Mapping[str, Any]], dict[str, Any]]
     check: Check = _no_problems
+    # What in the step beyond its arguments (and the run's options) keeps it from running.
+    check_step: StepCheck = _step_is_fine
     # The execution variable that names the job (`Execution.ProcessingJobName`), if any.
     job_name_variable: str | None = None
     cache: CacheRules | None = None  # None: the step's CacheConfig does not apply
@@ -87,6 +102,41 @@ KINDS: Mapping[str, StepKind] = {
     "Condition": ControlKind(decide=control.decide_condition, check=control.check_condition),
     "Fail": ControlKind(decide=control.decide_fail, check=control.check_fail),
     "RegisterModel": JobKind(run=register.run_register, success_detail=register.registered_detail),
+    "Model": JobKind(
+        run=create_model.run_model,
+        check=create_model.check_model,
+        success_detail=create_model.model_detail,
+    ),
+    "Transform": JobKind(
+        run=transform.run_transform,
+        check=transform.check_transform,
+        cache=CacheRules(transform.cache_attributes, transform.input_uris, transform.result_uris),
+        artifacts=transform.output_uris,
+    ),
+    "Lambda": JobKind(
+        run=lambda_step.run_lambda,
+        check_step=lambda_step.check_lambda_step,
+        cache=CacheRules(lambda_step.cache_attributes, lambda_step.no_uris, lambda_step.no_uris),
+        success_detail=lambda_step.output_detail,
+    ),
+}
+
+# Why each step type that does not run locally cannot (the loader lists them up front).
+REFUSED: Mapping[str, str] = {
+    "Tuning": "SageMaker's tuner chooses and runs the training jobs",
+    "AutoML": "Autopilot chooses, trains and ranks the candidates in AWS",
+    "Job": "it runs a workload SageMaker manages (CreateJob)",
+    "QualityCheck": "it runs the Model Monitor analyzer image, which needs its container",
+    "ClarifyCheck": "it runs the SageMaker Clarify image, which needs its container",
+    "EMR": "it needs an EMR cluster",
+    "EMRServerless": "it needs an EMR Serverless application",
+    "EndpointConfig": "it creates hosting resources in AWS",
+    "Endpoint": "it creates hosting resources in AWS",
+    "InferenceComponent": "it creates hosting resources in AWS",
+    "Lineage": "it writes to SageMaker's lineage store",
+    "Callback": "it waits for an answer sent back through SQS",
+    "Cleanup": "it deletes objects in S3; a local run never deletes anything",
+    "ForEach": "SageMaker runs its body once per item as child steps",
 }
 
 

@@ -7,6 +7,7 @@
 <workdir>/executions/<id>/            execution.json, logs/<step>.log, <step>/sandbox/
 <workdir>/cache/<pipeline>/<step>/    step cache records
 <workdir>/registry/<group>/<version>/ the local model registry
+<workdir>/models/<ModelName>.json     models that Model steps created
 ```
 """
 
@@ -42,6 +43,7 @@ class Workspace:
     executions = _Folder("executions")
     cache = _Folder("cache")
     registry = _Folder("registry")
+    models = _Folder("models")
     render = _Folder("render")
 
     def execution(self, execution_id: str) -> Path:

@@ -3,6 +3,10 @@
 `P[nY][nM][nW][nD][T[nH][nM][nS]]`, where the leading P and upper case are optional: the SDK's
 own examples write 'p30d' and 'T12H', and the pipeline service takes '30d'. A year counts as
 365 days and a month as 30.
+
+`is_expire_after` and `expire_after` are the one rule for ExpireAfter: the validator accepts
+exactly what the local cache runs with, and a duration longer than a timedelta can hold means
+"never expires" rather than an overflow.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ DURATION_PATTERN: Final = re.compile(
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?",
     re.IGNORECASE,
 )
+# The longest expiry a timedelta holds; longer ones are read as this (about 2.7 million years).
+FOREVER: Final = timedelta.max
 
 
 class DurationError(ValueError):
@@ -39,6 +45,27 @@ def parse_duration(text: str) -> timedelta:
         minutes=parts["minutes"],
         seconds=parts["seconds"],
     )
+
+
+def is_expire_after(text: str) -> bool:
+    """Whether `text` is a CacheConfig ExpireAfter: a duration in whole units ('30d', 'P4DT12H').
+
+    Fractions ('PT1.5S') are not known to be accepted by the service, so neither the validator
+    nor the local cache takes them.
+    """
+    return is_duration(text) and "." not in text
+
+
+def expire_after(text: str) -> timedelta:
+    """The length of an ExpireAfter; FOREVER when it is longer than a timedelta can hold."""
+    if not is_expire_after(text):
+        raise DurationError(
+            f"{text!r} is not an ISO 8601 duration in whole units such as P7D, 30d or PT12H"
+        )
+    try:
+        return parse_duration(text)
+    except OverflowError:
+        return FOREVER
 
 
 def _parts(text: str) -> re.Match[str] | None:

@@ -248,7 +248,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
     ),
     "a Float parameter where a string is required": (
         lambda d: arguments(d, TRAIN)["HyperParameters"].update(eta={"Get": "Parameters.Eta"}),
-        ("TrainModel", "Steps[1].Arguments.HyperParameters.eta", "wrong-type"),
+        ("TrainModel", "Steps[1].Arguments.HyperParameters.eta", "typed-hyperparameter"),
     ),
     "Std:Join where an integer is required": (
         lambda d: arguments(d, TRAIN)["ResourceConfig"].update(
@@ -466,6 +466,43 @@ def test_messages_name_the_problem() -> None:
     ]
 
 
+def typed_hyperparameter(d: Definition) -> None:
+    """What SDK v3's ModelTrainer writes for hyperparameters={"num_round": NumRound}."""
+    arguments(d, TRAIN)["HyperParameters"]["num_round"] = {"Get": "Parameters.NumRound"}
+
+
+def test_a_typed_hyperparameter_says_the_sdk_wrote_it_and_how_to_wrap_it() -> None:
+    (issue,) = validate_definition(mutated(typed_hyperparameter))
+    assert (issue.kind, issue.severity) == ("typed-hyperparameter", "error")
+    assert issue.message == (
+        "expected string (HyperParameterValue), got Integer parameter NumRound: "
+        "hyperparameters are strings in the API, and the SageMaker SDK (ModelTrainer) writes a "
+        'typed parameter into them as it is; pass NumRound.to_string() (or Join(on="", '
+        "values=[NumRound])) in the hyperparameters"
+    )
+
+
+def test_a_typed_hyperparameter_can_be_downgraded_to_a_warning() -> None:
+    definition = mutated(typed_hyperparameter)
+    (issue,) = validate_definition(definition, typed_hyperparameters="warning")
+    assert (issue.kind, issue.severity) == ("typed-hyperparameter", "warning")
+    assert str(issue).startswith(
+        "TrainModel: Steps[1].Arguments.HyperParameters.num_round: warning:"
+    )
+
+
+def test_only_typed_hyperparameters_are_downgraded() -> None:
+    def mutation(d: Definition) -> None:
+        typed_hyperparameter(d)
+        arguments(d, TRAIN)["ResourceConfig"]["InstanceCount"] = "1"
+
+    issues = validate_definition(mutated(mutation), typed_hyperparameters="warning")
+    assert sorted((i.kind, i.severity) for i in issues) == [
+        ("typed-hyperparameter", "warning"),
+        ("wrong-type", "error"),
+    ]
+
+
 def test_issues_are_sorted_by_step_order_then_path() -> None:
     def mutation(d: Definition) -> None:
         fail_step(d)["Arguments"]["ErrorMessage"] = 42
@@ -603,10 +640,12 @@ def test_steps_without_an_api_model_still_have_their_references_checked() -> Non
                 "Type": "ForEach",
                 "Arguments": {
                     "IterableItems": {"Get": "Parameters.Items"},
+                    "MaxConcurrency": 2,
                     "ForEachBody": [
                         {
                             "Name": "Score",
                             "Type": "Lambda",
+                            "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:s",
                             "Arguments": {"item": {"Get": "ForEach.CurrentItem"}},
                         }
                     ],

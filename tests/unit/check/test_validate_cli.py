@@ -58,7 +58,8 @@ def test_json_format_lists_the_issues(tmp_path: Path, capsys: pytest.CaptureFixt
         ("TrainModel", "Steps[1].Arguments.ResourceConfig.InstanceCount", "wrong-type"),
         ("TrainModel", "Steps[1].DependsOn[0]", "dangling-reference"),
     ]
-    assert set(issues[0]) == {"step", "path", "message", "kind"}
+    assert set(issues[0]) == {"step", "path", "message", "kind", "severity"}
+    assert {i["severity"] for i in issues} == {"error"}
     assert captured.err == f"{path}: 6 steps checked, 2 issues\n"
 
 
@@ -128,3 +129,48 @@ def test_without_a_file_bad_settings_exit_2(
     monkeypatch.setattr(validate_command, "project_settings", refuse)
     assert main(["validate"]) == 2
     assert capsys.readouterr().err == f"error: {error}\n"
+
+
+def write_typed_hyperparameter(tmp_path: Path) -> Path:
+    """The shipped definition with a typed parameter in a hyperparameter, as ModelTrainer writes."""
+    definition = json.loads(FIXTURE.read_text())
+    hyperparameters = definition["Steps"][1]["Arguments"]["HyperParameters"]
+    hyperparameters["num_round"] = {"Get": "Parameters.NumRound"}
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(definition))
+    return path
+
+
+def test_a_typed_hyperparameter_fails_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_typed_hyperparameter(tmp_path)
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "NumRound.to_string()" in out[0]
+    assert out[-1] == f"{path}: 6 steps checked, 1 issue"
+
+
+def test_sdk_typed_hyperparameters_warn_reports_a_warning_and_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_typed_hyperparameter(tmp_path)
+    assert main(["validate", str(path), "--sdk-typed-hyperparameters=warn"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(
+        "TrainModel: Steps[1].Arguments.HyperParameters.num_round: warning: expected string"
+    )
+    assert out[-1] == f"{path}: 6 steps checked, 0 issues, 1 warning"
+
+
+def test_a_definition_over_the_service_limit_is_an_issue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition = json.loads(FIXTURE.read_text())
+    definition["Metadata"] = {"padding": "x" * 1_048_576}
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(definition))
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("<pipeline>: $: the definition has 1,")
+    assert out[0].endswith("characters; the pipeline service accepts at most 1,048,576")

@@ -11,7 +11,7 @@ import importlib.util
 from pathlib import Path
 
 from pipeline_definition.check.condition_steps import CONDITION_MEMBERS
-from pipeline_definition.check.expression_types import EXECUTION_VARIABLES, PARAMETER_KINDS
+from pipeline_definition.check.scope import EXECUTION_VARIABLES, PARAMETER_KINDS
 from pipeline_definition.check.steps import JOB_EXCEPTIONS, STEP_EXCEPTIONS, STEP_TYPES
 
 

@@ -228,9 +228,11 @@ def test_condition_change_is_rendered_readably(
     assert change.path == "Arguments.Conditions[0]"
     assert change.summary == (
         "condition 1: "
-        "Std:JsonGet(EvaluationReport, regression_metrics.rmse.value) <= Parameters.RmseThreshold"
+        "Std:JsonGet(EvaluateModel.EvaluationReport, regression_metrics.rmse.value) "
+        "<= Parameters.RmseThreshold"
         " -> "
-        "Std:JsonGet(EvaluationReport, regression_metrics.rmse.value) < Parameters.RmseThreshold"
+        "Std:JsonGet(EvaluateModel.EvaluationReport, regression_metrics.rmse.value) "
+        "< Parameters.RmseThreshold"
     )
 
 

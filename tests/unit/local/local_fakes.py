@@ -453,9 +453,11 @@ class LocalRun:
     data_file: Path
     store: LocalObjectStore
 
-    def load(self, document: dict[str, Any] | None = None) -> LocalDefinition:
+    def load(
+        self, document: dict[str, Any] | None = None, lambdas: tuple[str, ...] = ()
+    ) -> LocalDefinition:
         """Check a definition and stage its code."""
-        loaded = load_definition(body(document or definition()))
+        loaded = load_definition(body(document or definition()), lambdas=lambdas)
         seed_code(loaded, self.code_dir, self.store)
         return loaded
 
@@ -469,9 +471,10 @@ class LocalRun:
         retry_interval_scale: float = 0.0,
         use_cache: bool = True,
         max_parallel: int = 2,
+        lambdas: tuple[str, ...] = (),
     ) -> ExecutionResult:
         """Run a definition (default: the fake pipeline) to its end."""
-        loaded = self.load(document)
+        loaded = self.load(document, lambdas)
         chooses_input = any(p.startswith("InputData=") for p in params)
         data = None if chooses_input else self.data_file
         values = prepare_parameters(loaded.parameters, params, self.store, data)

@@ -30,16 +30,19 @@ NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
         ("T12H", timedelta(hours=12)),
         ("P4DT12H", timedelta(days=4, hours=12)),
         ("PT30M", timedelta(minutes=30)),
-        ("PT1.5S", timedelta(seconds=1.5)),
         ("P2W", timedelta(days=14)),
         ("P1Y2M", timedelta(days=365 + 60)),
+        # The service's own short forms, which the validator accepts too.
+        ("30d", timedelta(days=30)),
+        ("7D", timedelta(days=7)),
+        ("P9999999999D", timedelta.max),
     ],
 )
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "P", "PT", "P1DT", "7D", "1 day", "PT-1H"])
+@pytest.mark.parametrize("text", ["", "P", "PT", "P1DT", "1 day", "PT-1H", "PT1.5S"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(CacheConfigError, match="not an ISO 8601 duration"):
         parse_duration(text)

@@ -103,7 +103,7 @@ def test_unsupported_steps_and_cycles_stop_before_running(
     assert run_local(files, document) == 2
 
     err = capsys.readouterr().err
-    assert "step 'Tune' has type 'Tuning', which cannot run locally" in err
-    assert "step 'Notify' has type 'Lambda'" in err
+    assert "step 'Tune' (Tuning) cannot run locally: SageMaker's tuner chooses" in err
+    assert "step 'Notify' (Lambda) has no FunctionArn" in err
     assert "cycle: A -> B -> A" in err
     assert not (files["dir"] / "work" / "executions").exists()

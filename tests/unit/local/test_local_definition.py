@@ -65,17 +65,29 @@ def test_cycles_are_reported() -> None:
         load_definition(json.dumps(document))
 
 
-def test_unsupported_step_types_are_reported_by_name_and_type() -> None:
+def test_unsupported_step_types_are_reported_by_name_type_and_reason() -> None:
     steps: list[dict[str, Any]] = [
         split_step(),
-        {"Name": "Notify", "Type": "Lambda", "Arguments": {}},
-        {"Name": "BatchScore", "Type": "Transform", "Arguments": {}},
+        {
+            "Name": "Notify",
+            "Type": "Lambda",
+            "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:notify",
+            "Arguments": {},
+        },
+        {"Name": "Tune", "Type": "Tuning", "Arguments": {}},
+        {"Name": "Scan", "Type": "Mystery", "Arguments": {}},
     ]
     with pytest.raises(DefinitionError) as error:
         load_definition(json.dumps(definition(steps)))
-    message = str(error.value)
-    assert "step 'Notify' has type 'Lambda', which cannot run locally" in message
-    assert "step 'BatchScore' has type 'Transform'" in message
+    assert error.value.problems == (
+        "step 'Tune' (Tuning) cannot run locally: SageMaker's tuner chooses and runs the "
+        "training jobs",
+        "step 'Scan' (Mystery) cannot run locally: its type is unknown here (supported: "
+        "Processing, Training, Condition, Fail, RegisterModel, Model, Transform, Lambda)",
+        "step 'Notify' (Lambda) calls arn:aws:lambda:us-east-1:123456789012:function:notify, "
+        "which runs in AWS Lambda; map it to a local handler with "
+        "--lambda notify=package.module:function",
+    )
 
 
 def test_step_names_must_be_valid_folder_names() -> None:
