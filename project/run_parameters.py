@@ -28,6 +28,10 @@ CLIENT_TOKEN_MAX_LENGTH = 128
 INPUT_DATA = "InputData"
 # A bad value is quoted in the message at most this long: messages are logged and parked.
 SHOWN_VALUE_LENGTH = 80
+# Longer lists of allowed values (instance types) are not spelled out in messages: the closest
+# few are named instead, so a refusal stays one readable line.
+LISTED_ENUM_VALUES = 10
+CLOSEST_ENUM_VALUES = 3
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _BOOLEANS = {"true": True, "false": False}
@@ -64,7 +68,9 @@ class ParameterSpec:
         details = [self.type]
         if self.default is not None:
             details.append(f"default {api_string(self.default)}")
-        if self.enum_values:
+        if len(self.enum_values) > LISTED_ENUM_VALUES:
+            details.append(f"one of {len(self.enum_values)} allowed values")
+        elif self.enum_values:
             details.append(f"one of {'|'.join(self.enum_values)}")
         return f"{self.name} ({', '.join(details)})"
 
@@ -241,10 +247,18 @@ def coerce(spec: ParameterSpec, value: object) -> ParameterValue:
             f"{MAX_VALUE_LENGTH:,}"
         )
     if spec.enum_values and rendered not in spec.enum_values:
-        raise ParameterError(
-            f"{spec.name} must be one of {', '.join(spec.enum_values)}; got {shown(value)}"
-        )
+        raise ParameterError(_not_allowed(spec, rendered, value))
     return typed
+
+
+def _not_allowed(spec: ParameterSpec, rendered: str, value: object) -> str:
+    if len(spec.enum_values) <= LISTED_ENUM_VALUES:
+        return f"{spec.name} must be one of {', '.join(spec.enum_values)}; got {shown(value)}"
+    close = difflib.get_close_matches(rendered, spec.enum_values, n=CLOSEST_ENUM_VALUES, cutoff=0.0)
+    return (
+        f"{spec.name} must be one of the {len(spec.enum_values)} values the pipeline allows "
+        f"(closest: {', '.join(close)}); got {shown(value)}"
+    )
 
 
 def listing(specs: Mapping[str, ParameterSpec]) -> str:

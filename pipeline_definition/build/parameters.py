@@ -19,6 +19,12 @@ from sagemaker.core.workflow.parameters import (
 # MaxDepth, Eta and NumRound default to the training script's own defaults, which live beside
 # the scripts; the pipeline always passes these three explicitly.
 from ml_scripts.layout import DEFAULT_ETA, DEFAULT_MAX_DEPTH, DEFAULT_NUM_ROUND
+from pipeline_definition.build.instance_types import (
+    DEFAULT_PROCESSING_INSTANCE_TYPE,
+    DEFAULT_TRAINING_INSTANCE_TYPE,
+    PROCESSING_INSTANCE_TYPES,
+    TRAINING_INSTANCE_TYPES,
+)
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 # RMSE of log1p(price) on the test split: the model reaches about 0.120 (bootstrap sd 0.020),
@@ -61,11 +67,18 @@ def pipeline_parameters(default_input_data: str) -> PipelineParameters:
     """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample."""
     return PipelineParameters(
         input_data=ParameterString("InputData", default_value=default_input_data),
+        # Only EBS-only types: every job's volume is encrypted (instance_types.py says why).
         processing_instance_type=ParameterString(
-            "ProcessingInstanceType", default_value="ml.t3.medium"
+            "ProcessingInstanceType",
+            default_value=DEFAULT_PROCESSING_INSTANCE_TYPE,
+            enum_values=list(PROCESSING_INSTANCE_TYPES),
         ),
         processing_instance_count=ParameterInteger("ProcessingInstanceCount", default_value=1),
-        training_instance_type=ParameterString("TrainingInstanceType", default_value="ml.m5.large"),
+        training_instance_type=ParameterString(
+            "TrainingInstanceType",
+            default_value=DEFAULT_TRAINING_INSTANCE_TYPE,
+            enum_values=list(TRAINING_INSTANCE_TYPES),
+        ),
         training_instance_count=ParameterInteger("TrainingInstanceCount", default_value=1),
         max_depth=ParameterInteger("MaxDepth", default_value=DEFAULT_MAX_DEPTH),
         eta=ParameterFloat("Eta", default_value=DEFAULT_ETA),

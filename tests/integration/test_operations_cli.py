@@ -149,6 +149,11 @@ def test_the_seed_entry_point_maps_to_execute(
             "MaxDepth is an Integer parameter; 'deep' is not an integer",
         ),
         (["--param", "ModelApprovalStatus=Yes"], "ModelApprovalStatus must be one of Approved"),
+        (
+            ["--param", "ProcessingInstanceType=ml.m5d.large"],
+            "ProcessingInstanceType must be one of the 38 values the pipeline allows "
+            "(closest: ml.m5.large",
+        ),
         (["--pipeline-name", "nope"], "pipeline 'nope' not found in us-east-1"),
         (["--display-name", "not_valid"], "--display-name 'not_valid'"),
         (["--client-request-token", "short"], "--client-request-token must be 32-128"),

@@ -433,8 +433,15 @@ def test_a_placeholder_is_still_not_an_integer() -> None:
     ]
 
 
+def _undeclared_default(definition: dict[str, Any], name: str, default: str) -> None:
+    """Give parameter `name` a new default and no EnumValues (the declaration check is apart)."""
+    (parameter,) = (p for p in definition["Parameters"] if p["Name"] == name)
+    parameter.pop("EnumValues", None)
+    parameter["DefaultValue"] = default
+
+
 def test_a_parameter_default_is_checked_at_each_use() -> None:
-    definition = mutated(lambda d: d["Parameters"][1].update(DefaultValue="ml.t3.huge"))
+    definition = mutated(lambda d: _undeclared_default(d, "ProcessingInstanceType", "ml.t3.huge"))
     issues = validate_definition(definition)
     assert [(i.step, i.path, i.kind) for i in issues] == [
         (

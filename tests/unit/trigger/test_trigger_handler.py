@@ -242,6 +242,10 @@ def test_manual_retries_share_a_token_new_invocations_do_not(aws: Aws) -> None:
         ({"MaxDepth": "deep"}, "MaxDepth is an Integer parameter; 'deep' is not an integer"),
         ({"Eta": True}, "Eta is a Float parameter; True is not a finite number"),
         ({"InputData": 42}, "InputData is a String parameter; 42 is not a string"),
+        (
+            {"TrainingInstanceType": "ml.g5.xlarge"},
+            "TrainingInstanceType must be one of the 38 values the pipeline allows",
+        ),
     ],
 )
 def test_bad_manual_parameters_are_rejected_and_parked(
