@@ -34,7 +34,6 @@ class CacheRules:
     """How a job's cache key is made and which results a cache record needs to be reusable."""
 
     attributes: Callable[[Mapping[str, Any]], dict[str, Any]]  # the arguments in the key
-    input_uris: Callable[[Mapping[str, Any]], list[str]]  # whose contents join the key
     result_uris: Callable[[Describe], list[str]]  # what must still exist for a hit
 
 
@@ -71,9 +70,7 @@ KINDS: Mapping[str, StepKind] = {
         run=processing.run_processing,
         check=processing.check_processing,
         job_name_variable="ProcessingJobName",
-        cache=CacheRules(
-            processing.cache_attributes, processing.input_uris, processing.result_uris
-        ),
+        cache=CacheRules(processing.cache_attributes, processing.result_uris),
         outputs=processing.output_uris,
         artifacts=processing.output_uris,
     ),
@@ -81,7 +78,7 @@ KINDS: Mapping[str, StepKind] = {
         run=training.run_training,
         check=training.check_training,
         job_name_variable="TrainingJobName",
-        cache=CacheRules(training.cache_attributes, training.input_uris, training.result_uris),
+        cache=CacheRules(training.cache_attributes, training.result_uris),
         artifacts=training.artifact_uris,
     ),
     "Condition": ControlKind(decide=control.decide_condition, check=control.check_condition),
