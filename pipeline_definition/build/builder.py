@@ -207,7 +207,16 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             )
             for name in layout.PROCESSING_OUTPUTS
         ],
-        arguments=["--input-dir", layout.PROCESSING_INPUT_DIR, "--output-dir", output_dir],
+        # InputData again, so the script reads exactly the object it names: S3Prefix also
+        # downloads every other key that starts with it (sales.csv.gz next to sales.csv).
+        arguments=[
+            "--input-dir",
+            layout.PROCESSING_INPUT_DIR,
+            "--input-uri",
+            ctx.parameters.input_data,
+            "--output-dir",
+            output_dir,
+        ],
     )
     return ProcessingStep(
         name=PROCESS_STEP,
