@@ -18,6 +18,10 @@ PROCESSING_OUTPUT_DIR = f"{PROCESSING_ROOT}/output"
 EVALUATION_MODEL_DIR = f"{PROCESSING_ROOT}/model"
 EVALUATION_TEST_DIR = f"{PROCESSING_ROOT}/test"
 EVALUATION_OUTPUT_DIR = f"{PROCESSING_ROOT}/evaluation"
+# ProcessData's environment variable that holds the InputVersion parameter: the version id (or
+# ETag) of the input object. It is there for SageMaker's cache key, which compares a processing
+# job's Environment but never the data behind a URI; the script records it in its report.
+INPUT_VERSION_ENV = "INPUT_VERSION"
 
 # ProcessData writes one folder per output under PROCESSING_OUTPUT_DIR, named as the output.
 # The order of SPLITS is the order of the split codes (processing/keys.py).

@@ -26,6 +26,11 @@ MAX_VALUE_LENGTH = 1024
 CLIENT_TOKEN_MIN_LENGTH = 32
 CLIENT_TOKEN_MAX_LENGTH = 128
 INPUT_DATA = "InputData"
+# The version id (else the ETag) of InputData's object. SageMaker's cache key never looks at the
+# data behind a URI, so without it a new upload of the same key reuses the last results.
+INPUT_VERSION = "InputVersion"
+# The version id S3 reports for an object written before versioning was turned on.
+NULL_VERSION_ID = "null"
 # A bad value is quoted in the message at most this long: messages are logged and parked.
 SHOWN_VALUE_LENGTH = 80
 # Longer lists of allowed values (instance types) are not spelled out in messages: the closest
@@ -73,6 +78,15 @@ class ParameterSpec:
         elif self.enum_values:
             details.append(f"one of {'|'.join(self.enum_values)}")
         return f"{self.name} ({', '.join(details)})"
+
+
+def object_version(version_id: str | None, etag: str | None) -> str | None:
+    """An object's InputVersion: its version id, else its ETag (unquoted); None if neither."""
+    if version_id and version_id != NULL_VERSION_ID:
+        return version_id
+    if etag and etag.strip('"'):
+        return etag.strip('"')
+    return None
 
 
 def shown(value: object) -> str:

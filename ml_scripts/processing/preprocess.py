@@ -10,6 +10,7 @@ and reported). Files are streamed in chunks, so memory stays bounded whatever th
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -55,6 +56,8 @@ class ProcessingConfig:
     output_dir: Path = Path(DEFAULT_OUTPUT_DIR)
     # InputData as the pipeline passed it: which of the downloaded files to read (inputs.py).
     input_uri: str | None = None
+    # Its version id or ETag (the InputVersion parameter), recorded for provenance.
+    input_version: str | None = None
     max_quarantine_rate: float = 0.05
     seed: int = 42
     validation_fraction: float = 0.15
@@ -121,6 +124,7 @@ class ProcessingReport:
             "status": self.status,
             "failure": self.failure,
             "input_uri": config.input_uri,
+            "input_version": config.input_version,
             "contract_version": contract.CONTRACT_VERSION,
             "rows_in": self.rows_in,
             "rows_clean": self.rows_clean,
@@ -355,6 +359,11 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         help="the S3 URI the input came from: an object is read alone, a folder (ending in /) "
         "for every CSV in it",
     )
+    parser.add_argument(
+        "--input-version",
+        default=os.environ.get(layout.INPUT_VERSION_ENV) or None,
+        help=f"the input object's version id or ETag (default: ${layout.INPUT_VERSION_ENV})",
+    )
     parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
     parser.add_argument(
         "--max-quarantine-rate",
@@ -377,6 +386,7 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         input_path=args.input_dir,
         output_dir=args.output_dir,
         input_uri=args.input_uri,
+        input_version=args.input_version,
         max_quarantine_rate=args.max_quarantine_rate,
         seed=args.seed,
         validation_fraction=args.validation_fraction,

@@ -141,7 +141,14 @@ def _network() -> NetworkConfig:
     return NetworkConfig(enable_network_isolation=True, encrypt_inter_container_traffic=True)
 
 
-def _processor(ctx: _Context, *, image_uri: str, module: str, base_job_name: str) -> Processor:
+def _processor(
+    ctx: _Context,
+    *,
+    image_uri: str,
+    module: str,
+    base_job_name: str,
+    env: dict[str, object] | None = None,
+) -> Processor:
     return Processor(
         role=ctx.config.role_arn,
         image_uri=image_uri,
@@ -154,7 +161,7 @@ def _processor(ctx: _Context, *, image_uri: str, module: str, base_job_name: str
         max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
         base_job_name=base_job_name,
         sagemaker_session=ctx.session,
-        env={"PYTHONPATH": layout.PROCESSING_CODE_DIR},
+        env={"PYTHONPATH": layout.PROCESSING_CODE_DIR, **(env or {})},
         network_config=_network(),
     )
 
@@ -192,6 +199,10 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         image_uri=image_uris.retrieve("sklearn", region=ctx.region, version=SKLEARN_VERSION),
         module="ml_scripts.processing",
         base_job_name="process-data",
+        # SageMaker's cache key for a processing step is its arguments (AppSpecification,
+        # Environment, ProcessingInputs), never the data behind InputData: the input's version
+        # here makes a new upload of the same key run again instead of reusing the last result.
+        env={layout.INPUT_VERSION_ENV: ctx.parameters.input_version},
     )
     output_dir = layout.PROCESSING_OUTPUT_DIR
     step_args = processor.run(

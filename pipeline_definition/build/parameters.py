@@ -37,6 +37,7 @@ class PipelineParameters:
     """Every parameter of the pipeline, as SDK objects the steps refer to."""
 
     input_data: ParameterString
+    input_version: ParameterString
     processing_instance_type: ParameterString
     processing_instance_count: ParameterInteger
     training_instance_type: ParameterString
@@ -51,6 +52,7 @@ class PipelineParameters:
         """The parameters in the order the definition lists them."""
         return [
             self.input_data,
+            self.input_version,
             self.processing_instance_type,
             self.processing_instance_count,
             self.training_instance_type,
@@ -67,6 +69,9 @@ def pipeline_parameters(default_input_data: str) -> PipelineParameters:
     """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample."""
     return PipelineParameters(
         input_data=ParameterString("InputData", default_value=default_input_data),
+        # The version id (else the ETag) of InputData's object, set by whoever starts a run (the
+        # trigger, `execute`, `run-local`): a new version of the same key then misses the cache.
+        input_version=ParameterString("InputVersion", default_value=""),
         # Only EBS-only types: every job's volume is encrypted (instance_types.py says why).
         processing_instance_type=ParameterString(
             "ProcessingInstanceType",

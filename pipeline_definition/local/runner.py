@@ -4,6 +4,8 @@ Data parameters (String parameters whose default is an `s3://` URI, such as Inpu
 either an `s3://` URI, which must exist in the local store, or a local file or folder, which
 is copied to `s3://local-data/local-input/<Parameter>/` and passed on as that URI. The
 InputData default points at the embedded sample; `--input-data FILE` is copied there.
+InputVersion, when the definition declares it and the run does not set it, is a content hash
+of what InputData names: the local stand-in for the S3 version id the trigger and `execute` set.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pipeline_definition.local.workspace import Workspace
 from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
 from project.run_parameters import (
     INPUT_DATA,
+    INPUT_VERSION,
     ParameterError,
     ParameterSpec,
     ParameterValue,
@@ -198,7 +201,23 @@ def prepare_parameters(
             raise RunError(f"--input-data {source}: no such file")
         uri = str(values[INPUT_DATA])
         store.put_file(source, uri + source.name if uri.endswith("/") else uri)
-    return values
+    return with_input_version(values, specs, overrides, store)
+
+
+def with_input_version(
+    values: dict[str, ParameterValue],
+    specs: Mapping[str, ParameterSpec],
+    overrides: Mapping[str, str],
+    store: LocalObjectStore,
+) -> dict[str, ParameterValue]:
+    """Set InputVersion from the local object, as the trigger and `execute` do from S3.
+
+    A content hash of what InputData names stands in for the version id, so an edited file at
+    the same URI is a new version (and a cache miss), the same bytes the same one (a hit).
+    """
+    if INPUT_VERSION not in specs or INPUT_VERSION in overrides or INPUT_DATA not in values:
+        return values
+    return {**values, INPUT_VERSION: store.version(str(values[INPUT_DATA]))}
 
 
 def _exists(store: LocalObjectStore, uri: str) -> bool:

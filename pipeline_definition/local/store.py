@@ -11,6 +11,7 @@ prefix's folder (the full file name, as a remote job shows it; aws/sagemaker-pyt
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -135,6 +136,19 @@ class LocalObjectStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
+    def version(self, uri: str) -> str:
+        """What stands in for S3's version id: a content hash ("" when nothing is there).
+
+        A URI naming an object hashes that object's bytes; a folder URI (ending in `/`) hashes
+        the names and bytes of every object below it.
+        """
+        parsed = parse_uri(uri)
+        if parsed.key and not parsed.key.endswith("/"):
+            location = self.path(uri)
+            return _digest([(location.name, location)]) if location.is_file() else ""
+        objects = self.objects(uri)
+        return _digest(objects) if objects else ""
+
     def read_json(self, uri: str) -> Any:
         """Parse the object at `uri` as JSON."""
         location = self.path(uri)
@@ -144,3 +158,13 @@ class LocalObjectStore:
             return json.loads(location.read_text())
         except json.JSONDecodeError as error:
             raise StoreError(f"{uri} ({location}) is not valid JSON: {error}") from error
+
+
+def _digest(objects: list[tuple[str, Path]]) -> str:
+    """SHA-256 over names and bytes, cut to an ETag's 32 characters."""
+    digest = hashlib.sha256()
+    for name, path in sorted(objects):
+        digest.update(name.encode() + b"\0")
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()[:32]

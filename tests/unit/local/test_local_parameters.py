@@ -27,3 +27,46 @@ def test_an_instance_type_with_instance_storage_is_refused(
         prepare_parameters(
             shipped.parameters, ("ProcessingInstanceType=ml.c5d.xlarge",), store, None
         )
+
+
+def test_input_version_is_a_content_hash_of_what_input_data_names(
+    shipped: LocalDefinition, tmp_path: Path
+) -> None:
+    """Same object, same bytes: the same version. New bytes at the same URI: a new one."""
+    store = LocalObjectStore(tmp_path / "s3")
+    uri = "s3://local-data/data/raw/sales.csv"
+    store.put_bytes(b"rows v1", uri)
+    store.put_bytes(b"a sibling that shares the prefix", uri + ".gz")
+    param = (f"InputData={uri}",)
+
+    first = prepare_parameters(shipped.parameters, param, store, None)
+    again = prepare_parameters(shipped.parameters, param, store, None)
+    expected = store.version(uri)
+    store.put_bytes(b"rows v2", uri)
+    changed = prepare_parameters(shipped.parameters, param, store, None)
+
+    assert first["InputVersion"] == again["InputVersion"] == expected
+    assert len(str(first["InputVersion"])) == 32
+    assert changed["InputVersion"] != first["InputVersion"]
+
+
+def test_a_folder_version_follows_every_object_below_it(
+    shipped: LocalDefinition, tmp_path: Path
+) -> None:
+    store = LocalObjectStore(tmp_path / "s3")
+    store.put_bytes(b"a", "s3://local-data/raw/a.csv")
+    param = ("InputData=s3://local-data/raw/",)
+
+    before = prepare_parameters(shipped.parameters, param, store, None)["InputVersion"]
+    store.put_bytes(b"b", "s3://local-data/raw/b.csv")
+    after = prepare_parameters(shipped.parameters, param, store, None)["InputVersion"]
+
+    assert before and after and before != after
+
+
+def test_a_given_input_version_is_kept(shipped: LocalDefinition, tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s3")
+
+    values = prepare_parameters(shipped.parameters, ("InputVersion=by-hand",), store, None)
+
+    assert values["InputVersion"] == "by-hand"

@@ -103,3 +103,14 @@ def test_the_step_takes_the_uri_as_the_pipeline_passes_it(downloaded: Path, tmp_
 
     assert main(argv) == 0
     assert report(output)["rows_in"] == 30
+
+
+def test_the_version_the_job_environment_carries_is_recorded(
+    downloaded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INPUT_VERSION", "3HL4kqtJlcpXroDTDmJ")
+    output = tmp_path / "out"
+    argv = ["--input-dir", str(downloaded), "--input-uri", SALES, "--output-dir", str(output)]
+
+    assert main(argv) == 0
+    assert report(output)["input_version"] == "3HL4kqtJlcpXroDTDmJ"
