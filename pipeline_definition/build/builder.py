@@ -69,6 +69,7 @@ from pipeline_definition.build.code_bundles import stage_bundle
 from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, PipelineConfig
 from pipeline_definition.build.offline_session import OfflinePipelineSession
 from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
+from pipeline_definition.build.serving import serving_environment
 
 # Step names are part of the contract with the executor, the diff and the monitoring CLI.
 PROCESS_STEP = "ProcessData"
@@ -355,12 +356,8 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
         role_arn=ctx.config.role_arn,
         sagemaker_session=ctx.session,
         log_level=logging.WARNING,
-        # The serving code is inside model.tar.gz (written at training time), so the SDK
-        # needs no repack job.
-        env_vars={
-            "SAGEMAKER_PROGRAM": layout.SERVING_ENTRY,
-            "SAGEMAKER_SUBMIT_DIRECTORY": layout.SERVING_SUBMIT_DIRECTORY,
-        },
+        # Serve from the code in model.tar.gz, and start with no internet (serving.py).
+        env_vars=serving_environment(),
     )
     step_args = builder.register(
         model_package_group_name=ctx.config.model_package_group_name,
