@@ -9,27 +9,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator
-from typing import Any
 
 from pipeline_definition.build.config import IMAGE_PYTHON
+from pipeline_definition.model.expressions import image_uris_in
 from project.paths import PROJECT_ROOT
 from testsupport.definitions import shipped_definition
 
-IMAGE_KEYS = frozenset({"ImageUri", "TrainingImage", "Image"})
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
-
-
-def _image_uris(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in IMAGE_KEYS and isinstance(value, str):
-                yield value
-            else:
-                yield from _image_uris(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _image_uris(item)
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -41,7 +27,7 @@ def _version(text: str) -> tuple[int, int]:
 
 def images_in_definition() -> set[str]:
     """`repository:tag` of every image the shipped definition runs or registers."""
-    return {uri.rsplit("/", 1)[-1] for uri in _image_uris(shipped_definition())}
+    return {uri.rsplit("/", 1)[-1] for uri in image_uris_in(shipped_definition())}
 
 
 def test_every_image_in_the_definition_declares_its_python() -> None:
