@@ -55,7 +55,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="Name=Value",
-        help="set a pipeline parameter (repeatable); checked against the deployed pipeline",
+        help="set a pipeline parameter (repeatable); checked against the deployed pipeline. "
+        "With InputData and no InputVersion, the object's version is read from S3",
     )
     parser.add_argument(
         "--monitor", action="store_true", help="watch the execution until it finishes"
