@@ -4,8 +4,9 @@ The builder (on the host, with the SageMaker SDK) writes these folders, output n
 names and defaults into the definition; the scripts (in the containers) read and write the
 same places. Both import this module, so a rename reaches both sides at once.
 
-Standard library only and Python 3.10 syntax: the host imports it, and every code bundle and
-the serving code inside model.tar.gz ship it to containers that may run Python 3.10.
+Standard library only: the host imports it, and every code bundle and the serving code inside
+model.tar.gz ship it to the containers (the oldest Python among them and the host is the one
+ruff and mypy target; see IMAGE_PYTHON in pipeline_definition/build/config.py).
 """
 
 # --- Processing jobs (ProcessData, EvaluateModel): where SageMaker mounts inputs and collects
@@ -17,6 +18,10 @@ PROCESSING_OUTPUT_DIR = f"{PROCESSING_ROOT}/output"
 EVALUATION_MODEL_DIR = f"{PROCESSING_ROOT}/model"
 EVALUATION_TEST_DIR = f"{PROCESSING_ROOT}/test"
 EVALUATION_OUTPUT_DIR = f"{PROCESSING_ROOT}/evaluation"
+# ProcessData's environment variable that holds the InputVersion parameter: the version id (or
+# ETag) of the input object. It is there for SageMaker's cache key, which compares a processing
+# job's Environment but never the data behind a URI; the script records it in its report.
+INPUT_VERSION_ENV = "INPUT_VERSION"
 
 # ProcessData writes one folder per output under PROCESSING_OUTPUT_DIR, named as the output.
 # The order of SPLITS is the order of the split codes (processing/keys.py).

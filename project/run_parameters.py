@@ -26,8 +26,17 @@ MAX_VALUE_LENGTH = 1024
 CLIENT_TOKEN_MIN_LENGTH = 32
 CLIENT_TOKEN_MAX_LENGTH = 128
 INPUT_DATA = "InputData"
+# The version id (else the ETag) of InputData's object. SageMaker's cache key never looks at the
+# data behind a URI, so without it a new upload of the same key reuses the last results.
+INPUT_VERSION = "InputVersion"
+# The version id S3 reports for an object written before versioning was turned on.
+NULL_VERSION_ID = "null"
 # A bad value is quoted in the message at most this long: messages are logged and parked.
 SHOWN_VALUE_LENGTH = 80
+# Longer lists of allowed values (instance types) are not spelled out in messages: the closest
+# few are named instead, so a refusal stays one readable line.
+LISTED_ENUM_VALUES = 10
+CLOSEST_ENUM_VALUES = 3
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _BOOLEANS = {"true": True, "false": False}
@@ -64,9 +73,20 @@ class ParameterSpec:
         details = [self.type]
         if self.default is not None:
             details.append(f"default {api_string(self.default)}")
-        if self.enum_values:
+        if len(self.enum_values) > LISTED_ENUM_VALUES:
+            details.append(f"one of {len(self.enum_values)} allowed values")
+        elif self.enum_values:
             details.append(f"one of {'|'.join(self.enum_values)}")
         return f"{self.name} ({', '.join(details)})"
+
+
+def object_version(version_id: str | None, etag: str | None) -> str | None:
+    """An object's InputVersion: its version id, else its ETag (unquoted); None if neither."""
+    if version_id and version_id != NULL_VERSION_ID:
+        return version_id
+    if etag and etag.strip('"'):
+        return etag.strip('"')
+    return None
 
 
 def shown(value: object) -> str:
@@ -241,10 +261,18 @@ def coerce(spec: ParameterSpec, value: object) -> ParameterValue:
             f"{MAX_VALUE_LENGTH:,}"
         )
     if spec.enum_values and rendered not in spec.enum_values:
-        raise ParameterError(
-            f"{spec.name} must be one of {', '.join(spec.enum_values)}; got {shown(value)}"
-        )
+        raise ParameterError(_not_allowed(spec, rendered, value))
     return typed
+
+
+def _not_allowed(spec: ParameterSpec, rendered: str, value: object) -> str:
+    if len(spec.enum_values) <= LISTED_ENUM_VALUES:
+        return f"{spec.name} must be one of {', '.join(spec.enum_values)}; got {shown(value)}"
+    close = difflib.get_close_matches(rendered, spec.enum_values, n=CLOSEST_ENUM_VALUES, cutoff=0.0)
+    return (
+        f"{spec.name} must be one of the {len(spec.enum_values)} values the pipeline allows "
+        f"(closest: {', '.join(close)}); got {shown(value)}"
+    )
 
 
 def listing(specs: Mapping[str, ParameterSpec]) -> str:

@@ -9,7 +9,9 @@ extra columns ignored):
 The saved feature transform is applied to them, exactly as in training. A request with a row
 that breaks the data contract fails as a whole, with a message naming each bad row.
 Responses: ``text/csv`` (one price per line, in request order) or ``application/json``
-(``{"predictions": [...]}``).
+(``{"predictions": [...]}``). `output_fn` returns ``(body, content type)``: the container
+(sagemaker-containers' ``_transformer.Transformer.transform``) turns that tuple into a response
+with that Content-Type, where a bare body would go out as Flask's ``text/html``.
 """
 
 from __future__ import annotations
@@ -84,12 +86,12 @@ def predict_fn(input_data: ScoringRows, model: HousePriceModel) -> np.ndarray:
     return model.predict_prices(input_data.clean)
 
 
-def output_fn(prediction: np.ndarray, accept: str | None) -> bytes:
-    """Serialise the prices as CSV (one per line) or JSON ({"predictions": [...]})."""
+def output_fn(prediction: np.ndarray, accept: str | None) -> tuple[bytes, str]:
+    """The prices as CSV (one per line) or JSON ({"predictions": [...]}), with that type."""
     media = _media_type(accept, CSV)
     values = [round(float(v), 2) for v in np.asarray(prediction).ravel()]
     if media == JSON:
-        return json.dumps({"predictions": values}).encode("utf-8")
+        return json.dumps({"predictions": values}).encode("utf-8"), JSON
     if media == CSV:
-        return "".join(f"{v:.2f}\n" for v in values).encode("utf-8")
+        return "".join(f"{v:.2f}\n" for v in values).encode("utf-8"), CSV
     raise ValueError(f"unsupported accept type {accept!r}: use {CSV} or {JSON}")

@@ -10,6 +10,7 @@ and reported). Files are streamed in chunks, so memory stays bounded whatever th
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -33,13 +34,13 @@ from ml_scripts.common.records import (
     open_csv_stream,
 )
 from ml_scripts.common.validate import check_header, validate
+from ml_scripts.processing.inputs import select_inputs
 from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask, record_keys
 from ml_scripts.processing.keys import split_codes as assign_splits
 from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolve_format
 
 DEFAULT_INPUT_DIR = layout.PROCESSING_INPUT_DIR
 DEFAULT_OUTPUT_DIR = layout.PROCESSING_OUTPUT_DIR
-INPUT_SUFFIXES = (".csv", ".csv.gz")
 TRANSFORM_FILE = Path(layout.TRANSFORM_OUTPUT) / layout.TRANSFORM_FILE
 REPORT_FILE = Path(layout.REPORT_OUTPUT) / "processing_report.json"
 QUARANTINE_FILE = Path(layout.QUARANTINE_OUTPUT) / "quarantine.csv"
@@ -53,6 +54,10 @@ class ProcessingConfig:
 
     input_path: Path = Path(DEFAULT_INPUT_DIR)
     output_dir: Path = Path(DEFAULT_OUTPUT_DIR)
+    # InputData as the pipeline passed it: which of the downloaded files to read (inputs.py).
+    input_uri: str | None = None
+    # Its version id or ETag (the InputVersion parameter), recorded for provenance.
+    input_version: str | None = None
     max_quarantine_rate: float = 0.05
     seed: int = 42
     validation_fraction: float = 0.15
@@ -118,6 +123,8 @@ class ProcessingReport:
         return {
             "status": self.status,
             "failure": self.failure,
+            "input_uri": config.input_uri,
+            "input_version": config.input_version,
             "contract_version": contract.CONTRACT_VERSION,
             "rows_in": self.rows_in,
             "rows_clean": self.rows_clean,
@@ -145,27 +152,6 @@ class ProcessingReport:
             "output_format": self.output_format,
             "warnings": self.warnings,
         }
-
-
-def discover_inputs(path: Path) -> tuple[list[Path], list[str]]:
-    """CSV files to read (a file, or every .csv/.csv.gz under a folder) and ignored-file notes."""
-    if path.is_file():
-        return [path], []
-    if not path.exists():
-        raise DataContractError(f"missing file: input path {path} does not exist")
-    found: list[Path] = []
-    ignored: list[str] = []
-    for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
-        relative = candidate.relative_to(path)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if candidate.name.lower().endswith(INPUT_SUFFIXES):
-            found.append(candidate)
-        else:
-            ignored.append(f"ignored non-CSV file {relative}")
-    if not found:
-        raise DataContractError(f"missing file: no .csv or .csv.gz file under {path}")
-    return found, ignored
 
 
 def _display_name(path: Path, root: Path) -> str:
@@ -302,7 +288,7 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
     report = ProcessingReport()
     output = config.output_dir
     try:
-        files, ignored = discover_inputs(config.input_path)
+        files, ignored = select_inputs(config.input_path, config.input_uri)
         report.warnings.extend(ignored)
         fmt = resolve_format(config.output_format)
         report.output_format = fmt
@@ -368,6 +354,16 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         default=Path(DEFAULT_INPUT_DIR),
         help="a CSV file, or a folder of .csv / .csv.gz files",
     )
+    parser.add_argument(
+        "--input-uri",
+        help="the S3 URI the input came from: an object is read alone, a folder (ending in /) "
+        "for every CSV in it",
+    )
+    parser.add_argument(
+        "--input-version",
+        default=os.environ.get(layout.INPUT_VERSION_ENV) or None,
+        help=f"the input object's version id or ETag (default: ${layout.INPUT_VERSION_ENV})",
+    )
     parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
     parser.add_argument(
         "--max-quarantine-rate",
@@ -389,6 +385,8 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
     config = ProcessingConfig(
         input_path=args.input_dir,
         output_dir=args.output_dir,
+        input_uri=args.input_uri,
+        input_version=args.input_version,
         max_quarantine_rate=args.max_quarantine_rate,
         seed=args.seed,
         validation_fraction=args.validation_fraction,

@@ -69,6 +69,7 @@ from pipeline_definition.build.code_bundles import stage_bundle
 from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, PipelineConfig
 from pipeline_definition.build.offline_session import OfflinePipelineSession
 from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
+from pipeline_definition.build.serving import serving_environment
 
 # Step names are part of the contract with the executor, the diff and the monitoring CLI.
 PROCESS_STEP = "ProcessData"
@@ -141,7 +142,14 @@ def _network() -> NetworkConfig:
     return NetworkConfig(enable_network_isolation=True, encrypt_inter_container_traffic=True)
 
 
-def _processor(ctx: _Context, *, image_uri: str, module: str, base_job_name: str) -> Processor:
+def _processor(
+    ctx: _Context,
+    *,
+    image_uri: str,
+    module: str,
+    base_job_name: str,
+    env: dict[str, object] | None = None,
+) -> Processor:
     return Processor(
         role=ctx.config.role_arn,
         image_uri=image_uri,
@@ -154,7 +162,7 @@ def _processor(ctx: _Context, *, image_uri: str, module: str, base_job_name: str
         max_runtime_in_seconds=MAX_RUNTIME_SECONDS,
         base_job_name=base_job_name,
         sagemaker_session=ctx.session,
-        env={"PYTHONPATH": layout.PROCESSING_CODE_DIR},
+        env={"PYTHONPATH": layout.PROCESSING_CODE_DIR, **(env or {})},
         network_config=_network(),
     )
 
@@ -192,6 +200,10 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         image_uri=image_uris.retrieve("sklearn", region=ctx.region, version=SKLEARN_VERSION),
         module="ml_scripts.processing",
         base_job_name="process-data",
+        # SageMaker's cache key for a processing step is its arguments (AppSpecification,
+        # Environment, ProcessingInputs), never the data behind InputData: the input's version
+        # here makes a new upload of the same key run again instead of reusing the last result.
+        env={layout.INPUT_VERSION_ENV: ctx.parameters.input_version},
     )
     output_dir = layout.PROCESSING_OUTPUT_DIR
     step_args = processor.run(
@@ -207,7 +219,16 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             )
             for name in layout.PROCESSING_OUTPUTS
         ],
-        arguments=["--input-dir", layout.PROCESSING_INPUT_DIR, "--output-dir", output_dir],
+        # InputData again, so the script reads exactly the object it names: S3Prefix also
+        # downloads every other key that starts with it (sales.csv.gz next to sales.csv).
+        arguments=[
+            "--input-dir",
+            layout.PROCESSING_INPUT_DIR,
+            "--input-uri",
+            ctx.parameters.input_data,
+            "--output-dir",
+            output_dir,
+        ],
     )
     return ProcessingStep(
         name=PROCESS_STEP,
@@ -335,12 +356,8 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
         role_arn=ctx.config.role_arn,
         sagemaker_session=ctx.session,
         log_level=logging.WARNING,
-        # The serving code is inside model.tar.gz (written at training time), so the SDK
-        # needs no repack job.
-        env_vars={
-            "SAGEMAKER_PROGRAM": layout.SERVING_ENTRY,
-            "SAGEMAKER_SUBMIT_DIRECTORY": layout.SERVING_SUBMIT_DIRECTORY,
-        },
+        # Serve from the code in model.tar.gz, and start with no internet (serving.py).
+        env_vars=serving_environment(),
     )
     step_args = builder.register(
         model_package_group_name=ctx.config.model_package_group_name,

@@ -10,7 +10,16 @@ from project.paths import ML_SCRIPTS_DIR
 from project.settings import Settings
 
 XGBOOST_VERSION = "3.2-0"
-SKLEARN_VERSION = "1.4-2"
+# ProcessData's image: 1.9-0 is patched (1.4-2, on Python 3.10, no longer is).
+SKLEARN_VERSION = "1.9-0"
+
+# The Python each image the pipeline uses runs, by `repository:tag` as in the image URI (from
+# the images' published build files). ml_scripts runs in these and on the host, so ruff and mypy
+# check it at the oldest of them and the host's (a test holds the two together).
+IMAGE_PYTHON: dict[str, tuple[int, int]] = {
+    f"sagemaker-xgboost:{XGBOOST_VERSION}": (3, 12),
+    f"sagemaker-scikit-learn:{SKLEARN_VERSION}-cpu-py3": (3, 12),
+}
 
 
 @dataclass(frozen=True)

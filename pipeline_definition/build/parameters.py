@@ -19,6 +19,12 @@ from sagemaker.core.workflow.parameters import (
 # MaxDepth, Eta and NumRound default to the training script's own defaults, which live beside
 # the scripts; the pipeline always passes these three explicitly.
 from ml_scripts.layout import DEFAULT_ETA, DEFAULT_MAX_DEPTH, DEFAULT_NUM_ROUND
+from pipeline_definition.build.instance_types import (
+    DEFAULT_PROCESSING_INSTANCE_TYPE,
+    DEFAULT_TRAINING_INSTANCE_TYPE,
+    PROCESSING_INSTANCE_TYPES,
+    TRAINING_INSTANCE_TYPES,
+)
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 # RMSE of log1p(price) on the test split: the model reaches about 0.120 (bootstrap sd 0.020),
@@ -31,6 +37,7 @@ class PipelineParameters:
     """Every parameter of the pipeline, as SDK objects the steps refer to."""
 
     input_data: ParameterString
+    input_version: ParameterString
     processing_instance_type: ParameterString
     processing_instance_count: ParameterInteger
     training_instance_type: ParameterString
@@ -45,6 +52,7 @@ class PipelineParameters:
         """The parameters in the order the definition lists them."""
         return [
             self.input_data,
+            self.input_version,
             self.processing_instance_type,
             self.processing_instance_count,
             self.training_instance_type,
@@ -61,11 +69,21 @@ def pipeline_parameters(default_input_data: str) -> PipelineParameters:
     """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample."""
     return PipelineParameters(
         input_data=ParameterString("InputData", default_value=default_input_data),
+        # The version id (else the ETag) of InputData's object, set by whoever starts a run (the
+        # trigger, `execute`, `run-local`): a new version of the same key then misses the cache.
+        input_version=ParameterString("InputVersion", default_value=""),
+        # Only EBS-only types: every job's volume is encrypted (instance_types.py says why).
         processing_instance_type=ParameterString(
-            "ProcessingInstanceType", default_value="ml.t3.medium"
+            "ProcessingInstanceType",
+            default_value=DEFAULT_PROCESSING_INSTANCE_TYPE,
+            enum_values=list(PROCESSING_INSTANCE_TYPES),
         ),
         processing_instance_count=ParameterInteger("ProcessingInstanceCount", default_value=1),
-        training_instance_type=ParameterString("TrainingInstanceType", default_value="ml.m5.large"),
+        training_instance_type=ParameterString(
+            "TrainingInstanceType",
+            default_value=DEFAULT_TRAINING_INSTANCE_TYPE,
+            enum_values=list(TRAINING_INSTANCE_TYPES),
+        ),
         training_instance_count=ParameterInteger("TrainingInstanceCount", default_value=1),
         max_depth=ParameterInteger("MaxDepth", default_value=DEFAULT_MAX_DEPTH),
         eta=ParameterFloat("Eta", default_value=DEFAULT_ETA),

@@ -14,9 +14,10 @@ from rich.console import Console
 
 from pipeline_definition.commands import operating_command
 from pipeline_definition.operations import OperationError
-from pipeline_definition.operations.client import aws_errors
+from pipeline_definition.operations.client import aws_errors, s3_client
 from pipeline_definition.operations.display import print_steps
 from pipeline_definition.operations.executions import new_token, start_execution
+from pipeline_definition.operations.input_version import input_version, needs_lookup
 from pipeline_definition.operations.monitor import (
     Clock,
     PollSchedule,
@@ -36,7 +37,12 @@ from pipeline_definition.operations.target import (
     add_follow_arguments,
     add_pipeline_argument,
 )
-from project.run_parameters import CLIENT_TOKEN_MAX_LENGTH, CLIENT_TOKEN_MIN_LENGTH
+from project.run_parameters import (
+    CLIENT_TOKEN_MAX_LENGTH,
+    CLIENT_TOKEN_MIN_LENGTH,
+    INPUT_DATA,
+    INPUT_VERSION,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -49,7 +55,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="Name=Value",
-        help="set a pipeline parameter (repeatable); checked against the deployed pipeline",
+        help="set a pipeline parameter (repeatable); checked against the deployed pipeline. "
+        "With InputData and no InputVersion, the object's version is read from S3",
     )
     parser.add_argument(
         "--monitor", action="store_true", help="watch the execution until it finishes"
@@ -88,6 +95,8 @@ def _start(args: argparse.Namespace, op: Operation) -> int:
     with aws_errors(pipeline_name=pipeline_name, region=target.region):
         specs = deployed_parameters(target.client, pipeline_name)
     parameters = validate_assignments(values, specs)
+    if needs_lookup(parameters, specs):
+        parameters[INPUT_VERSION] = _input_version(args, op, parameters[INPUT_DATA])
 
     console.print(
         f"Starting {pipeline_name} in {target.region} (ClientRequestToken {token})",
@@ -120,6 +129,15 @@ def _start(args: argparse.Namespace, op: Operation) -> int:
         timeout=args.timeout,
         region=target.region,
     )
+
+
+def _input_version(args: argparse.Namespace, op: Operation, uri: str) -> str:
+    """InputData's version from S3, so that a re-uploaded object is not served from cache."""
+    s3 = s3_client(profile=args.profile, region=op.target.region, environ=op.environ)
+    with aws_errors(region=op.target.region):
+        version = input_version(s3, uri)
+    op.console.print(f"{INPUT_VERSION} {version} ({uri})", markup=False, highlight=False)
+    return version
 
 
 run = operating_command(_start)

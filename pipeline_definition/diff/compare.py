@@ -184,8 +184,9 @@ class _Comparer:
                 (f"{path}[{n}]", old_items.get(n, MISSING), new_items.get(n, MISSING))
                 for n in names
             ]
-        elif all(_is_scalar(v) for v in [*old, *new]):
-            # Arguments and the like: the whole list reads better than shifted positions.
+        elif all(_is_scalar(v) or is_expression(v) for v in [*old, *new]):
+            # Arguments and the like (values or parameter references such as --input-uri's):
+            # the whole list reads better than shifted positions.
             return [describe_change(path, old, new)]
         else:
             pairs = [

@@ -1,11 +1,12 @@
 """Step caching: reuse a successful earlier local result of the same step.
 
-The key follows SageMaker's documented attributes, evaluated (Processing: AppSpecification,
-Environment, ProcessingInputs; Training: AlgorithmSpecification, CheckpointConfig,
-DebugHookConfig, DebugRuleConfigurations, Environment, HyperParameters, InputDataConfig).
-Unlike SageMaker, which compares only arguments, the key also holds a content hash of the
-objects each input URI selects in the local store: hashing local files is cheap, and it keeps a
-result computed from other bytes at the same URI (an edited input file) from being reused.
+The key is made of SageMaker's documented attributes, evaluated, and nothing else (Processing:
+AppSpecification, Environment, ProcessingInputs; Training: AlgorithmSpecification,
+CheckpointConfig, DebugHookConfig, DebugRuleConfigurations, Environment, HyperParameters,
+InputDataConfig; docs.aws.amazon.com/sagemaker/latest/dg/pipelines-default-keys.html). Like
+SageMaker, it never looks at the data behind a URI: other bytes at the same URI hit the cache
+unless an attribute changes, which is why the InputVersion parameter reaches ProcessData's
+Environment.
 
 Records live in `<root>/<pipeline>/<step>/<key>/<execution id>.json`; the newest record within
 ExpireAfter whose outputs still exist wins.
@@ -69,18 +70,9 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def key_material(
-    step_type: str,
-    attributes: Mapping[str, Any],
-    input_uris: Iterable[str],
-    store: LocalObjectStore,
-) -> dict[str, Any]:
+def key_material(step_type: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
     """What the cache key is computed from, kept in each record to explain misses."""
-    return {
-        "StepType": step_type,
-        "Attributes": dict(attributes),
-        "InputContents": {uri: store.content_hash(uri) for uri in sorted(set(input_uris))},
-    }
+    return {"StepType": step_type, "Attributes": dict(attributes)}
 
 
 def cache_key(material: Mapping[str, Any]) -> str:

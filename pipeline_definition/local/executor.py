@@ -235,9 +235,7 @@ class Executor:
         policy = cache_policy(node.raw.get("CacheConfig"))
         if kind.cache is None or not policy.enabled:
             return None, None
-        attributes = kind.cache.attributes(arguments)
-        uris = kind.cache.input_uris(arguments)
-        material = key_material(node.type, attributes, uris, self.store)
+        material = key_material(node.type, kind.cache.attributes(arguments))
         key = cache_key(material)
         if self.use_cache:
             hit = self.cache.lookup(

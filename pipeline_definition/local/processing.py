@@ -54,15 +54,6 @@ def cache_attributes(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return {name: arguments.get(name) for name in CACHE_ATTRIBUTES}
 
 
-def input_uris(arguments: Mapping[str, Any]) -> list[str]:
-    """The S3 URIs the job reads."""
-    return [
-        item["S3Input"]["S3Uri"]
-        for item in arguments.get("ProcessingInputs") or []
-        if isinstance(item.get("S3Input"), Mapping) and isinstance(item["S3Input"]["S3Uri"], str)
-    ]
-
-
 def output_uris(describe: Mapping[str, Any]) -> dict[str, str]:
     """Output name -> S3 URI of a processing describe document."""
     outputs = (describe.get("ProcessingOutputConfig") or {}).get("Outputs") or []

@@ -6,7 +6,9 @@ is copied to `s3://local-data/local-input/<Parameter>/` and passed on as that UR
 (`--input-data FILE` is `--param InputData=FILE`). The store holds only what the stack deploys:
 the staged code and the embedded sample at the key the stack ships it to, where InputData's
 default points. A default that names anything else finds nothing there, and ProcessData fails
-as it would in AWS.
+as it would in AWS. InputVersion, when the definition declares it and the run does not set it,
+is a content hash of what InputData names: the local stand-in for the S3 version id the trigger
+and `execute` set.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pipeline_definition.local.workspace import Workspace
 from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
 from project.run_parameters import (
     INPUT_DATA,
+    INPUT_VERSION,
     ParameterError,
     ParameterSpec,
     ParameterValue,
@@ -209,7 +212,23 @@ def prepare_parameters(
                 f"--param {name}={overrides[name]}: nothing there in the local store "
                 f"({store.path(overrides[name])}); pass a local file or folder instead"
             )
-    return values
+    return with_input_version(values, specs, overrides, store)
+
+
+def with_input_version(
+    values: dict[str, ParameterValue],
+    specs: Mapping[str, ParameterSpec],
+    overrides: Mapping[str, str],
+    store: LocalObjectStore,
+) -> dict[str, ParameterValue]:
+    """Set InputVersion from the local object, as the trigger and `execute` do from S3.
+
+    A content hash of what InputData names stands in for the version id, so an edited file at
+    the same URI is a new version (and a cache miss), the same bytes the same one (a hit).
+    """
+    if INPUT_VERSION not in specs or INPUT_VERSION in overrides or INPUT_DATA not in values:
+        return values
+    return {**values, INPUT_VERSION: store.version(str(values[INPUT_DATA]))}
 
 
 def missing_default_note(

@@ -47,7 +47,6 @@ class CacheRules:
     """How a job's cache key is made and which results a cache record needs to be reusable."""
 
     attributes: Callable[[Mapping[str, Any]], dict[str, Any]]  # the arguments in the key
-    input_uris: Callable[[Mapping[str, Any]], list[str]]  # whose contents join the key
     result_uris: Callable[[Describe], list[str]]  # what must still exist for a hit
 
 
@@ -86,9 +85,7 @@ KINDS: Mapping[str, StepKind] = {
         run=processing.run_processing,
         check=processing.check_processing,
         job_name_variable="ProcessingJobName",
-        cache=CacheRules(
-            processing.cache_attributes, processing.input_uris, processing.result_uris
-        ),
+        cache=CacheRules(processing.cache_attributes, processing.result_uris),
         outputs=processing.output_uris,
         artifacts=processing.output_uris,
     ),
@@ -96,7 +93,7 @@ KINDS: Mapping[str, StepKind] = {
         run=training.run_training,
         check=training.check_training,
         job_name_variable="TrainingJobName",
-        cache=CacheRules(training.cache_attributes, training.input_uris, training.result_uris),
+        cache=CacheRules(training.cache_attributes, training.result_uris),
         artifacts=training.artifact_uris,
     ),
     "Condition": ControlKind(decide=control.decide_condition, check=control.check_condition),
@@ -110,13 +107,13 @@ KINDS: Mapping[str, StepKind] = {
     "Transform": JobKind(
         run=transform.run_transform,
         check=transform.check_transform,
-        cache=CacheRules(transform.cache_attributes, transform.input_uris, transform.result_uris),
+        cache=CacheRules(transform.cache_attributes, transform.result_uris),
         artifacts=transform.output_uris,
     ),
     "Lambda": JobKind(
         run=lambda_step.run_lambda,
         check_step=lambda_step.check_lambda_step,
-        cache=CacheRules(lambda_step.cache_attributes, lambda_step.no_uris, lambda_step.no_uris),
+        cache=CacheRules(lambda_step.cache_attributes, lambda_step.no_uris),
         success_detail=lambda_step.output_detail,
     ),
 }

@@ -1,9 +1,12 @@
 """A folder that stands in for S3: `s3://bucket/key` is `<root>/<bucket>/<key>`.
 
 Objects are files; a key prefix ending in `/` is a folder. Reading an S3Prefix input follows
-SageMaker's File mode: a URI naming an object copies that file into the destination, a URI
-naming a prefix copies every object below it with its path relative to the prefix. Unlike S3,
-a prefix only matches whole path segments (`.../train` does not match `.../train-old.csv`).
+SageMaker's File mode: the URI is a key prefix, and every object whose key starts with it is
+selected, as S3 lists them (`.../sales.csv` also selects `.../sales.csv.gz` and
+`.../sales.csv_backup/x.csv`). Each lands in the destination under the name the service gives
+it (`local_name`): the object the URI names keeps its file name, an object below the prefix as a
+folder keeps its path below it, and any other object sharing the prefix keeps its path from the
+prefix's folder (the full file name, as a remote job shows it; aws/sagemaker-python-sdk#3612).
 """
 
 from __future__ import annotations
@@ -52,6 +55,17 @@ def _copy(source: Path, destination: Path) -> None:
     shutil.copyfile(source, destination)
 
 
+def local_name(prefix: str, key: str) -> str:
+    """The path below the destination at which File mode puts `key`, selected by `prefix`."""
+    rest = key[len(prefix) :]
+    if prefix.endswith("/") or rest.startswith("/"):
+        return rest.lstrip("/")
+    if not rest:
+        return key.rsplit("/", 1)[-1]
+    folder = prefix.rpartition("/")[0]
+    return key[len(folder) :].lstrip("/")
+
+
 def list_files(root: Path) -> list[Path]:
     """Every file below `root` (or `root` itself when it is a file), sorted."""
     if root.is_file():
@@ -80,15 +94,21 @@ class LocalObjectStore:
         return f"{SCHEME}{bucket}/{key}"
 
     def exists(self, uri: str) -> bool:
-        """True when the URI names an object or a prefix with at least one object below it."""
-        return bool(list_files(self.path(uri)))
+        """True when at least one object's key starts with the URI's key."""
+        return bool(self.objects(uri))
 
     def objects(self, uri: str) -> list[tuple[str, Path]]:
-        """(path relative to the URI, local file) for every object the URI selects."""
-        location = self.path(uri)
-        if location.is_file():
-            return [(location.name, location)]
-        return [(path.relative_to(location).as_posix(), path) for path in list_files(location)]
+        """(local name, file) for every object whose key starts with the URI's key, by key."""
+        parsed = parse_uri(uri)
+        bucket = self.root / parsed.bucket
+        # Only the prefix's folder can hold keys that start with it.
+        folder = parsed.key.rpartition("/")[0]
+        selected = []
+        for path in list_files(bucket / folder if folder else bucket):
+            key = path.relative_to(bucket).as_posix()
+            if key.startswith(parsed.key):
+                selected.append((local_name(parsed.key, key), path))
+        return selected
 
     def download(self, uri: str, destination: Path) -> int:
         """Copy what the URI selects into the folder `destination`; return how many files."""
@@ -116,6 +136,19 @@ class LocalObjectStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
+    def version(self, uri: str) -> str:
+        """What stands in for S3's version id: a content hash ("" when nothing is there).
+
+        A URI naming an object hashes that object's bytes; a folder URI (ending in `/`) hashes
+        the names and bytes of every object below it.
+        """
+        parsed = parse_uri(uri)
+        if parsed.key and not parsed.key.endswith("/"):
+            location = self.path(uri)
+            return _digest([(location.name, location)]) if location.is_file() else ""
+        objects = self.objects(uri)
+        return _digest(objects) if objects else ""
+
     def read_json(self, uri: str) -> Any:
         """Parse the object at `uri` as JSON."""
         location = self.path(uri)
@@ -126,18 +159,12 @@ class LocalObjectStore:
         except json.JSONDecodeError as error:
             raise StoreError(f"{uri} ({location}) is not valid JSON: {error}") from error
 
-    def content_hash(self, uri: str) -> str:
-        """SHA-256 over relative paths and bytes of what the URI selects ("absent" if nothing)."""
-        objects = self.objects(uri)
-        if not objects:
-            return "absent"
-        digest = hashlib.sha256()
-        for relative, path in objects:
-            digest.update(relative.encode() + b"\0")
-            digest.update(_file_digest(path))
-        return digest.hexdigest()
 
-
-def _file_digest(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").digest()
+def _digest(objects: list[tuple[str, Path]]) -> str:
+    """SHA-256 over names and bytes, cut to an ETag's 32 characters."""
+    digest = hashlib.sha256()
+    for name, path in sorted(objects):
+        digest.update(name.encode() + b"\0")
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()[:32]

@@ -106,16 +106,6 @@ def cache_attributes(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return {name: arguments.get(name) for name in CACHE_ATTRIBUTES}
 
 
-def input_uris(arguments: Mapping[str, Any]) -> list[str]:
-    """The S3 URIs the job reads."""
-    uris = []
-    for channel in arguments.get("InputDataConfig") or []:
-        uri = ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri")
-        if isinstance(uri, str):
-            uris.append(uri)
-    return uris
-
-
 def result_uris(describe: Mapping[str, Any]) -> list[str]:
     """The S3 URIs a finished job wrote: its model artifacts."""
     artifacts = (describe.get("ModelArtifacts") or {}).get("S3ModelArtifacts")

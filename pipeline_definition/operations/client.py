@@ -30,6 +30,7 @@ from botocore.exceptions import (
 from pipeline_definition.operations import OperationError
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
 
 DEFAULT_MAX_ATTEMPTS = 5
@@ -59,6 +60,15 @@ def sagemaker_client(
     except ProfileNotFound as error:
         raise OperationError(f"AWS profile not found: {error}") from error
     return session.client("sagemaker", region_name=region_name, config=client_config(environ))
+
+
+def s3_client(*, profile: str | None, region: str, environ: Mapping[str, str]) -> S3Client:
+    """An S3 client with the same profile and region as the SageMaker one (InputVersion)."""
+    try:
+        session = boto3.Session(profile_name=profile or None, region_name=region)
+    except ProfileNotFound as error:
+        raise OperationError(f"AWS profile not found: {error}") from error
+    return session.client("s3", region_name=region, config=client_config(environ))
 
 
 def client_config(environ: Mapping[str, str]) -> Config:

@@ -160,6 +160,7 @@ def test_parameter_list_is_exactly_the_documented_one(synthesis: Synthesis) -> N
     declared = [(p["Name"], p["Type"]) for p in synthesis.definition["Parameters"]]
     assert declared == [
         ("InputData", "String"),
+        ("InputVersion", "String"),
         ("ProcessingInstanceType", "String"),
         ("ProcessingInstanceCount", "Integer"),
         ("TrainingInstanceType", "String"),

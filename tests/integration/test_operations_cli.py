@@ -30,6 +30,7 @@ from project.settings import project_settings
 from testsupport.definitions import shipped_definition_text
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
 
 pytestmark = pytest.mark.integration
@@ -149,6 +150,11 @@ def test_the_seed_entry_point_maps_to_execute(
             "MaxDepth is an Integer parameter; 'deep' is not an integer",
         ),
         (["--param", "ModelApprovalStatus=Yes"], "ModelApprovalStatus must be one of Approved"),
+        (
+            ["--param", "ProcessingInstanceType=ml.m5d.large"],
+            "ProcessingInstanceType must be one of the 38 values the pipeline allows "
+            "(closest: ml.m5.large",
+        ),
         (["--pipeline-name", "nope"], "pipeline 'nope' not found in us-east-1"),
         (["--display-name", "not_valid"], "--display-name 'not_valid'"),
         (["--client-request-token", "short"], "--client-request-token must be 32-128"),
@@ -176,6 +182,79 @@ def test_an_unknown_parameter_lists_the_valid_ones_with_types(
     err = capsys.readouterr().err
     for line in ("  MaxDepth (Integer, default 4)", "  Eta (Float, default 0.03)"):
         assert line in err
+
+
+def started_parameters(capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    """The parameters of the execution `execute` just started (from the ARN it printed)."""
+    arn = ARN_LINE.search(capsys.readouterr().out)
+    assert arn, "no execution started"
+    recorded = recorded_executions()[arn[1]]
+    return {p["Name"]: p["Value"] for p in recorded.pipeline_parameters}
+
+
+@pytest.fixture
+def s3(aws: SageMakerClient) -> S3Client:
+    """S3 on the same moto server, with a versioned and an unversioned data bucket."""
+    client = boto3.client("s3", region_name=REGION)
+    client.create_bucket(Bucket="versioned-data")
+    client.put_bucket_versioning(
+        Bucket="versioned-data", VersioningConfiguration={"Status": "Enabled"}
+    )
+    client.create_bucket(Bucket="plain-data")
+    return client
+
+
+def test_execute_passes_the_object_version_so_a_reupload_is_a_cache_miss(
+    s3: S3Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new version of the same key gets another InputVersion: ProcessData's Environment
+    differs, so SageMaker's cache (which compares arguments, never data) runs it again."""
+    uri = "s3://versioned-data/data/raw/sales.csv"
+    first = s3.put_object(Bucket="versioned-data", Key="data/raw/sales.csv", Body=b"v1")
+
+    assert cli.main(["execute", "--param", f"InputData={uri}"]) == 0
+    before = started_parameters(capsys)
+    second = s3.put_object(Bucket="versioned-data", Key="data/raw/sales.csv", Body=b"v2")
+    assert cli.main(["execute", "--param", f"InputData={uri}"]) == 0
+    after = started_parameters(capsys)
+
+    assert before == {"InputData": uri, "InputVersion": first["VersionId"]}
+    assert after == {"InputData": uri, "InputVersion": second["VersionId"]}
+    assert first["VersionId"] != second["VersionId"]
+
+
+def test_execute_uses_the_etag_without_versioning_and_a_digest_for_a_folder(
+    s3: S3Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    put = s3.put_object(Bucket="plain-data", Key="raw/a.csv", Body=b"rows")
+    assert cli.main(["execute", "--param", "InputData=s3://plain-data/raw/a.csv"]) == 0
+    assert started_parameters(capsys)["InputVersion"] == put["ETag"].strip('"')
+
+    assert cli.main(["execute", "--param", "InputData=s3://plain-data/raw/"]) == 0
+    folder_before = started_parameters(capsys)["InputVersion"]
+    s3.put_object(Bucket="plain-data", Key="raw/b.csv", Body=b"more rows")
+    assert cli.main(["execute", "--param", "InputData=s3://plain-data/raw/"]) == 0
+    folder_after = started_parameters(capsys)["InputVersion"]
+
+    assert len(folder_before) == 32
+    assert folder_before != folder_after
+
+
+def test_execute_keeps_a_given_version_and_refuses_an_absent_object(
+    s3: S3Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    absent = "s3://plain-data/raw/missing.csv"
+
+    code = cli.main(["execute", "--param", f"InputData={absent}"])
+    err = capsys.readouterr().err
+    given = cli.main(
+        ["execute", "--param", f"InputData={absent}", "--param", "InputVersion=by-hand"]
+    )
+
+    assert code == 2
+    assert f"InputData {absent}: no such object; upload it first" in err
+    assert given == 0
+    assert started_parameters(capsys)["InputVersion"] == "by-hand"
 
 
 def test_missing_credentials_and_unreachable_endpoints_exit_2(

@@ -148,6 +148,32 @@ def test_second_run_reuses_the_cache(
     assert (workdir / "registry" / group / "2" / "model-package.json").is_file()
 
 
+def test_a_new_version_of_the_same_object_runs_again(
+    workdir: Path, definition_args: tuple[str, ...]
+) -> None:
+    """run-local twice on one object, then on new bytes at the same key: as in SageMaker, the
+    cache compares arguments only, and InputVersion (a content hash locally, the version id or
+    ETag in AWS) is what changes them."""
+    uri = "s3://local-data/data/raw/versioned.csv"
+    sample = (PROJECT_ROOT / "data" / "house_data.csv").read_bytes()
+    store = LocalObjectStore(workdir / "s3")
+    store.put_bytes(sample, uri)
+    args = (*definition_args, *FAST, "--param", f"InputData={uri}")
+
+    first = run_cli(workdir, *args)
+    again = run_cli(workdir, *args)
+    store.put_bytes(b"".join(sample.splitlines(keepends=True)[:-200]), uri)
+    changed = run_cli(workdir, *args)
+
+    assert (first.code, again.code, changed.code) == (0, 0, 0), changed.stdout + changed.stderr
+    versions = [run.record["Parameters"]["InputVersion"] for run in (first, again, changed)]
+    assert versions[0] == versions[1] != versions[2]
+    assert first.step("ProcessData")["Status"] == "succeeded"
+    for name in ("ProcessData", "TrainModel", "EvaluateModel"):
+        assert again.step(name)["Status"] == "cached"
+        assert changed.step(name)["Status"] == "succeeded"
+
+
 def test_quality_gate_fails_with_the_rendered_message(
     workdir: Path, first: Run, definition_args: tuple[str, ...]
 ) -> None:

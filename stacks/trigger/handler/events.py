@@ -38,6 +38,7 @@ class ObjectCreated:
     size: int
     version_id: str | None
     sequencer: str | None
+    etag: str | None = None
 
     @property
     def s3_uri(self) -> str:
@@ -104,6 +105,7 @@ def _object_created(event: Mapping[str, Any]) -> ObjectCreated:
         size=size,
         version_id=_optional_text(obj, "version-id", "detail.object"),
         sequencer=_optional_text(obj, "sequencer", "detail.object"),
+        etag=_optional_text(obj, "etag", "detail.object"),
     )
 
 

@@ -40,10 +40,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from project.run_parameters import (
     INPUT_DATA,
+    INPUT_VERSION,
     ParameterError,
     ParameterSpec,
     check_values,
     decode_specs,
+    object_version,
 )
 
 from .aws_errors import error_code, is_retryable
@@ -185,10 +187,21 @@ def ignore_reason(obj: ObjectCreated, raw_data_prefix: str) -> str | None:
     return None
 
 
+def object_parameters(event: ObjectCreated, config: TriggerConfig) -> dict[str, str]:
+    """InputData, and InputVersion (version id, else ETag) when the pipeline declares it."""
+    values = {INPUT_DATA: event.s3_uri}
+    version = object_version(event.version_id, event.etag)
+    # SageMaker caches on a step's arguments, not on the data: the version makes a new upload
+    # of the same key a cache miss.
+    if version is not None and INPUT_VERSION in config.parameters:
+        values[INPUT_VERSION] = version
+    return check_values(values, config.parameters)
+
+
 def run_request(event: TriggerEvent, request_id: str, config: TriggerConfig) -> RunRequest:
     """The request an accepted event makes; raise ParameterError for bad manual parameters."""
     if isinstance(event, ObjectCreated):
-        parameters = check_values({INPUT_DATA: event.s3_uri}, config.parameters)
+        parameters = object_parameters(event, config)
         version = f"version {event.version_id}" if event.version_id else "unversioned"
         return RunRequest(
             trigger="object",
@@ -351,7 +364,12 @@ def handle(
             code="InvalidParameters",
         )
     input_data = request.parameters.get(INPUT_DATA)
-    logger.bind(token=request.token, trigger=request.trigger, input_data=input_data)
+    logger.bind(
+        token=request.token,
+        trigger=request.trigger,
+        input_data=input_data,
+        input_version=request.parameters.get(INPUT_VERSION),
+    )
 
     try:
         if config.skip_if_running:

@@ -23,6 +23,13 @@ Definition = dict[str, Any]
 Mutation = Callable[[Definition], None]
 
 PROCESS, TRAIN, EVALUATE, CHECK = 0, 1, 2, 3
+# Parameter positions by name, so that declaring a new parameter shifts none of the cases.
+PARAMETER = {parameter["Name"]: index for index, parameter in enumerate(SHIPPED["Parameters"])}
+COUNT, ETA, APPROVAL = (
+    PARAMETER["ProcessingInstanceCount"],
+    PARAMETER["Eta"],
+    PARAMETER["ModelApprovalStatus"],
+)
 
 
 def step(definition: Definition, index: int) -> dict[str, Any]:
@@ -362,22 +369,22 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
     ),
     "duplicate parameter name": (
         lambda d: d["Parameters"].append({"Name": "Eta", "Type": "Float", "DefaultValue": 0.1}),
-        (PIPELINE, "Parameters[10].Name", "duplicate"),
+        (PIPELINE, f"Parameters[{len(PARAMETER)}].Name", "duplicate"),
     ),
     "parameter default of the wrong type": (
-        lambda d: d["Parameters"][2].update(DefaultValue="1"),
-        (PIPELINE, "Parameters[2].DefaultValue", "wrong-type"),
+        lambda d: d["Parameters"][COUNT].update(DefaultValue="1"),
+        (PIPELINE, f"Parameters[{COUNT}].DefaultValue", "wrong-type"),
     ),
     "parameter of an unknown type": (
-        lambda d: d["Parameters"][6].update(Type="Double"),
-        (PIPELINE, "Parameters[6].Type", "enum"),
+        lambda d: d["Parameters"][ETA].update(Type="Double"),
+        (PIPELINE, f"Parameters[{ETA}].Type", "enum"),
     ),
     "parameter default outside its EnumValues": (
-        lambda d: d["Parameters"][9].update(EnumValues=["Approved", "Rejected"]),
-        (PIPELINE, "Parameters[9].DefaultValue", "enum"),
+        lambda d: d["Parameters"][APPROVAL].update(EnumValues=["Approved", "Rejected"]),
+        (PIPELINE, f"Parameters[{APPROVAL}].DefaultValue", "enum"),
     ),
     "parameter value the API does not accept where it is used": (
-        lambda d: d["Parameters"][9]["EnumValues"].append("Maybe"),
+        lambda d: d["Parameters"][APPROVAL]["EnumValues"].append("Maybe"),
         (
             "RegisterModel",
             "Steps[3].Arguments.IfSteps[0].Arguments.ModelApprovalStatus",
@@ -433,8 +440,15 @@ def test_a_placeholder_is_still_not_an_integer() -> None:
     ]
 
 
+def _undeclared_default(definition: dict[str, Any], name: str, default: str) -> None:
+    """Give parameter `name` a new default and no EnumValues (the declaration check is apart)."""
+    (parameter,) = (p for p in definition["Parameters"] if p["Name"] == name)
+    parameter.pop("EnumValues", None)
+    parameter["DefaultValue"] = default
+
+
 def test_a_parameter_default_is_checked_at_each_use() -> None:
-    definition = mutated(lambda d: d["Parameters"][1].update(DefaultValue="ml.t3.huge"))
+    definition = mutated(lambda d: _undeclared_default(d, "ProcessingInstanceType", "ml.t3.huge"))
     issues = validate_definition(definition)
     assert [(i.step, i.path, i.kind) for i in issues] == [
         (
@@ -508,12 +522,12 @@ def test_issues_are_sorted_by_step_order_then_path() -> None:
         fail_step(d)["Arguments"]["ErrorMessage"] = 42
         arguments(d, TRAIN)["StoppingCondition"]["MaxRuntimeInSeconds"] = "1h"
         arguments(d, TRAIN)["AlgorithmSpecification"]["TrainingInputMode"] = "Files"
-        d["Parameters"][2]["DefaultValue"] = "1"
+        d["Parameters"][COUNT]["DefaultValue"] = "1"
         s3_input(d, PROCESS, 0)["S3Uri"] = {"Get": "Parameters.Missing"}
 
     issues = validate_definition(mutated(mutation))
     assert [(i.step, i.path) for i in issues] == [
-        (PIPELINE, "Parameters[2].DefaultValue"),
+        (PIPELINE, f"Parameters[{COUNT}].DefaultValue"),
         ("ProcessData", "Steps[0].Arguments.ProcessingInputs[0].S3Input.S3Uri"),
         ("TrainModel", "Steps[1].Arguments.AlgorithmSpecification.TrainingInputMode"),
         ("TrainModel", "Steps[1].Arguments.StoppingCondition.MaxRuntimeInSeconds"),

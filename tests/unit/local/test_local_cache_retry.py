@@ -68,30 +68,41 @@ ATTRIBUTES = {
     "Environment": {"A": "1", "B": "2"},
     "ProcessingInputs": [{"InputName": "raw", "S3Input": {"S3Uri": "s3://data/raw/input.csv"}}],
 }
-URIS = ["s3://data/raw/input.csv", "s3://art/code/x/"]
 
 
-def key_for(store: LocalObjectStore, attributes: dict[str, object] = ATTRIBUTES) -> str:
-    return cache_key(key_material("Processing", attributes, URIS, store))
+def key_for(attributes: dict[str, object] = ATTRIBUTES, step_type: str = "Processing") -> str:
+    return cache_key(key_material(step_type, attributes))
 
 
-def test_key_is_stable_across_key_order_and_uri_order(store: LocalObjectStore) -> None:
+def test_key_is_stable_across_key_order() -> None:
     reordered = {
         "ProcessingInputs": ATTRIBUTES["ProcessingInputs"],
         "Environment": {"B": "2", "A": "1"},
         "AppSpecification": ATTRIBUTES["AppSpecification"],
     }
-    assert key_for(store) == key_for(store, reordered)
-    assert key_for(store) == cache_key(key_material("Processing", ATTRIBUTES, URIS[::-1], store))
+    assert key_for() == key_for(reordered)
 
 
-def test_key_changes_with_arguments_and_input_bytes(store: LocalObjectStore) -> None:
-    original = key_for(store)
-    changed = {**ATTRIBUTES, "Environment": {"A": "1", "B": "3"}}
-    assert key_for(store, changed) != original
-    assert cache_key(key_material("Training", ATTRIBUTES, URIS, store)) != original
+def test_key_changes_with_the_attributes_and_the_step_type() -> None:
+    original = key_for()
+    assert key_for({**ATTRIBUTES, "Environment": {"A": "1", "B": "3"}}) != original
+    assert key_for(step_type="Training") != original
+
+
+def test_key_is_the_attributes_sagemaker_compares_not_the_data_behind_a_uri(
+    store: LocalObjectStore,
+) -> None:
+    """As in SageMaker, new bytes at the same URI reuse the result; a new version does not."""
+    before = key_for()
     store.put_bytes(b"other rows", "s3://data/raw/input.csv")
-    assert key_for(store) != original
+
+    assert cache_key(key_material("Processing", ATTRIBUTES)) == before
+    assert key_material("Processing", ATTRIBUTES) == {
+        "StepType": "Processing",
+        "Attributes": ATTRIBUTES,
+    }
+    new_version = {**ATTRIBUTES, "Environment": {"A": "1", "B": "2", "V": "2"}}
+    assert key_for(new_version) != before
 
 
 def test_lookup_newest_within_expiry_with_outputs_present(

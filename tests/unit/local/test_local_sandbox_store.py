@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_definition.local.sandbox import Sandbox, SandboxError, map_command
-from pipeline_definition.local.store import LocalObjectStore, StoreError, parse_uri
+from pipeline_definition.local.store import LocalObjectStore, StoreError, local_name, parse_uri
 
 
 def test_host_paths(tmp_path: Path) -> None:
@@ -57,37 +57,50 @@ def test_uri_parsing() -> None:
             parse_uri(bad)
 
 
-def test_prefix_and_object_semantics(tmp_path: Path) -> None:
+def test_a_prefix_selects_every_key_that_starts_with_it(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "s3")
     store.put_bytes(b"1", "s3://b/data/train/part-1.csv")
     store.put_bytes(b"2", "s3://b/data/train/sub/part-2.csv")
     store.put_bytes(b"3", "s3://b/data/train-old.csv")
+    store.put_bytes(b"4", "s3://b/data/other.csv")
 
-    assert store.download("s3://b/data/train", tmp_path / "a") == 2
+    assert store.download("s3://b/data/train", tmp_path / "a") == 3
     assert sorted(
         p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*.csv")
-    ) == [
-        "part-1.csv",
-        "sub/part-2.csv",
-    ]
-    assert store.download("s3://b/data/train-old.csv", tmp_path / "b") == 1
-    assert (tmp_path / "b" / "train-old.csv").read_bytes() == b"3"
+    ) == ["part-1.csv", "sub/part-2.csv", "train-old.csv"]
+    assert store.download("s3://b/data/train/", tmp_path / "b") == 2
     assert store.download("s3://b/data/missing", tmp_path / "c") == 0
-    assert store.exists("s3://b/data/train/") and not store.exists("s3://b/nothing")
+    assert store.exists("s3://b/data/tr") and not store.exists("s3://b/nothing")
     assert store.uri(tmp_path / "s3" / "b" / "data" / "x.csv") == "s3://b/data/x.csv"
 
 
-def test_content_hash_follows_bytes_and_names(tmp_path: Path) -> None:
-    store = LocalObjectStore(tmp_path)
-    store.put_bytes(b"a", "s3://b/p/x.csv")
-    first = store.content_hash("s3://b/p/")
-    assert store.content_hash("s3://b/p") == first
-    store.put_bytes(b"b", "s3://b/p/x.csv")
-    assert store.content_hash("s3://b/p/") != first
-    store.put_bytes(b"a", "s3://b/q/y.csv")
-    store.put_bytes(b"a", "s3://b/r/x.csv")
-    assert store.content_hash("s3://b/q/") != store.content_hash("s3://b/r/")
-    assert store.content_hash("s3://b/none/") == "absent"
+def test_an_object_name_also_selects_the_keys_that_extend_it(tmp_path: Path) -> None:
+    """S3's key-prefix rule: `sales.csv` also takes `sales.csv.gz` and `sales.csv_backup/`."""
+    store = LocalObjectStore(tmp_path / "s3")
+    store.put_bytes(b"wanted", "s3://b/raw/sales.csv")
+    store.put_bytes(b"gz", "s3://b/raw/sales.csv.gz")
+    store.put_bytes(b"backup", "s3://b/raw/sales.csv_backup/x.csv")
+    store.put_bytes(b"other", "s3://b/raw/prices.csv")
+
+    names = sorted(name for name, _ in store.objects("s3://b/raw/sales.csv"))
+    assert names == ["sales.csv", "sales.csv.gz", "sales.csv_backup/x.csv"]
+    assert store.download("s3://b/raw/sales.csv", tmp_path / "in") == 3
+    assert (tmp_path / "in" / "sales.csv").read_bytes() == b"wanted"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "key", "name"),
+    [
+        ("raw/sales.csv", "raw/sales.csv", "sales.csv"),
+        ("raw/sales.csv", "raw/sales.csv.gz", "sales.csv.gz"),
+        ("raw/sales.csv", "raw/sales.csv_backup/x.csv", "sales.csv_backup/x.csv"),
+        ("out/test", "out/test/part-0.parquet", "part-0.parquet"),
+        ("out/test/", "out/test/a/b.csv", "a/b.csv"),
+        ("", "top.csv", "top.csv"),
+    ],
+)
+def test_local_names_follow_file_mode(prefix: str, key: str, name: str) -> None:
+    assert local_name(prefix, key) == name
 
 
 def test_upload_and_read_json(tmp_path: Path) -> None:

@@ -77,13 +77,13 @@ def test_unsupported_content_type_is_refused() -> None:
         serve.input_fn(b"<x/>", "text/xml")
 
 
-def test_output_formats() -> None:
+def test_output_formats_carry_the_content_type_that_was_asked_for() -> None:
     prices = np.array([123456.789, 98765.4])
-    assert serve.output_fn(prices, "text/csv") == b"123456.79\n98765.40\n"
-    assert json.loads(serve.output_fn(prices, "application/json")) == {
-        "predictions": [123456.79, 98765.4]
-    }
-    assert serve.output_fn(prices, None) == b"123456.79\n98765.40\n"
+    assert serve.output_fn(prices, "text/csv") == (b"123456.79\n98765.40\n", "text/csv")
+    body, media = serve.output_fn(prices, "application/json; charset=utf-8")
+    assert (json.loads(body), media) == ({"predictions": [123456.79, 98765.4]}, "application/json")
+    assert serve.output_fn(prices, None) == (b"123456.79\n98765.40\n", "text/csv")
+    assert serve.output_fn(prices, "*/*")[1] == "text/csv"
 
 
 def test_predict_cli_writes_one_price_per_row(model_dir: Path, tmp_path: Path) -> None:
@@ -128,8 +128,8 @@ def test_serving_entry_point_loads_from_the_model_code_folder(
         "import sys, json; sys.path.insert(0, sys.argv[1]); import inference\n"
         "m = inference.model_fn(sys.argv[2])\n"
         "body = open(sys.argv[3], 'rb').read()\n"
-        "out = inference.output_fn(inference.predict_fn(inference.input_fn(body, 'text/csv'), m),"
-        " 'application/json')\n"
+        "out, _ = inference.output_fn("
+        "inference.predict_fn(inference.input_fn(body, 'text/csv'), m), 'application/json')\n"
         "print(json.loads(out)['predictions'][0] > 0, inference.__file__)\n"
     )
     body = tmp_path / "body.csv"

@@ -14,6 +14,7 @@ from project.run_parameters import (
     decode_specs,
     definition_parameters,
     encode_specs,
+    object_version,
     parse_assignments,
     parse_declarations,
     resolve,
@@ -245,3 +246,19 @@ def test_values_are_rendered_as_the_api_expects(type_: str, value: object, rende
 def test_values_of_the_wrong_type_are_refused(type_: str, value: object) -> None:
     with pytest.raises(ParameterError, match=r"^P"):
         coerce(ParameterSpec("P", type_), value)
+
+
+@pytest.mark.parametrize(
+    ("version_id", "etag", "expected"),
+    [
+        ("3HL4kqtJlcpXroDTDmJ", '"d41d8cd98f00b204"', "3HL4kqtJlcpXroDTDmJ"),
+        (None, '"d41d8cd98f00b204"', "d41d8cd98f00b204"),
+        ("null", "d41d8cd98f00b204-2", "d41d8cd98f00b204-2"),
+        (None, '""', None),
+        (None, None, None),
+    ],
+)
+def test_an_objects_input_version_is_its_version_id_else_its_etag(
+    version_id: str | None, etag: str | None, expected: str | None
+) -> None:
+    assert object_version(version_id, etag) == expected

@@ -27,6 +27,7 @@ def test_parses_the_s3_event_into_a_typed_value() -> None:
         size=451234,
         version_id="IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
         sequencer="00617F08299329D189",
+        etag="b1946ac92492d2347c6235b4d2611184",
     )
 
 

@@ -124,7 +124,8 @@ def test_new_csv_starts_a_run_on_that_object_with_the_derived_token(
     assert execution.arn == result["execution_arn"]
     assert execution.client_request_token == expected_token
     assert execution.pipeline_parameters == [
-        {"Name": "InputData", "Value": "s3://house-price-data/data/raw/house_data.csv"}
+        {"Name": "InputData", "Value": "s3://house-price-data/data/raw/house_data.csv"},
+        {"Name": "InputVersion", "Value": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e"},
     ]
     assert execution.pipeline_execution_display_name == f"object-{expected_token[:16]}"
     assert "s3://house-price-data/data/raw/house_data.csv" in (
@@ -162,6 +163,48 @@ def test_a_new_version_of_the_same_key_is_a_new_run(aws: Aws) -> None:
     second = aws.handle(s3_event(**{"version-id": "v2", "sequencer": "00617F0829932AAAAA"}))
 
     assert first["token"] != second["token"]
+
+
+def test_a_new_version_reaches_the_cache_key_through_input_version(aws: Aws) -> None:
+    """Same key, new version: InputData is equal, InputVersion is not, so nothing is reused."""
+    first = aws.handle(s3_event())
+    second = aws.handle(s3_event(**{"version-id": "v2", "sequencer": "00617F0829932AAAAA"}))
+
+    assert first["parameters"]["InputData"] == second["parameters"]["InputData"]
+    assert first["parameters"]["InputVersion"] == "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e"
+    assert second["parameters"]["InputVersion"] == "v2"
+
+
+@pytest.mark.parametrize(
+    ("fields", "version"),
+    [
+        ({"version-id": None}, "b1946ac92492d2347c6235b4d2611184"),
+        ({"version-id": "null", "etag": '"0a1b2c"'}, "0a1b2c"),
+        ({"version-id": None, "etag": None}, None),
+    ],
+)
+def test_an_unversioned_object_is_told_apart_by_its_etag(
+    aws: Aws, fields: dict[str, Any], version: str | None
+) -> None:
+    event = s3_event()
+    for name, value in fields.items():
+        if value is None:
+            del event["detail"]["object"][name]
+        else:
+            event["detail"]["object"][name] = value
+
+    result = aws.handle(event)
+
+    assert result["status"] == "started"
+    assert result["parameters"].get("InputVersion") == version
+
+
+def test_a_pipeline_without_input_version_gets_input_data_alone(aws: Aws) -> None:
+    specs = {name: spec for name, spec in SPECS.items() if name != "InputVersion"}
+
+    result = aws.handle(s3_event(), parameters=specs)
+
+    assert result["parameters"] == {"InputData": "s3://house-price-data/data/raw/house_data.csv"}
 
 
 def test_gzipped_csv_starts_a_run(aws: Aws) -> None:
@@ -242,6 +285,10 @@ def test_manual_retries_share_a_token_new_invocations_do_not(aws: Aws) -> None:
         ({"MaxDepth": "deep"}, "MaxDepth is an Integer parameter; 'deep' is not an integer"),
         ({"Eta": True}, "Eta is a Float parameter; True is not a finite number"),
         ({"InputData": 42}, "InputData is a String parameter; 42 is not a string"),
+        (
+            {"TrainingInstanceType": "ml.g5.xlarge"},
+            "TrainingInstanceType must be one of the 38 values the pipeline allows",
+        ),
     ],
 )
 def test_bad_manual_parameters_are_rejected_and_parked(
