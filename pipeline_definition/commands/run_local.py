@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from pipeline_definition.commands import CommandError
+from pipeline_definition.local.parity.envs import DEFAULT_CACHE_DIR, BuildProgress
 from pipeline_definition.local.runner import (
     DEFAULT_INPUT_DATA,
     DEFAULT_WORKDIR,
@@ -97,6 +98,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print one line per step change even on a terminal",
     )
+    parser.add_argument(
+        "--parity",
+        action="store_true",
+        help="run each job in its image's Python and library versions (pinned in "
+        "pipeline_definition/local/parity/locks/), training through the staged sm_train.sh",
+    )
+    parser.add_argument(
+        "--parity-envs",
+        type=Path,
+        default=DEFAULT_CACHE_DIR,
+        metavar="DIR",
+        help="where parity environments are built once and kept (default: .local/parity-envs)",
+    )
+    parser.add_argument(
+        "--envs-only",
+        action="store_true",
+        help="with --parity: build (or check) the environments the definition needs, then stop",
+    )
+
+
+def _build_progress(plain: bool) -> BuildProgress:
+    from rich.console import Console  # noqa: PLC0415
+
+    from pipeline_definition.local.parity.progress import (  # noqa: PLC0415
+        LiveBuildProgress,
+        PlainBuildProgress,
+    )
+
+    if sys.stderr.isatty() and not plain:
+        return LiveBuildProgress(Console(stderr=True))
+    return PlainBuildProgress(sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     from pipeline_definition.local.results import ProgressListener  # noqa: PLC0415
     from pipeline_definition.local.summary import summary_lines  # noqa: PLC0415
 
+    if args.envs_only and not args.parity:
+        raise CommandError("--envs-only builds parity environments: add --parity", 2)
     options = RunOptions(
         workdir=args.workdir,
         definition=args.definition,
@@ -118,11 +152,16 @@ def run(args: argparse.Namespace) -> int:
         max_parallel=args.max_parallel,
         retry_interval_scale=args.retry_interval_scale,
         pipeline_name=args.pipeline_name,
+        parity=args.parity,
+        parity_envs=args.parity_envs,
     )
     try:
-        prepared = prepare(options, sys.stderr)
+        prepared = prepare(options, sys.stderr, build_progress=_build_progress(args.plain))
     except RunError as error:
         raise CommandError(str(error), error.exit_code) from error
+    if args.envs_only:
+        print(f"parity environments ready in {args.parity_envs}")
+        return 0
     listener: ProgressListener
     if sys.stdout.isatty() and not args.plain:
         listener = LiveProgress(Console())

@@ -1,0 +1,85 @@
+"""Progress of environment builds: a spinner on a terminal, one line per change otherwise."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from rich.console import Console
+from rich.status import Status
+
+from pipeline_definition.local.progress import format_duration
+
+
+class PlainBuildProgress:
+    """One line per change, with the time since the build started (for logs and CI)."""
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self.clock = clock
+        self._started: dict[str, float] = {}
+
+    def _line(self, label: str, message: str) -> None:
+        elapsed = self.clock() - self._started.get(label, self.clock())
+        self.stream.write(f"[{elapsed:7.1f}s] parity env {label}: {message}\n")
+        self.stream.flush()
+
+    def building(self, label: str, packages: int) -> None:
+        """A build starts."""
+        self._started[label] = self.clock()
+        self._line(label, f"building ({packages} pinned packages; once, then cached)")
+
+    def update(self, label: str, message: str) -> None:
+        """The build moved on."""
+        self._line(label, message)
+
+    def done(self, label: str, seconds: float, *, reused: bool) -> None:
+        """The environment is ready."""
+        if reused:
+            self.stream.write(f"parity env {label}: ready (cached)\n")
+            self.stream.flush()
+        else:
+            self._line(label, f"ready, built in {format_duration(seconds)}")
+
+    def failed(self, label: str) -> None:
+        """The build stopped with an error."""
+        self._line(label, "failed")
+
+
+class LiveBuildProgress:
+    """A spinner with the current build step and its elapsed time."""
+
+    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic) -> None:
+        self.console = console
+        self.clock = clock
+        self._status: Status | None = None
+        self._started = 0.0
+
+    def building(self, label: str, packages: int) -> None:
+        """A build starts: show the spinner."""
+        self._started = self.clock()
+        self.console.print(f"parity env {label}: building {packages} pinned packages (once)")
+        self._status = self.console.status(f"{label}: starting")
+        self._status.start()
+
+    def update(self, label: str, message: str) -> None:
+        """The build moved on."""
+        if self._status is not None:
+            elapsed = format_duration(self.clock() - self._started)
+            self._status.update(f"{label} [{elapsed}]: {message}")
+
+    def done(self, label: str, seconds: float, *, reused: bool) -> None:
+        """The environment is ready: stop the spinner."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        state = "ready (cached)" if reused else f"built in {format_duration(seconds)}"
+        self.console.print(f"parity env {label}: {state}")
+
+    def failed(self, label: str) -> None:
+        """The build stopped with an error: stop the spinner."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self.console.print(f"parity env {label}: failed")
