@@ -112,6 +112,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="where parity environments are built once and kept (default: .local/parity-envs)",
     )
     parser.add_argument(
+        "--no-namespace",
+        action="store_true",
+        help="with --parity: no user namespace even where it works (paths rewritten into the "
+        "sandbox, training without sm_train.sh), as on machines without one",
+    )
+    parser.add_argument(
         "--envs-only",
         action="store_true",
         help="with --parity: build (or check) the environments the definition needs, then stop",
@@ -140,8 +146,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline_definition.local.results import ProgressListener  # noqa: PLC0415
     from pipeline_definition.local.summary import summary_lines  # noqa: PLC0415
 
-    if args.envs_only and not args.parity:
-        raise CommandError("--envs-only builds parity environments: add --parity", 2)
+    for flag, given in (("--envs-only", args.envs_only), ("--no-namespace", args.no_namespace)):
+        if given and not args.parity:
+            raise CommandError(f"{flag} is an option of parity mode: add --parity", 2)
     options = RunOptions(
         workdir=args.workdir,
         definition=args.definition,
@@ -154,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline_name=args.pipeline_name,
         parity=args.parity,
         parity_envs=args.parity_envs,
+        parity_namespace=not args.no_namespace,
     )
     try:
         prepared = prepare(options, sys.stderr, build_progress=_build_progress(args.plain))

@@ -23,6 +23,7 @@ from pipeline_definition.local.executor import Executor
 from pipeline_definition.local.faults import FaultInjector
 from pipeline_definition.local.parity.envs import DEFAULT_CACHE_DIR, BuildProgress
 from pipeline_definition.local.parity.kinds import parity_kinds
+from pipeline_definition.local.parity.namespace import NamespaceSupport, probe_namespace
 from pipeline_definition.local.parity.prepare import ParityError, prepare_parity
 from pipeline_definition.local.parity.progress import PlainBuildProgress
 from pipeline_definition.local.results import ExecutionResult, ProgressListener
@@ -70,6 +71,7 @@ class RunOptions:
     pipeline_name: str | None = None
     parity: bool = False  # jobs in the images' Python and libraries (parity/)
     parity_envs: Path = DEFAULT_CACHE_DIR
+    parity_namespace: bool = True  # False: rewritten paths even where namespaces work
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,10 @@ def _exists(store: LocalObjectStore, uri: str) -> bool:
         raise RunError(str(error)) from error
 
 
+def _namespace_off() -> NamespaceSupport:
+    return NamespaceSupport(None, "--no-namespace was given")
+
+
 def _parity(
     definition: LocalDefinition,
     options: RunOptions,
@@ -230,6 +236,7 @@ def _parity(
             definition,
             cache_dir=options.parity_envs,
             progress=progress or PlainBuildProgress(log),
+            probe=probe_namespace if options.parity_namespace else _namespace_off,
         )
     except ParityError as error:
         raise RunError(str(error)) from error
