@@ -21,7 +21,8 @@ class PlainBuildProgress:
         self._started: dict[str, float] = {}
 
     def _line(self, label: str, message: str) -> None:
-        elapsed = self.clock() - self._started.get(label, self.clock())
+        now = self.clock()
+        elapsed = now - self._started.get(label, now)
         self.stream.write(f"[{elapsed:7.1f}s] parity env {label}: {message}\n")
         self.stream.flush()
 
