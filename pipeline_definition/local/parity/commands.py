@@ -4,7 +4,8 @@ With a namespace, a job runs the container's own command unchanged: `python3` is
 PATH, where the image's environment comes first, and `/opt/ml` is the job's sandbox. A
 Training step that follows the ModelTrainer contract thus runs the staged
 `sm_drivers/sm_train.sh` under bash, which checks for python3 and pip, writes and sources
-`sm_training.env` and starts the entry script through the SDK's basic script driver.
+`sm_training.env` and starts the entry script through the SDK's basic script driver. A job
+with `EnableNetworkIsolation` runs without network.
 Without a namespace, the default mode's commands run with the environment's interpreter and
 the paths rewritten into the sandbox.
 
@@ -27,7 +28,7 @@ from pipeline_definition.local.jobs import JobContext
 from pipeline_definition.local.names import arn
 from pipeline_definition.local.parity.envs import ParityEnv
 from pipeline_definition.local.parity.namespace import Namespace
-from pipeline_definition.local.parity.runtime import ParityRuntime
+from pipeline_definition.local.parity.runtime import ParityRuntime, network_isolated
 
 # What the images set with ENV: the XGBoost 3.2-0 and scikit-learn 1.9-0 Dockerfiles and the
 # scikit-learn 1.4-2 base Dockerfile alike.
@@ -56,10 +57,14 @@ def container_environment(
 
 
 def _in_namespace(
-    namespace: Namespace, ctx: JobContext, argv: list[str], environment: Mapping[str, str]
+    namespace: Namespace,
+    ctx: JobContext,
+    argv: list[str],
+    environment: Mapping[str, str],
+    isolated: bool,
 ) -> JobCommand:
     return JobCommand(
-        argv=namespace.wrap(argv, ctx.sandbox.root),
+        argv=namespace.wrap(argv, ctx.sandbox.root, isolate_network=isolated),
         cwd=ctx.sandbox.root,
         environment=dict(environment),
         inherit=False,
@@ -77,7 +82,11 @@ def processing_command(runtime: ParityRuntime) -> processing.CommandBuilder:
             return replace(mapped, environment=environment, inherit=False)
         environment = container_environment(ctx, env, processing.job_environment(arguments))
         return _in_namespace(
-            runtime.namespace, ctx, processing.container_argv(arguments), environment
+            runtime.namespace,
+            ctx,
+            processing.container_argv(arguments),
+            environment,
+            network_isolated("Processing", arguments),
         )
 
     return build
@@ -120,6 +129,7 @@ def training_command(runtime: ParityRuntime) -> training.CommandBuilder:
             ctx,
             training.container_argv(arguments),
             container_environment(ctx, env, job),
+            network_isolated("Training", arguments),
         )
 
     return build

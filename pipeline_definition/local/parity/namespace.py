@@ -6,7 +6,9 @@ bind-mounted on `/opt/ml`, so the container's fixed paths work unchanged and not
 the process sees the mount. When `/opt/ml` does not exist (the usual case), a tmpfs is put on
 `/opt` first, every entry of the real `/opt` is bound back into it, and `/opt/ml` is created
 there: the host's `/opt` stays untouched and its contents stay visible to the job. Files the
-job writes belong to the user who runs `run-local`.
+job writes belong to the user who runs `run-local`. A job with network isolation also gets a
+network namespace of its own (`--net`): only a loopback device that is down, as SageMaker
+gives isolated containers no network.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ cd /opt/ml
 exec "$@"
 """
 REQUIREMENT = (
-    "Linux user namespaces: `unshare --user --map-root-user --mount` from util-linux, with "
+    "Linux user namespaces: `unshare --user --map-root-user --mount --net` from util-linux, with "
     "unprivileged user namespaces allowed (sysctl kernel.unprivileged_userns_clone=1; on "
     "Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0)"
 )
@@ -56,8 +58,10 @@ class Namespace:
 
     unshare: str  # the executable's path
 
-    def wrap(self, argv: Sequence[str], sandbox: Path) -> tuple[str, ...]:
-        """`argv` to run with `sandbox` mounted on `/opt/ml`."""
+    def wrap(
+        self, argv: Sequence[str], sandbox: Path, *, isolate_network: bool = False
+    ) -> tuple[str, ...]:
+        """`argv` to run with `sandbox` mounted on `/opt/ml` (and no network when isolated)."""
         real_opt = sandbox.parent / ".real-opt"
         real_opt.mkdir(parents=True, exist_ok=True)
         return (
@@ -65,6 +69,7 @@ class Namespace:
             "--user",
             "--map-root-user",
             "--mount",
+            *(("--net",) if isolate_network else ()),
             "--",
             "/bin/sh",
             "-c",
@@ -90,7 +95,9 @@ def _probe_run(namespace: Namespace) -> str:
         sandbox = Path(scratch) / "sandbox"
         sandbox.mkdir()
         (sandbox / "probe").write_text("ok")
-        argv = namespace.wrap(["/bin/sh", "-c", f"test -f {CONTAINER_ROOT}/probe"], sandbox)
+        argv = namespace.wrap(
+            ["/bin/sh", "-c", f"test -f {CONTAINER_ROOT}/probe"], sandbox, isolate_network=True
+        )
         try:
             completed = subprocess.run(
                 argv, capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
@@ -115,5 +122,7 @@ def probe_namespace() -> NamespaceSupport:
     namespace = Namespace(unshare)
     failure = _probe_run(namespace)
     if failure:
-        return NamespaceSupport(None, f"`unshare --user --map-root-user --mount` failed: {failure}")
+        return NamespaceSupport(
+            None, f"`unshare --user --map-root-user --mount --net` failed: {failure}"
+        )
     return NamespaceSupport(namespace)

@@ -24,6 +24,14 @@ def image_of(step_type: str, arguments: Mapping[str, Any]) -> Any:
     return spec.get(field) if isinstance(spec, Mapping) else None
 
 
+def network_isolated(step_type: str, arguments: Mapping[str, Any]) -> bool:
+    """True when a job's arguments ask for network isolation."""
+    if step_type == "Processing":
+        config = arguments.get("NetworkConfig")
+        return isinstance(config, Mapping) and config.get("EnableNetworkIsolation") is True
+    return arguments.get("EnableNetworkIsolation") is True
+
+
 @dataclass(frozen=True)
 class ParityRuntime:
     """The environments by image URI, and the namespace (None: paths are rewritten)."""

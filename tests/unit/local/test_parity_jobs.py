@@ -141,6 +141,42 @@ def test_a_job_in_the_namespace_sees_its_sandbox_at_opt_ml(
     assert Path("/opt/ml").exists() == had_opt_ml  # nothing changed outside
 
 
+def test_an_isolated_job_has_no_network(namespace: Namespace, tmp_path: Path) -> None:
+    sandbox = tmp_path / "step" / "sandbox"
+    sandbox.mkdir(parents=True)
+    devices = "tail -n +3 /proc/net/dev | cut -d: -f1"
+    isolated = subprocess.run(
+        namespace.wrap(["/bin/sh", "-c", devices], sandbox, isolate_network=True),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert isolated.stdout.split() == ["lo"]
+    shared = subprocess.run(
+        namespace.wrap(["/bin/sh", "-c", devices], sandbox),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(shared.stdout.split()) == len(Path("/proc/net/dev").read_text().splitlines()) - 2
+
+
+def test_jobs_that_ask_for_network_isolation_get_a_network_namespace(
+    local_run: LocalRun, namespace: Namespace, tmp_path: Path
+) -> None:
+    stage_real_drivers(local_run)
+    document = definition()
+    document["Steps"][0]["Arguments"]["NetworkConfig"] = {"EnableNetworkIsolation": True}
+    document["Steps"][1]["Arguments"]["EnableNetworkIsolation"] = True
+    result = local_run.run(document, kinds=parity_kinds(runtime_for(tmp_path, namespace)))
+    assert result.status == "Succeeded", result.failure_reason
+    flags = {
+        name: "--net" in (result.step(name).command or {})["Argv"][:6]
+        for name in ("Split", "Train", "Evaluate")
+    }
+    assert flags == {"Split": True, "Train": True, "Evaluate": False}
+
+
 def test_without_unshare_the_probe_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     support = probe_namespace()
