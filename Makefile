@@ -69,6 +69,7 @@ security: synth $(SECURITY_VENV)/.installed ## cfn-lint and checkov on cdk.out, 
 bench: $(STAMP) ## run the benchmarks (a few minutes); figures go to bench/results/
 	$(BIN)/python bench/bench_synth.py
 	$(BIN)/python bench/bench_run_local.py
+	$(BIN)/python bench/bench_parity.py --rounds 3
 	$(BIN)/python bench/bench_model_quality.py
 	$(BIN)/python bench/bench_training.py --repeats 3
 	$(BIN)/python bench/bench_processing.py --rows 1000000 --repeats 3
