@@ -88,12 +88,15 @@ def find_python(minor: str, environ: Mapping[str, str] | None = None) -> Interpr
 
 def missing_message(missing: Mapping[str, list[str]]) -> str:
     """One message for every missing minor version: what needs it and how to get it."""
-    needs = "; ".join(f"Python {minor} for {', '.join(users)}" for minor, users in missing.items())
-    versions = " ".join(sorted(missing))
+    needs = " and ".join(
+        f"Python {minor} (for {', '.join(users)})" for minor, users in sorted(missing.items())
+    )
+    versions = sorted(missing)
+    packages = " ".join(f"python{minor} python{minor}-venv" for minor in versions)
     return (
-        f"parity mode needs {needs}, and none was found (python<version> on PATH, or under "
-        f"$PYENV_ROOT/versions, default ~/.pyenv, with its venv module). Install it with "
-        f"`pyenv install {versions}` (or your system's packages, e.g. "
-        f"`apt-get install {' '.join(f'python{m} python{m}-venv' for m in sorted(missing))}`), "
-        "then run again; nothing else is downloaded but packages"
+        f"parity mode needs {needs}, not found on this machine (looked for python<version> on "
+        "PATH and under $PYENV_ROOT/versions, default ~/.pyenv, with the venv module). Install "
+        f"with `pyenv install {' '.join(versions)}` (or your system's packages, e.g. "
+        f"`apt-get install {packages}`), then run again; parity mode downloads nothing but "
+        "packages"
     )

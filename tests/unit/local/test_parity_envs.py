@@ -112,7 +112,10 @@ def test_probing_this_interpreter_reports_its_real_version() -> None:
 
 def test_a_missing_python_message_says_what_needs_it_and_how_to_get_it() -> None:
     message = missing_message({"3.10": ["sagemaker-scikit-learn:1.4-2-cpu-py3"], "3.12": ["x:1"]})
-    assert "Python 3.10 for sagemaker-scikit-learn:1.4-2-cpu-py3; Python 3.12 for x:1" in message
+    assert message.startswith(
+        "parity mode needs Python 3.10 (for sagemaker-scikit-learn:1.4-2-cpu-py3) and "
+        "Python 3.12 (for x:1), not found on this machine"
+    )
     assert "pyenv install 3.10 3.12" in message
     assert "apt-get install python3.10 python3.10-venv python3.12 python3.12-venv" in message
     assert "\n" not in message

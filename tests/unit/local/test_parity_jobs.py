@@ -325,7 +325,7 @@ def test_prepare_names_every_missing_python_in_one_message(
             locks=[fake_lock(tmp_path / "locks", python="3.10")],
             find=lambda minor: None,
         )
-    assert str(raised.value).startswith("parity mode needs Python 3.10 for fake:1")
+    assert str(raised.value).startswith("parity mode needs Python 3.10 (for fake:1), not found")
     assert "pyenv install 3.10" in str(raised.value)
 
 
