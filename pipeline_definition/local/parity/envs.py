@@ -138,7 +138,9 @@ def _pip_message(line: str, collected: list[str], total: int) -> str | None:
         collected.append(text.removeprefix("Collecting ").split()[0])
         return f"collecting {len(collected)}/{total}: {collected[-1]}"
     if text.startswith("Downloading "):
-        return f"downloading {text.removeprefix('Downloading ')}"
+        name = collected[-1] if collected else text.split()[1]
+        size = text[text.rfind("(") :] if text.endswith(")") else ""
+        return f"downloading {name} {size}".rstrip()
     if text.startswith("Installing collected packages"):
         return f"installing {total} packages"
     return None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from rich.console import Console
-from rich.status import Status
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from pipeline_definition.local.progress import format_duration
 
@@ -49,38 +49,44 @@ class PlainBuildProgress:
 
 
 class LiveBuildProgress:
-    """A spinner with the current build step and its elapsed time."""
+    """A spinner with the current build step and a live elapsed time."""
 
-    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, console: Console) -> None:
         self.console = console
-        self.clock = clock
-        self._status: Status | None = None
-        self._started = 0.0
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
 
     def building(self, label: str, packages: int) -> None:
         """A build starts: show the spinner."""
-        self._started = self.clock()
         self.console.print(f"parity env {label}: building {packages} pinned packages (once)")
-        self._status = self.console.status(f"{label}: starting")
-        self._status.start()
+        self._progress = Progress(
+            SpinnerColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=self.console,
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(f"{label}: starting")
 
     def update(self, label: str, message: str) -> None:
         """The build moved on."""
-        if self._status is not None:
-            elapsed = format_duration(self.clock() - self._started)
-            self._status.update(f"{label} [{elapsed}]: {message}")
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=f"{label}: {message}")
+
+    def _stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        self._progress = None
+        self._task = None
 
     def done(self, label: str, seconds: float, *, reused: bool) -> None:
         """The environment is ready: stop the spinner."""
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        self._stop()
         state = "ready (cached)" if reused else f"built in {format_duration(seconds)}"
         self.console.print(f"parity env {label}: {state}")
 
     def failed(self, label: str) -> None:
         """The build stopped with an error: stop the spinner."""
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        self._stop()
         self.console.print(f"parity env {label}: failed")

@@ -198,3 +198,20 @@ def test_the_build_environment_drops_this_shells_python_settings(
     assert "PYTHONPATH" not in environment
     assert "VIRTUAL_ENV" not in environment
     assert environment["PATH"] == os.environ["PATH"]
+
+
+def test_pips_output_becomes_short_progress_messages() -> None:
+    collected: list[str] = []
+    lines = [
+        "Collecting numpy==2.1.0 (from -r lock.txt (line 7))",
+        "  Downloading numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl (16.0 MB)",
+        "  Using cached pandas-2.2.3-cp312-cp312-manylinux2014_x86_64.whl.metadata (89 kB)",
+        "Installing collected packages: numpy",
+    ]
+    messages = [envs._pip_message(line, collected, 2) for line in lines]
+    assert messages == [
+        "collecting 1/2: numpy==2.1.0",
+        "downloading numpy==2.1.0 (16.0 MB)",
+        None,
+        "installing 2 packages",
+    ]
