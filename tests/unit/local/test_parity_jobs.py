@@ -30,6 +30,7 @@ from pipeline_definition.local.parity.namespace import (
 from pipeline_definition.local.parity.prepare import ParityError, job_images, prepare_parity
 from pipeline_definition.local.parity.runtime import ParityRuntime
 from pipeline_definition.local.results import StepStatus
+from pipeline_definition.local.steps import JobKind
 
 from .local_fakes import LocalRun, definition, split_step, training_step
 
@@ -269,7 +270,9 @@ def test_parity_and_default_results_never_share_the_cache(
 
 def test_the_cache_key_names_the_environment(tmp_path: Path) -> None:
     runtime = runtime_for(tmp_path, None)
-    cache = parity_kinds(runtime)["Processing"].cache  # type: ignore[union-attr]
+    kind = parity_kinds(runtime)["Processing"]
+    assert isinstance(kind, JobKind)
+    cache = kind.cache
     assert cache is not None
     arguments = split_step()["Arguments"]
     tag = cache.attributes(arguments)[RUNTIME_ATTRIBUTE]
