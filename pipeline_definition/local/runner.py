@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,7 +26,13 @@ from pipeline_definition.local.errors import DefinitionError
 from pipeline_definition.local.execution import new_execution
 from pipeline_definition.local.executor import Executor
 from pipeline_definition.local.faults import FaultInjector
+from pipeline_definition.local.parity.envs import DEFAULT_CACHE_DIR, BuildProgress
+from pipeline_definition.local.parity.kinds import parity_kinds
+from pipeline_definition.local.parity.namespace import NamespaceSupport, probe_namespace
+from pipeline_definition.local.parity.prepare import ParityError, prepare_parity
+from pipeline_definition.local.parity.progress import PlainBuildProgress
 from pipeline_definition.local.results import ExecutionResult, ProgressListener
+from pipeline_definition.local.steps import KINDS, StepKind
 from pipeline_definition.local.store import SCHEME, LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
 from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
@@ -72,6 +78,9 @@ class RunOptions:
     retry_interval_scale: float = 0.0
     pipeline_name: str | None = None
     lambdas: tuple[str, ...] = ()  # --lambda NAME=package.module:function
+    parity: bool = False  # jobs in the images' Python and libraries (parity/)
+    parity_envs: Path = DEFAULT_CACHE_DIR
+    parity_namespace: bool = True  # False: rewritten paths even where namespaces work
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,8 @@ class PreparedRun:
     workspace: Workspace
     parameters: dict[str, Any]
     pipeline_name: str
+    kinds: Mapping[str, StepKind] = field(default_factory=lambda: KINDS)
+    notes: tuple[str, ...] = ()  # what the run should tell about its setup
 
 
 def _app_settings_pipeline_name() -> str:
@@ -257,8 +268,40 @@ def _exists(store: LocalObjectStore, uri: str) -> bool:
         raise RunError(str(error)) from error
 
 
-def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
-    """Render or read the definition, check it, and put code and data in the local store."""
+def _namespace_off() -> NamespaceSupport:
+    return NamespaceSupport(None, "--no-namespace was given")
+
+
+def _parity(
+    definition: LocalDefinition,
+    options: RunOptions,
+    log: TextIO,
+    progress: BuildProgress | None,
+) -> tuple[Mapping[str, StepKind], tuple[str, ...]]:
+    if not options.parity:
+        return KINDS, ()
+    try:
+        plan = prepare_parity(
+            definition,
+            cache_dir=options.parity_envs,
+            progress=progress or PlainBuildProgress(log),
+            probe=probe_namespace if options.parity_namespace else _namespace_off,
+        )
+    except ParityError as error:
+        raise RunError(str(error)) from error
+    for note in plan.notes:
+        log.write(note + "\n")
+    return parity_kinds(plan.runtime), tuple(plan.notes)
+
+
+def prepare(
+    options: RunOptions, log: TextIO, *, build_progress: BuildProgress | None = None
+) -> PreparedRun:
+    """Render or read the definition, check it, and put code and data in the local store.
+
+    In parity mode, also build (or reuse) the images' environments, reporting to
+    `build_progress` (default: lines on `log`).
+    """
     workspace = Workspace(options.workdir.resolve())
     workspace.root.mkdir(parents=True, exist_ok=True)
     if options.definition is None:
@@ -278,6 +321,7 @@ def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
         definition = load_definition(definition_path.read_text(), lambdas=options.lambdas)
     except DefinitionError as error:
         raise RunError(str(error)) from error
+    kinds, notes = _parity(definition, options, log, build_progress)
     store = LocalObjectStore(workspace.store)
     seed_code(definition, code_dir, store)
     seed_sample_data(store)
@@ -291,6 +335,8 @@ def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
         workspace=workspace,
         parameters=parameters,
         pipeline_name=pipeline_name,
+        kinds=kinds,
+        notes=notes,
     )
 
 
@@ -314,8 +360,10 @@ def execute(
         listener=listener,
         fault_injector=fault_injector,
         sleep=sleep,
+        kinds=prepared.kinds,
     )
     executor.result.definition_path = prepared.definition_path
+    executor.result.notes.extend(prepared.notes)
     return executor.run()
 
 
