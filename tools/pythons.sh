@@ -245,7 +245,8 @@ test_each() {
         IFS='|' read -r status summary times <<<"$result"
         read -r wall user sys <<<"$times"
         [[ $status == passed ]] || failed=$((failed + 1))
-        rows+=("$version|$python|$status|$summary|$wall|$(awk "BEGIN { print $user + $sys }")")
+        rows+=("$version|$python|$status|$summary|$(awk "BEGIN { printf \"%.1f|%.1f\", \
+            $wall, $user + $sys }")")
     done
     echo
     echo "Unit and integration tests under each Python found here:"
