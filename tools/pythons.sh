@@ -201,7 +201,8 @@ main_version() {
     echo "$minor"
 }
 
-# Run the unit and integration tests in DIR with the interpreter $2; print "STATUS|SUMMARY|TIMES".
+# Run the unit and integration tests with the Python of the virtual environment DIR; print
+# "STATUS|SUMMARY|WALL USER SYS" (the pytest summary line, the times in seconds).
 timed_tests() {
     local dir=$1 log timing status=passed summary
     log=$(mktemp)
