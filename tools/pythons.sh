@@ -42,12 +42,14 @@ supported_text() {
 }
 
 # "MINOR RELEASE EXECUTABLE" of an interpreter that runs, status 1 for one that does not: a pyenv
-# shim of a version that is not selected sits on the PATH, yet fails. Python 2 can answer too.
+# shim of a version that is not selected sits on the PATH, yet fails. The executable is the base
+# interpreter, not a virtual environment's (make puts .venv/bin first on the PATH). Python 2 can
+# answer too.
 describe() {
     local out
     out=$("$1" -c 'import platform, sys
 print("%d.%d %s %s" % (sys.version_info[0], sys.version_info[1], platform.python_version(),
-                       sys.executable))' 2>/dev/null) || return 1
+                       getattr(sys, "_base_executable", sys.executable)))' 2>/dev/null) || return 1
     [[ -n $out ]] || return 1
     echo "$out"
 }

@@ -368,17 +368,26 @@ def test_make_test_pythons_names_the_versions_it_did_not_find(machine: Machine) 
     assert f"not on the PATH nor under {machine.pyenv}/versions" in absent[0]
 
 
-def test_this_interpreter_is_described_as_it_is() -> None:
+def test_a_python_inside_a_virtual_environment_stands_for_its_base_interpreter(
+    tmp_path: Path,
+) -> None:
+    # make puts .venv/bin first on the PATH: a new environment is made from the real interpreter.
+    base = getattr(sys, "_base_executable", sys.executable)
+    real = subprocess.run(
+        [base, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=False
+    )
+    assert real.returncode == 0
+
     result = subprocess.run(
         ["bash", str(PYTHONS_SCRIPT), "pick"],
-        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+        env={"PATH": "/usr/bin:/bin", "PYTHON": str(tmp_path / "venv" / "bin" / "python")},
         capture_output=True,
         text=True,
         check=True,
         timeout=30,
     )
 
-    assert Path(result.stdout.strip()).samefile(sys.executable)
+    assert Path(result.stdout.strip()).samefile(base)
 
 
 def test_3_11_to_3_13_are_supported_and_this_interpreter_is_one() -> None:
