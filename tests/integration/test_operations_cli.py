@@ -552,7 +552,9 @@ def test_status_watch_follows_a_running_execution_until_stopped() -> None:
     assert "Step ProcessData Stopped: Stopped by user" in out
 
 
-def test_monitor_on_a_terminal_draws_a_live_step_table() -> None:
+def test_monitor_on_a_terminal_draws_a_live_step_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich draws no control sequences for TERM=dumb, whatever force_terminal says.
+    monkeypatch.setenv("TERM", "xterm-256color")
     script = Script()
     script.start([])
     script.poll("Succeeded", [("ProcessData", "Succeeded", None)], None)

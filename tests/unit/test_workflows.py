@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from project.paths import PROJECT_ROOT
+from testsupport.pythons import supported_pythons
 
 GITHUB = PROJECT_ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
@@ -201,7 +202,6 @@ def test_pip_and_npm_are_cached(workflows: dict[str, dict[str, Any]], name: str)
             continue
         (python,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-")]
         assert python["uses"].startswith("actions/setup-python@")
-        assert python["with"]["python-version"] == "3.11"
         assert python["with"]["cache"] == "pip"
         assert python["with"]["cache-dependency-path"].split() == [
             "requirements*.txt",
@@ -212,13 +212,55 @@ def test_pip_and_npm_are_cached(workflows: dict[str, dict[str, Any]], name: str)
         assert "hashFiles('package-lock.json')" in npm["with"]["key"], job_id
 
 
-def test_ci_runs_the_make_targets_and_keeps_cdk_out(workflows: dict[str, dict[str, Any]]) -> None:
+def python_versions(job: dict[str, Any]) -> list[str]:
+    """The Python versions a job sets up: its matrix's, or the one its setup-python step names."""
+    (setup,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
+    version = str(setup["with"]["python-version"])
+    if version == "${{ matrix.python-version }}":
+        return [str(v) for v in job["strategy"]["matrix"]["python-version"]]
+    return [version]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_make_uses_the_python_that_was_set_up(
+    workflows: dict[str, dict[str, Any]], name: str
+) -> None:
+    # make takes the newest supported Python on the PATH, and the runner ships its own 3.12:
+    # PYTHON names the one setup-python installed (and whose pip downloads are cached).
+    for job_id, job in workflows[name]["jobs"].items():
+        if "make install" not in "\n".join(step.get("run", "") for step in job["steps"]):
+            continue
+        versions = python_versions(job)
+        python = job["env"]["PYTHON"]
+
+        assert set(versions) <= set(supported_pythons()), job_id
+        if len(versions) == 1:
+            assert python == f"python{versions[0]}", job_id
+        else:
+            assert python == "python${{ matrix.python-version }}", job_id
+
+
+def test_ci_tests_on_every_supported_python(workflows: dict[str, dict[str, Any]]) -> None:
+    test = workflows["ci.yml"]["jobs"]["test"]
+    scripts = [step.get("run", "").strip() for step in test["steps"]]
+
+    assert python_versions(test) == supported_pythons()
+    assert test["strategy"]["fail-fast"] is False
+    assert [s for s in scripts if s.startswith("make")] == ["make install", "make test"]
+
+
+def test_ci_lints_synthesizes_and_scans_once_at_the_oldest_python(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
     ci = workflows["ci.yml"]
-    scripts = [step.get("run", "").strip() for _, step in steps(ci)]
+    build = ci["jobs"]["build"]
+    scripts = [step.get("run", "").strip() for step in build["steps"]]
 
     assert set(ci["on"]) == {"pull_request", "push"}
     assert ci["on"]["push"]["branches"] == ["main"]
-    targets = ["make install", "make lint", "make test", "make synth", "make security"]
+    assert set(ci["jobs"]) == {"test", "build"}
+    assert python_versions(build) == supported_pythons()[:1]
+    targets = ["make install", "make lint", "make synth", "make security"]
     assert [s for s in scripts if s.startswith("make")] == targets
     ((_, upload),) = uses(ci, "actions/upload-artifact")
     assert upload["with"]["path"] == "cdk.out"

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline_definition.local import processing, training
-from pipeline_definition.local.command import JobCommand
+from pipeline_definition.local.command import IMAGE_ENVIRONMENT, JobCommand
 from pipeline_definition.local.drivers import uses_drivers
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
 from pipeline_definition.local.jobs import JobContext
@@ -30,15 +30,6 @@ from pipeline_definition.local.parity.envs import ParityEnv
 from pipeline_definition.local.parity.namespace import Namespace
 from pipeline_definition.local.parity.runtime import ParityRuntime, network_isolated
 
-# What the images set with ENV: the XGBoost 3.2-0 and scikit-learn 1.9-0 Dockerfiles and the
-# scikit-learn 1.4-2 base Dockerfile alike.
-IMAGE_ENVIRONMENT = {
-    "LANG": "C.UTF-8",
-    "LC_ALL": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONUNBUFFERED": "1",
-    "PYTHONIOENCODING": "UTF-8",
-}
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
