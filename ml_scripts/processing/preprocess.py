@@ -195,9 +195,17 @@ class _Processor:
             raise DataContractError(f"{name}: header-only file: no data rows")
         return stats
 
-    def _quarantine(self, stats: FileStats, line: int, reasons: list[str], raw: bytes) -> None:
+    def _quarantine(
+        self,
+        stats: FileStats,
+        line: int,
+        reasons: list[str],
+        raw: bytes,
+        kinds: list[str] | None = None,
+    ) -> None:
+        """Write one bad row with its reasons (values included); count the reasons' kinds."""
         self.quarantine.write(stats.file, line, "; ".join(reasons), raw)
-        self.report.reasons.update(reasons)
+        self.report.reasons.update(kinds if kinds is not None else reasons)
         stats.rows_quarantined += 1
 
     def _process_chunk(
@@ -227,7 +235,9 @@ class _Processor:
             outcome = validate(parsed, with_target=True)
             for position, reasons in sorted(outcome.reasons.items()):
                 row = int(rows[position])
-                self._quarantine(stats, int(chunk.line_numbers[row]), reasons, records[row])
+                line = int(chunk.line_numbers[row])
+                kinds = outcome.kinds[position]
+                self._quarantine(stats, line, reasons, records[row], kinds)
             self._write_clean(outcome.clean, keys[outcome.passed])
             for name, count in outcome.missing_counts.items():
                 self.report.missing[name] = self.report.missing.get(name, 0) + count
