@@ -230,6 +230,13 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             ctx.parameters.input_data,
             "--output-dir",
             output_dir,
+            # Per-file input limits, stated in the definition (ml_scripts/common/limits.py).
+            "--max-input-bytes",
+            str(layout.DEFAULT_MAX_INPUT_BYTES),
+            "--max-line-bytes",
+            str(layout.DEFAULT_MAX_LINE_BYTES),
+            "--max-rows",
+            str(layout.DEFAULT_MAX_ROWS),
         ],
     )
     return ProcessingStep(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ml_scripts import layout
 from pipeline_definition.build.instance_types import MAX_INSTANCE_COUNT, MIN_INSTANCE_COUNT
 from project.controls import DEFAULT_RMSE_THRESHOLD
 from testsupport.synthesis import Synthesis
@@ -226,3 +227,11 @@ def test_outputs_are_kept_per_execution(job_steps: dict[str, dict[str, Any]]) ->
     for output in outputs:
         values = output["S3Output"]["S3Uri"]["Std:Join"]["Values"]
         assert {"Get": "Execution.PipelineExecutionId"} in values
+
+
+def test_processing_states_its_input_limits(job_steps: dict[str, dict[str, Any]]) -> None:
+    arguments = job_steps["ProcessData"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    assert given["--max-input-bytes"] == str(layout.DEFAULT_MAX_INPUT_BYTES)
+    assert given["--max-line-bytes"] == str(layout.DEFAULT_MAX_LINE_BYTES)
+    assert given["--max-rows"] == str(layout.DEFAULT_MAX_ROWS)
