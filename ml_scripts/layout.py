@@ -68,3 +68,9 @@ PACKAGE_MODULES = ("__init__.py", "layout.py")
 DEFAULT_MAX_DEPTH = 4
 DEFAULT_ETA = 0.03
 DEFAULT_NUM_ROUND = 4000
+
+# --- Input limits of ProcessData, per file (ml_scripts/common/limits.py says how they are
+# sized). The builder passes them to the job as arguments, so the definition states them.
+DEFAULT_MAX_INPUT_BYTES = 10 * 1024**3
+DEFAULT_MAX_LINE_BYTES = 1024**2
+DEFAULT_MAX_ROWS = 20_000_000

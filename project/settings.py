@@ -23,6 +23,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from project.controls import (
+    DEFAULT_MODEL_APPROVAL_STATUS,
+    DEFAULT_RMSE_THRESHOLD,
+    approval_status_problem,
+    rmse_threshold_problem,
+)
 from project.paths import CDK_JSON, SAMPLE_DATA
 
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -115,6 +121,9 @@ SOURCES: dict[str, tuple[str, str | None]] = {
         "triggerReservedConcurrency",
         "TRIGGER_RESERVED_CONCURRENCY",
     ),
+    # Controls (project/controls.py): written into the definition, never run parameters.
+    "model_approval_status": ("modelApprovalStatus", "MODEL_APPROVAL_STATUS"),
+    "rmse_threshold": ("rmseThreshold", "RMSE_THRESHOLD"),
 }
 
 
@@ -143,6 +152,8 @@ class Settings:
     skip_if_running: bool
     existing_model_package_group: str | None = None
     trigger_reserved_concurrency: int | None = None
+    model_approval_status: str = DEFAULT_MODEL_APPROVAL_STATUS
+    rmse_threshold: float = DEFAULT_RMSE_THRESHOLD
 
     @property
     def stack_name(self) -> str:
@@ -367,6 +378,8 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
             raw["trigger_reserved_concurrency"],
             reserved_concurrency_problem,
         ),
+        "model_approval_status": (raw["model_approval_status"], approval_status_problem),
+        "rmse_threshold": (raw["rmse_threshold"], rmse_threshold_problem),
     }
     for setting, (value, problem_of) in checks.items():
         _check(setting, value, problem_of)
@@ -374,6 +387,7 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
     if bucket is not None:
         validate_bucket_name(bucket)
     concurrency = raw["trigger_reserved_concurrency"]
+    threshold = raw["rmse_threshold"]
     return Settings(
         project_name=project_name,
         pipeline_name=pipeline_name,
@@ -386,6 +400,8 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         skip_if_running=_parse_bool("skip_if_running", raw["skip_if_running"]),
         existing_model_package_group=raw["existing_model_package_group"],
         trigger_reserved_concurrency=int(concurrency) if concurrency is not None else None,
+        model_approval_status=raw["model_approval_status"] or DEFAULT_MODEL_APPROVAL_STATUS,
+        rmse_threshold=float(threshold) if threshold is not None else DEFAULT_RMSE_THRESHOLD,
     )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ml_scripts.common import contract
+from ml_scripts.common.cells import neutralised
 
 OutputFormat = Literal["parquet", "csv"]
 QUARANTINE_COLUMNS = ("source_file", "line_number", "reason", "raw_row")
@@ -140,7 +141,11 @@ class SplitWriters(_ClosedOnExit):
 
 
 class QuarantineWriter(_ClosedOnExit):
-    """quarantine.csv: one line per bad row, with its file, line number, reason and raw text."""
+    """quarantine.csv: one line per bad row, with its file, line number, reason and raw text.
+
+    The text cells come from the input, so each is neutralised (cells.py): a cell that would
+    start like a spreadsheet formula gets a leading `'`.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +157,9 @@ class QuarantineWriter(_ClosedOnExit):
     def write(self, source: str, line_number: int, reason: str, raw: bytes) -> None:
         """Record one quarantined row."""
         text = raw.decode("utf-8", errors="replace")
-        self._writer.writerow((source, line_number, reason, text))
+        self._writer.writerow(
+            (neutralised(source), line_number, neutralised(reason), neutralised(text))
+        )
         self.rows += 1
 
     def close(self) -> None:

@@ -1,10 +1,15 @@
 """The pipeline factory: the whole graph, built with the SageMaker Python SDK v3.
 
 ```
-ProcessData -> TrainModel -> EvaluateModel -> CheckQuality --(rmse <= threshold)--> RegisterModel
-                                                           \\--(otherwise)----------> FailOnQuality
+CheckInstanceLimits --(counts within 1..4)--> ProcessData -> TrainModel -> EvaluateModel -> ...
+                    \\--(otherwise)---------> FailOnInstanceLimits
+... -> CheckQuality --(rmse <= threshold)--> RegisterModel
+                    \\--(otherwise)--------> FailOnQuality
 ```
 
+- CheckInstanceLimits ends the run before any job starts when ProcessingInstanceCount or
+  TrainingInstanceCount is outside the bounds in instance_types.py (gates.py says why a
+  Condition step and not allowed values).
 - ProcessData (scikit-learn container) validates the raw CSV against the data contract,
   quarantines bad rows and writes train/validation/test splits plus the fitted feature transform.
 - TrainModel (XGBoost container, `ModelTrainer` script mode) trains XGBoost blended with a
@@ -12,9 +17,11 @@ ProcessData -> TrainModel -> EvaluateModel -> CheckQuality --(rmse <= threshold)
   and writes the booster, the transform and the serving code into `model.tar.gz`.
 - EvaluateModel (XGBoost container) scores the test split and writes `evaluation.json`,
   declared as the `EvaluationReport` property file.
-- CheckQuality compares `regression_metrics.rmse.value` with the RmseThreshold parameter.
-- RegisterModel registers the model package with its metrics; FailOnQuality stops the run
-  with a message that states the measured value and the threshold.
+- CheckQuality compares `regression_metrics.rmse.value` with the RMSE threshold, a deploy-time
+  setting written here as a literal (project/controls.py): no run parameter can move it.
+- RegisterModel registers the model package with its metrics, with the approval status the
+  deploy-time setting names (PendingManualApproval unless it says Approved); FailOnQuality
+  stops the run with a message that states the measured value and the threshold.
 
 Every job step encrypts volumes and outputs with the stack's KMS key, encrypts traffic between
 containers, runs with network isolation (none of them needs the network: SageMaker moves the
@@ -46,12 +53,9 @@ from sagemaker.core.training.configs import (
     OutputDataConfig,
     SourceCode,
 )
-from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join, JsonGet
 from sagemaker.core.workflow.properties import PropertyFile
-from sagemaker.mlops.workflow.condition_step import ConditionStep
-from sagemaker.mlops.workflow.fail_step import FailStep
 from sagemaker.mlops.workflow.model_step import ModelStep
 from sagemaker.mlops.workflow.pipeline import Pipeline
 from sagemaker.mlops.workflow.retry import (
@@ -67,6 +71,7 @@ from sagemaker.train import ModelTrainer
 from ml_scripts import layout
 from pipeline_definition.build.code_bundles import stage_bundle
 from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, PipelineConfig
+from pipeline_definition.build.gates import REGISTER_STEP, instance_limits_gate, quality_gate
 from pipeline_definition.build.offline_session import OfflinePipelineSession
 from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
 from pipeline_definition.build.serving import serving_environment
@@ -75,9 +80,6 @@ from pipeline_definition.build.serving import serving_environment
 PROCESS_STEP = "ProcessData"
 TRAIN_STEP = "TrainModel"
 EVALUATE_STEP = "EvaluateModel"
-CHECK_STEP = "CheckQuality"
-REGISTER_STEP = "RegisterModel"
-FAIL_STEP = "FailOnQuality"
 
 EVALUATION_PROPERTY_FILE = "EvaluationReport"
 
@@ -228,6 +230,13 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             ctx.parameters.input_data,
             "--output-dir",
             output_dir,
+            # Per-file input limits, stated in the definition (ml_scripts/common/limits.py).
+            "--max-input-bytes",
+            str(layout.DEFAULT_MAX_INPUT_BYTES),
+            "--max-line-bytes",
+            str(layout.DEFAULT_MAX_LINE_BYTES),
+            "--max-rows",
+            str(layout.DEFAULT_MAX_ROWS),
         ],
     )
     return ProcessingStep(
@@ -365,7 +374,8 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
         response_types=["text/csv", "application/json"],
         inference_instances=["ml.t2.medium", "ml.m5.large"],
         transform_instances=["ml.m5.large"],
-        approval_status=ctx.parameters.model_approval_status,
+        # A deploy-time setting, never a run parameter: a run cannot register Approved.
+        approval_status=ctx.config.model_approval_status,
         model_metrics=metrics,
         description="House-price model: XGBoost + Huber ridge on log1p(price), from the pipeline",
     )
@@ -393,32 +403,17 @@ def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> P
     register = _register_step(ctx, train, evaluate)
 
     rmse = JsonGet(step_name=evaluate.name, property_file=report, json_path=layout.GATE_METRIC_PATH)
-    fail = FailStep(
-        name=FAIL_STEP,
-        error_message=Join(
-            on="",
-            values=[
-                "Model quality gate failed: RMSE of log price ",
-                rmse,
-                " is above the RmseThreshold of ",
-                parameters.rmse_threshold,
-                "; the model was not registered.",
-            ],
-        ),
-        description="Stop the run when the model misses the quality bar",
-    )
-    check = ConditionStep(
-        name=CHECK_STEP,
-        conditions=[ConditionLessThanOrEqualTo(left=rmse, right=parameters.rmse_threshold)],
-        if_steps=[register],
-        else_steps=[fail],
-        description="Register only when RMSE of log price <= RmseThreshold",
+    # Both gates compare with deploy-time values written as literals: no run can move them.
+    check = quality_gate(rmse, config.rmse_threshold, register)
+    # ProcessData runs only in the limits check's true branch; every other job follows it.
+    limits = instance_limits_gate(
+        [parameters.processing_instance_count, parameters.training_instance_count], [process]
     )
 
     return Pipeline(
         name=config.pipeline_name,
         parameters=parameters.as_list(),
-        steps=[process, train, evaluate, check],
+        steps=[limits, train, evaluate, check],
         sagemaker_session=session,
         # Experiment tracking would need extra IAM permissions and creates resources per run.
         pipeline_experiment_config=None,

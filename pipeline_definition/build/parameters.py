@@ -3,6 +3,10 @@
 They land in the definition's `Parameters`, which is what the trigger Lambda (through an
 environment variable set at synth), the execute CLI (from the deployed pipeline) and the local
 executor check values against; the README's parameter table documents this module.
+
+What guards the Model Registry is deliberately not here: approval on registration and the
+quality gate's threshold are deploy-time settings (`project/controls.py`) that the builder
+writes into the definition as literals, so no run can pass its own.
 """
 
 from __future__ import annotations
@@ -26,11 +30,6 @@ from pipeline_definition.build.instance_types import (
     TRAINING_INSTANCE_TYPES,
 )
 
-APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
-# RMSE of log1p(price) on the test split: the model reaches about 0.120 (bootstrap sd 0.020),
-# so the gate passes today's model with margin and stops a clearly worse one.
-DEFAULT_RMSE_THRESHOLD = 0.15
-
 
 @dataclass(frozen=True)
 class PipelineParameters:
@@ -45,8 +44,6 @@ class PipelineParameters:
     max_depth: ParameterInteger
     eta: ParameterFloat
     num_round: ParameterInteger
-    rmse_threshold: ParameterFloat
-    model_approval_status: ParameterString
 
     def as_list(self) -> list[Parameter]:
         """The parameters in the order the definition lists them."""
@@ -60,8 +57,6 @@ class PipelineParameters:
             self.max_depth,
             self.eta,
             self.num_round,
-            self.rmse_threshold,
-            self.model_approval_status,
         ]
 
 
@@ -88,10 +83,4 @@ def pipeline_parameters(default_input_data: str) -> PipelineParameters:
         max_depth=ParameterInteger("MaxDepth", default_value=DEFAULT_MAX_DEPTH),
         eta=ParameterFloat("Eta", default_value=DEFAULT_ETA),
         num_round=ParameterInteger("NumRound", default_value=DEFAULT_NUM_ROUND),
-        rmse_threshold=ParameterFloat("RmseThreshold", default_value=DEFAULT_RMSE_THRESHOLD),
-        model_approval_status=ParameterString(
-            "ModelApprovalStatus",
-            default_value="PendingManualApproval",
-            enum_values=list(APPROVAL_STATUSES),
-        ),
     )

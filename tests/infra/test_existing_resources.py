@@ -2,11 +2,13 @@
 
 S3_BUCKET, SAGEMAKER_ROLE_ARN and EXISTING_MODEL_PACKAGE_GROUP: the stack uses what exists
 instead of creating it. TRIGGER_RESERVED_CONCURRENCY: the trigger reserves what it is told.
+MODEL_APPROVAL_STATUS and RMSE_THRESHOLD: the controls reach the definition as literals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,8 @@ def existing(synthesize_app: Callable[[dict[str, str]], Synthesis]) -> Synthesis
             "SAGEMAKER_ROLE_ARN": EXISTING_ROLE,
             "EXISTING_MODEL_PACKAGE_GROUP": EXISTING_GROUP,
             "TRIGGER_RESERVED_CONCURRENCY": "4",
+            "MODEL_APPROVAL_STATUS": "Approved",
+            "RMSE_THRESHOLD": "0.2",
         }
     )
 
@@ -78,10 +82,28 @@ def test_an_adopted_model_package_group_is_not_created(existing: Synthesis) -> N
     assert existing.template["Outputs"]["ModelPackageGroupName"]["Value"] == EXISTING_GROUP
 
 
+def _quality_gate(existing: Synthesis) -> dict[str, Any]:
+    (condition,) = [s for s in existing.definition["Steps"] if s["Name"] == "CheckQuality"]
+    found: dict[str, Any] = condition
+    return found
+
+
 def test_the_pipeline_registers_into_the_adopted_group(existing: Synthesis) -> None:
-    (condition,) = [s for s in existing.definition["Steps"] if s["Type"] == "Condition"]
+    condition = _quality_gate(existing)
     (register,) = [s for s in condition["Arguments"]["IfSteps"] if s["Type"] == "RegisterModel"]
     assert register["Arguments"]["ModelPackageGroupName"] == EXISTING_GROUP
+
+
+def test_the_deploy_time_controls_are_written_into_the_definition(existing: Synthesis) -> None:
+    condition = _quality_gate(existing)
+    assert condition["Arguments"]["Conditions"][0]["RightValue"] == 0.2
+    (register,) = condition["Arguments"]["IfSteps"]
+    assert register["Arguments"]["ModelApprovalStatus"] == "Approved"
+    (fail,) = condition["Arguments"]["ElseSteps"]
+    message = fail["Arguments"]["ErrorMessage"]["Std:Join"]["Values"][-1]
+    assert message == " is above the threshold of 0.2; the model was not registered."
+    declared = {p["Name"] for p in existing.definition["Parameters"]}
+    assert not declared & {"ModelApprovalStatus", "RmseThreshold"}
 
 
 def test_grants_name_the_adopted_group(existing: Synthesis) -> None:

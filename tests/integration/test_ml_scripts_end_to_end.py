@@ -65,7 +65,7 @@ def test_pipeline_steps_end_to_end_on_the_embedded_data(tmp_path: Path) -> None:
     assert report["rows_in"] == (
         report["rows_clean"] + report["rows_quarantined"] + report["rows_duplicate"]
     )
-    assert report["reasons"] == {"Garage Yr Blt: must be <= 2100": 1}
+    assert report["reasons"] == {"Garage Yr Blt: outside the plausible range 1800 to 2100": 1}
     for split in ("train", "validation", "test"):
         assert (processed / split / f"{split}.parquet").stat().st_size > 0
     assert (processed / "quarantine" / "quarantine.csv").is_file()

@@ -149,7 +149,7 @@ def test_the_seed_entry_point_maps_to_execute(
             ["--param", "MaxDepth=deep"],
             "MaxDepth is an Integer parameter; 'deep' is not an integer",
         ),
-        (["--param", "ModelApprovalStatus=Yes"], "ModelApprovalStatus must be one of Approved"),
+        (["--param", "ModelApprovalStatus=Approved"], "unknown parameter ModelApprovalStatus"),
         (
             ["--param", "ProcessingInstanceType=ml.m5d.large"],
             "ProcessingInstanceType must be one of the 38 values the pipeline allows "

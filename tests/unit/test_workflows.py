@@ -33,9 +33,9 @@ PIPELINE_PARAMETERS = (
     "MaxDepth",
     "Eta",
     "NumRound",
-    "RmseThreshold",
-    "ModelApprovalStatus",
 )
+# Deploy-time controls (project/controls.py): no workflow input may offer them to a run.
+CONTROLS = ("RmseThreshold", "ModelApprovalStatus")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -333,6 +333,8 @@ def test_run_pipeline_takes_every_parameter(workflows: dict[str, dict[str, Any]]
     assert 'if [ -n "$value" ]' in scripts
     assert '"${params[@]}"' in scripts
     assert "--monitor --timeout" in scripts
+    assert not set(CONTROLS) & set(inputs)
+    assert not [name for name in CONTROLS if name in scripts]
     job = workflow["jobs"]["run"]
     assert job["environment"] == "${{ inputs.environment }}"
     assert job["permissions"]["id-token"] == "write"

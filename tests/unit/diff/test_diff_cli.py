@@ -36,9 +36,16 @@ def write_variant(tmp_path: Path, mutate: Mutation, name: str = "new.json") -> P
 
 
 def step(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """A top-level step by name."""
-    found: dict[str, Any] = next(s for s in definition["Steps"] if s["Name"] == name)
-    return found
+    """A top-level or branch step by name."""
+    pending = list(definition["Steps"])
+    while pending:
+        current = pending.pop()
+        if current["Name"] == name:
+            found: dict[str, Any] = current
+            return found
+        arguments = current.get("Arguments", {})
+        pending += arguments.get("IfSteps", []) + arguments.get("ElseSteps", [])
+    raise KeyError(name)
 
 
 def deeper_trees(definition: dict[str, Any]) -> None:
@@ -78,7 +85,7 @@ def test_changes_exit_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     [
         (["missing.json", "FIXTURE"], "'missing.json' is not a file, a folder, a git ref"),
         (["FIXTURE", "BAD"], "not valid JSON"),
-        (["FIXTURE", "DUPLICATE"], "two steps named 'ProcessData'"),
+        (["FIXTURE", "DUPLICATE"], "two steps named 'TrainModel'"),
     ],
 )
 def test_errors_exit_two_with_one_line(
@@ -90,7 +97,7 @@ def test_errors_exit_two_with_one_line(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.json").write_text("{oops")
-    duplicate = write_variant(tmp_path, lambda d: d["Steps"].append(d["Steps"][0]), "dup.json")
+    duplicate = write_variant(tmp_path, lambda d: d["Steps"].append(d["Steps"][1]), "dup.json")
     paths = {"FIXTURE": str(FIXTURE), "BAD": "bad.json", "DUPLICATE": str(duplicate)}
 
     code, out, err = run_diff(capsys, *(paths.get(a, a) for a in args))
@@ -174,8 +181,8 @@ def test_markdown_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     # The long argument list is cut in the table and shown whole in a collapsed block.
     assert any("(full values below)" in line for line in lines)
     assert (
-        "<details><summary>ProcessData: <code>Arguments.AppSpecification.ContainerArguments"
-        "</code></summary>" in lines
+        "<details><summary>ProcessData (in CheckInstanceLimits.IfSteps): "
+        "<code>Arguments.AppSpecification.ContainerArguments</code></summary>" in lines
     )
     assert '  "a|b"' in lines
     # A pipe inside a table cell must not split the cell.

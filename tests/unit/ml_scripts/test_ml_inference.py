@@ -113,7 +113,8 @@ def test_predict_cli_fails_whole_run_naming_bad_rows(
     )
     assert code == 1
     assert capsys.readouterr().err == (
-        "prediction failed: 2 row(s) cannot be scored: line 5: Overall Qual: must be <= 10; "
+        "prediction failed: 2 row(s) cannot be scored: line 5: Overall Qual: outside the plausible "
+        "range 1 to 10 (got 11); "
         "line 8: too few fields (expected 82, found 79)\n"
     )
     assert not output.exists()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from project.paths import SAMPLE_DATA
-from project.settings import SUPPORTED_REGIONS, Settings, SettingsError, load_settings
+from project.settings import (
+    SUPPORTED_REGIONS,
+    Settings,
+    SettingsError,
+    cdk_context,
+    load_settings,
+    project_settings,
+)
 
 
 def test_defaults_follow_the_seed_conventions() -> None:
@@ -56,6 +63,36 @@ def test_reserved_concurrency_is_opt_in(raw: str, expected: int) -> None:
     assert settings.trigger_reserved_concurrency == expected
     from_env = load_settings({}, {"TRIGGER_RESERVED_CONCURRENCY": raw})
     assert from_env.trigger_reserved_concurrency == expected
+
+
+def test_controls_default_to_manual_approval_and_the_documented_threshold() -> None:
+    settings = load_settings({}, {})
+    assert (settings.model_approval_status, settings.rmse_threshold) == (
+        "PendingManualApproval",
+        0.15,
+    )
+
+
+def test_controls_come_from_context_and_the_environment_wins() -> None:
+    settings = load_settings({"modelApprovalStatus": "Approved", "rmseThreshold": 0.2}, {})
+    assert (settings.model_approval_status, settings.rmse_threshold) == ("Approved", 0.2)
+    overridden = load_settings(
+        {"modelApprovalStatus": "Approved", "rmseThreshold": 0.2},
+        {"MODEL_APPROVAL_STATUS": "PendingManualApproval", "RMSE_THRESHOLD": "0.125"},
+    )
+    assert (overridden.model_approval_status, overridden.rmse_threshold) == (
+        "PendingManualApproval",
+        0.125,
+    )
+
+
+def test_the_shipped_cdk_json_states_both_controls() -> None:
+    context = cdk_context()
+    assert (context["modelApprovalStatus"], context["rmseThreshold"]) == (
+        "PendingManualApproval",
+        0.15,
+    )
+    assert project_settings({}) == load_settings({}, {})
 
 
 def test_pipeline_name_defaults_to_the_project_name() -> None:
@@ -138,6 +175,14 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ),
         ({"TRIGGER_RESERVED_CONCURRENCY": "0"}, "trigger_reserved_concurrency", "at least 1"),
         ({"TRIGGER_RESERVED_CONCURRENCY": "two"}, "trigger_reserved_concurrency", "whole number"),
+        ({"MODEL_APPROVAL_STATUS": "Rejected"}, "model_approval_status", "PendingManualApproval"),
+        ({"MODEL_APPROVAL_STATUS": "approved"}, "model_approval_status", "must be"),
+        ({"RMSE_THRESHOLD": "1e300"}, "rmse_threshold", "at most 1"),
+        ({"RMSE_THRESHOLD": "0"}, "rmse_threshold", "above 0"),
+        ({"RMSE_THRESHOLD": "-0.1"}, "rmse_threshold", "above 0"),
+        ({"RMSE_THRESHOLD": "nan"}, "rmse_threshold", "must be a number"),
+        ({"RMSE_THRESHOLD": "inf"}, "rmse_threshold", "must be a number"),
+        ({"RMSE_THRESHOLD": "0.15x"}, "rmse_threshold", "must be a number"),
     ],
 )
 def test_invalid_values_stop_with_a_message_naming_the_setting(

@@ -246,7 +246,7 @@ def test_manual_event_starts_a_run_with_validated_parameters(aws: Aws) -> None:
             "InputData": "s3://house-price-data/data/raw/2026.csv",
             "MaxDepth": 6,
             "Eta": "0.1",
-            "ModelApprovalStatus": "Approved",
+            "TrainingInstanceType": "ml.m5.xlarge",
         }
     }
     result = aws.handle(event, request_id="c0ffee00-1111-2222-3333-444455556666")
@@ -256,7 +256,7 @@ def test_manual_event_starts_a_run_with_validated_parameters(aws: Aws) -> None:
         "Eta": "0.1",
         "InputData": "s3://house-price-data/data/raw/2026.csv",
         "MaxDepth": "6",
-        "ModelApprovalStatus": "Approved",
+        "TrainingInstanceType": "ml.m5.xlarge",
     }
     (execution,) = aws.executions().values()
     assert {p["Name"]: p["Value"] for p in execution.pipeline_parameters} == expected
@@ -278,10 +278,7 @@ def test_manual_retries_share_a_token_new_invocations_do_not(aws: Aws) -> None:
     ("parameters", "message"),
     [
         ({"MaxDeph": 5}, "unknown parameter MaxDeph (did you mean MaxDepth?)"),
-        (
-            {"ModelApprovalStatus": "Approve"},
-            "ModelApprovalStatus must be one of Approved, Rejected, PendingManualApproval",
-        ),
+        ({"ModelApprovalStatus": "Approved"}, "unknown parameter ModelApprovalStatus"),
         ({"MaxDepth": "deep"}, "MaxDepth is an Integer parameter; 'deep' is not an integer"),
         ({"Eta": True}, "Eta is a Float parameter; True is not a finite number"),
         ({"InputData": 42}, "InputData is a String parameter; 42 is not a string"),
@@ -423,8 +420,4 @@ def test_configuration_from_the_environment() -> None:
     assert config.skip_if_running is True
     assert config.failed_events_queue_url is None
     assert config.parameters["NumRound"].type == "Integer"
-    assert config.parameters["ModelApprovalStatus"].enum_values == (
-        "Approved",
-        "Rejected",
-        "PendingManualApproval",
-    )
+    assert "ml.m5.large" in config.parameters["TrainingInstanceType"].enum_values
