@@ -20,6 +20,7 @@ from pipeline_definition.local.parity.locks import (
     lock_for_image,
     parse_lock,
 )
+from pipeline_definition.model.graph import flatten_steps
 from project.paths import ML_SCRIPTS_DIR
 from testsupport.definitions import shipped_definition
 
@@ -131,7 +132,8 @@ def test_either_processing_image_and_xgboost_have_locks(
 
 def test_each_step_imports_only_what_its_images_lock_pins(locks: list[Lock]) -> None:
     checked = 0
-    for step in shipped_definition()["Steps"]:
+    for node in flatten_steps(shipped_definition()):
+        step = node.raw
         strings = _strings(step.get("Arguments") or {})
         images = [value for key, value in strings if key in IMAGE_KEYS]
         bundles = {m.group(1) for _, value in strings if (m := BUNDLE_URI.search(value))}
