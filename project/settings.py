@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from project.controls import (
+    DEFAULT_CHAMPION_TOLERANCE,
     DEFAULT_MODEL_APPROVAL_STATUS,
     DEFAULT_RMSE_THRESHOLD,
     approval_status_problem,
+    champion_tolerance_problem,
     rmse_threshold_problem,
 )
 from project.paths import CDK_JSON, SAMPLE_DATA
@@ -124,6 +126,7 @@ SOURCES: dict[str, tuple[str, str | None]] = {
     # Controls (project/controls.py): written into the definition, never run parameters.
     "model_approval_status": ("modelApprovalStatus", "MODEL_APPROVAL_STATUS"),
     "rmse_threshold": ("rmseThreshold", "RMSE_THRESHOLD"),
+    "champion_tolerance": ("championTolerance", "CHAMPION_TOLERANCE"),
 }
 
 
@@ -154,6 +157,7 @@ class Settings:
     trigger_reserved_concurrency: int | None = None
     model_approval_status: str = DEFAULT_MODEL_APPROVAL_STATUS
     rmse_threshold: float = DEFAULT_RMSE_THRESHOLD
+    champion_tolerance: float = DEFAULT_CHAMPION_TOLERANCE
 
     @property
     def stack_name(self) -> str:
@@ -380,6 +384,7 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         ),
         "model_approval_status": (raw["model_approval_status"], approval_status_problem),
         "rmse_threshold": (raw["rmse_threshold"], rmse_threshold_problem),
+        "champion_tolerance": (raw["champion_tolerance"], champion_tolerance_problem),
     }
     for setting, (value, problem_of) in checks.items():
         _check(setting, value, problem_of)
@@ -388,6 +393,7 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         validate_bucket_name(bucket)
     concurrency = raw["trigger_reserved_concurrency"]
     threshold = raw["rmse_threshold"]
+    tolerance = raw["champion_tolerance"]
     return Settings(
         project_name=project_name,
         pipeline_name=pipeline_name,
@@ -402,6 +408,9 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         trigger_reserved_concurrency=int(concurrency) if concurrency is not None else None,
         model_approval_status=raw["model_approval_status"] or DEFAULT_MODEL_APPROVAL_STATUS,
         rmse_threshold=float(threshold) if threshold is not None else DEFAULT_RMSE_THRESHOLD,
+        champion_tolerance=(
+            float(tolerance) if tolerance is not None else DEFAULT_CHAMPION_TOLERANCE
+        ),
     )
 
 
