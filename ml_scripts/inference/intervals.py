@@ -1,20 +1,20 @@
 """Price ranges: a 90% interval around each predicted price, by split-conformal calibration.
 
 At training time the model fitted on the train split (the one early stopping chose, before the
-refit on train + validation) predicts the validation rows; their signed residuals on the log
-scale, y - prediction, calibrate the interval. For a level of 1 - a, the upper offset is the
-ceil((n + 1)(1 - a/2))-th smallest residual and the lower offset the same quantile of the
-negated residuals, so each tail misses at most a/2 of new rows from the same distribution and
-the interval covers at least 1 - a of them. It is asymmetric on purpose: the model
-over-predicts forced and partial sales far more often than it under-predicts.
+refit on train + validation) predicts the validation rows; the absolute values of their
+residuals on the log scale, |y - prediction|, calibrate the interval. For a level of 1 - a, the
+offset is the ceil((n + 1)(1 - a))-th smallest of the n absolute residuals, so the interval
+prediction +- offset covers at least 1 - a of new rows from the same distribution.
 
 The calibration is done per segment of `Sale Condition` (Mondrian conformal): normal sales, and
 every other condition (abnormal, partial, family, allocation, adjoining land, or unknown)
-together. Most of the error lies in the second group, so one pooled interval would be too wide
-for normal sales and too narrow for the rest; in 5-fold cross-validation on train + validation
-(`bench/bench_intervals.py`) the segments bring the other sales' coverage from 0.76 to 0.90
-and narrow the median interval by 8%. A segment with too few validation rows for its
-quantile uses the pooled residuals.
+together. Most of the error lies in the second group, so one pooled interval is too wide for
+normal sales and too narrow for the rest. In 5-fold cross-validation on train + validation
+(`bench/bench_intervals.py`, figures in bench/RESULTS.md) the segments bring the other sales'
+coverage from 0.78 to 0.92 and narrow the median interval by a tenth; a signed quantile per
+tail instead of the absolute residuals covers more than asked (its two finite-sample
+corrections add up on the small segment) and is wider. A segment with too few validation rows
+for its quantile uses the pooled residuals.
 
 The offsets are stored in the model directory as `interval.json` and applied to the shipped
 model's prediction: `exp(prediction + offset) - 1` gives `price_low` and `price_high` in dollars.
@@ -38,8 +38,8 @@ NORMAL_SEGMENT = "Normal"
 OTHER_SEGMENT = "other"
 SEGMENTS = (NORMAL_SEGMENT, OTHER_SEGMENT)
 METHOD = (
-    "split-conformal on the validation residuals (log1p price) of the early-stopping fit, "
-    "signed quantiles per tail, by Sale Condition: Normal, other"
+    "split-conformal on the absolute validation residuals (log1p price) of the early-stopping "
+    "fit, by Sale Condition: Normal, other"
 )
 
 
@@ -52,10 +52,9 @@ def segment_of(frame: pd.DataFrame) -> np.ndarray:
 
 
 def min_rows(level: float) -> int:
-    """The fewest calibration rows for which each tail's conformal quantile is finite."""
-    tail = (1.0 - level) / 2.0
-    # (n + 1)(1 - tail) <= n; rounded first, so that 0.95 / 0.05 is 19 and not 19.0000001.
-    return math.ceil(round((1.0 - tail) / tail, 9))
+    """The fewest calibration rows for which the conformal quantile is finite."""
+    # (n + 1) * level <= n; rounded first, so that 0.9 / 0.1 is 9 and not 9.000000000000002.
+    return math.ceil(round(level / (1.0 - level), 9))
 
 
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
@@ -76,11 +75,9 @@ class Offsets:
 
     @classmethod
     def from_residuals(cls, residuals: np.ndarray, level: float, *, pooled: bool) -> Offsets:
-        """Each tail's conformal quantile; the prediction itself always lies inside."""
-        tail_level = 1.0 - (1.0 - level) / 2.0
-        lower = -conformal_quantile(-residuals, tail_level)
-        upper = conformal_quantile(residuals, tail_level)
-        return cls(min(lower, 0.0), max(upper, 0.0), len(residuals), pooled)
+        """The conformal quantile of the absolute residuals, on both sides of the prediction."""
+        half = conformal_quantile(np.abs(residuals), level)
+        return cls(-half, half, len(residuals), pooled)
 
 
 @dataclass(frozen=True)

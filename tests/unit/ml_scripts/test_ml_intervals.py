@@ -25,10 +25,11 @@ from ml_scripts.inference.model import HousePriceModel
 
 def test_the_conformal_quantile_is_the_finite_sample_rank() -> None:
     scores = np.arange(1.0, 20.0)  # 19 scores
-    # ceil((19 + 1) * 0.95) = 19: the largest score; with 0.5 the 10th smallest.
-    assert conformal_quantile(scores, 0.95) == 19.0
+    # ceil((19 + 1) * 0.9) = 18: the second largest score; with 0.5 the 10th smallest.
+    assert conformal_quantile(scores, 0.9) == 18.0
     assert conformal_quantile(scores, 0.5) == 10.0
-    assert min_rows(0.9) == 19
+    assert conformal_quantile(np.arange(1.0, 9.0), 0.9) == 8.0  # too few: the largest
+    assert min_rows(0.9) == 9
 
 
 def test_segments_are_normal_sales_and_everything_else() -> None:
@@ -36,7 +37,7 @@ def test_segments_are_normal_sales_and_everything_else() -> None:
     assert list(segment_of(frame)) == [NORMAL_SEGMENT, OTHER_SEGMENT, OTHER_SEGMENT, OTHER_SEGMENT]
 
 
-def test_each_segment_gets_its_own_asymmetric_offsets() -> None:
+def test_each_segment_gets_its_own_offset() -> None:
     rng = np.random.default_rng(0)
     normal = rng.normal(0.0, 0.05, 400)
     other = rng.normal(-0.1, 0.2, 200)  # over-predicted and noisier
@@ -46,8 +47,9 @@ def test_each_segment_gets_its_own_asymmetric_offsets() -> None:
     interval = PriceInterval.calibrate(residuals, segments, level=0.9)
 
     tight, wide = interval.segments[NORMAL_SEGMENT], interval.segments[OTHER_SEGMENT]
-    assert tight.upper - tight.lower < wide.upper - wide.lower
-    assert wide.lower < -wide.upper  # the long tail is the over-prediction side
+    assert tight.upper == -tight.lower == conformal_quantile(np.abs(normal), 0.9)
+    assert wide.upper == -wide.lower == conformal_quantile(np.abs(other), 0.9)
+    assert tight.upper < wide.upper
     assert (tight.calibration_rows, wide.calibration_rows) == (400, 200)
     inside = (residuals >= np.where(segments == NORMAL_SEGMENT, tight.lower, wide.lower)) & (
         residuals <= np.where(segments == NORMAL_SEGMENT, tight.upper, wide.upper)
@@ -58,7 +60,7 @@ def test_each_segment_gets_its_own_asymmetric_offsets() -> None:
 
 def test_a_segment_with_too_few_rows_uses_the_pooled_residuals() -> None:
     residuals = np.linspace(-0.3, 0.3, 100)
-    segments = np.array([NORMAL_SEGMENT] * 95 + [OTHER_SEGMENT] * 5)
+    segments = np.array([NORMAL_SEGMENT] * 95 + [OTHER_SEGMENT] * 5)  # 5 < 9 rows
 
     interval = PriceInterval.calibrate(residuals, segments)
 
@@ -68,13 +70,12 @@ def test_a_segment_with_too_few_rows_uses_the_pooled_residuals() -> None:
     assert (pooled.lower, pooled.upper) == pytest.approx((-0.3 * 0.9, 0.3 * 0.9), abs=0.01)
 
 
-def test_the_prediction_always_lies_inside_its_interval() -> None:
+def test_the_interval_is_symmetric_in_log_price() -> None:
     interval = PriceInterval.calibrate(np.full(50, 0.2), np.full(50, NORMAL_SEGMENT))
-    assert interval.segments[NORMAL_SEGMENT].lower == 0.0
     frame = pd.DataFrame({"Sale Condition": ["Normal"]})
     low, high = interval.price_bounds(np.log1p(np.array([100_000.0])), frame)
-    assert low[0] == pytest.approx(100_000.0)
-    assert high[0] > 100_000.0
+    assert np.log1p(low[0]) == pytest.approx(np.log1p(100_000.0) - 0.2)
+    assert np.log1p(high[0]) == pytest.approx(np.log1p(100_000.0) + 0.2)
 
 
 def test_calibration_refuses_non_finite_residuals_and_bad_levels() -> None:
