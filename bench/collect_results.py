@@ -11,6 +11,7 @@ FRAGMENTS = (
     "run_local",
     "parity",
     "model_quality",
+    "intervals",
     "processing",
     "processing_10m",
     "training",
