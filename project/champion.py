@@ -23,7 +23,7 @@ Standard library only: the trigger Lambda's asset ships this module beside the h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,13 +38,15 @@ S3_SCHEME = "s3://"
 
 
 class RegistryClient(Protocol):
-    """The part of a SageMaker client the lookup uses."""
+    """The part of a SageMaker client the lookup uses (boto3's, or a stand-in in tests)."""
 
-    def list_model_packages(self, **kwargs: Any) -> Mapping[str, Any]:
+    @property
+    def list_model_packages(self) -> Callable[..., Mapping[str, Any]]:
         """ListModelPackages."""
         ...
 
-    def describe_model_package(self, **kwargs: Any) -> Mapping[str, Any]:
+    @property
+    def describe_model_package(self) -> Callable[..., Mapping[str, Any]]:
         """DescribeModelPackage."""
         ...
 

@@ -10,7 +10,8 @@ optional schedule rule ───────────────────
 ```
 
 Both queues use the stack's key and keep messages for 14 days. The function's role may start
-and inspect this one pipeline, write its own log group, send to the failed-events queue and
+and inspect this one pipeline, look up its champion (list the Model Registry's packages and
+describe those of its group), write its own log group, send to the failed-events queue and
 write X-Ray traces; nothing else.
 """
 
@@ -42,16 +43,21 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from project import run_parameters
+from project import champion, run_parameters
+from project.champion import CHAMPION_MODEL_DATA, models_prefix
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
 from stacks.log_groups import encrypted_log_group
+from stacks.model_registry import model_package_arns
 from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
+from stacks.trigger.handler.champion import GROUP_VARIABLE, PREFIX_VARIABLE
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 
 HANDLER_DIR = Path(__file__).resolve().parent / "handler"
 RULES_MODULE = Path(run_parameters.__file__).resolve()
+# The champion rules (project/champion.py) ship beside the run-parameter rules.
+SHARED_MODULES = (RULES_MODULE, Path(champion.__file__).resolve())
 HANDLER = "handler.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -69,8 +75,9 @@ EVENTS_SERVICE = "events.amazonaws.com"
 class HandlerAsset:
     """Builds the function's asset without Docker: the `handler` package and the rules module.
 
-    The asset is `handler/*.py` plus `project/__init__.py` and `project/run_parameters.py`, so
-    the Lambda checks run parameters with the very module the CLI and `run-local` use.
+    The asset is `handler/*.py` plus `project/__init__.py`, `project/run_parameters.py` and
+    `project/champion.py`, so the Lambda checks run parameters and finds the champion with the
+    very modules the CLI and `run-local` use.
     """
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
@@ -78,7 +85,7 @@ class HandlerAsset:
         output = Path(output_dir)
         for source in sorted(HANDLER_DIR.glob("*.py")):
             _copy(source, output / "handler" / source.name)
-        for source in (RULES_MODULE.parent / "__init__.py", RULES_MODULE):
+        for source in (RULES_MODULE.parent / "__init__.py", *SHARED_MODULES):
             _copy(source, output / "project" / source.name)
         return True
 
@@ -127,6 +134,23 @@ def pipeline_arns(stack: Stack, pipeline_name: str) -> list[str]:
     ]
 
 
+def _champion_lookup(
+    parameters: Sequence[ParameterSpec], group_name: str | None, artifact_bucket: s3.IBucket | None
+) -> dict[str, str]:
+    """The lookup's environment when the pipeline compares with a champion, else nothing."""
+    if not any(spec.name == CHAMPION_MODEL_DATA for spec in parameters):
+        return {}
+    if group_name is None or artifact_bucket is None:
+        raise ValueError(
+            f"parameters declare {CHAMPION_MODEL_DATA}: the champion lookup needs "
+            "model_package_group_name and artifact_bucket"
+        )
+    return {
+        GROUP_VARIABLE: group_name,
+        PREFIX_VARIABLE: models_prefix(artifact_bucket.bucket_name),
+    }
+
+
 def _concurrency_skips(reserved_concurrency: int | None) -> dict[str, str]:
     """Checkov's function-level concurrency check is skipped only while nothing is reserved."""
     if reserved_concurrency is not None:
@@ -154,9 +178,12 @@ class PipelineTrigger(Construct):
         schedule: str | None = None,
         skip_if_running: bool = False,
         reserved_concurrency: int | None = None,
+        model_package_group_name: str | None = None,
+        artifact_bucket: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(pipeline_name, raw_data_prefix, parameters, schedule)
+        champion_env = _champion_lookup(parameters, model_package_group_name, artifact_bucket)
         if reserved_concurrency is not None and reserved_concurrency < 1:
             raise ValueError(f"reserved_concurrency must be at least 1, not {reserved_concurrency}")
         stack = Stack.of(self)
@@ -200,9 +227,13 @@ class PipelineTrigger(Construct):
                 "PIPELINE_PARAMETERS": encode_specs(parameters),
                 "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
                 "FAILED_EVENTS_QUEUE_URL": self.failed_events.queue_url,
+                **champion_env,
             },
         )
         self._allow_pipeline(stack, pipeline_name)
+        champion_packages = (
+            self._allow_champion_lookup(champion_env[GROUP_VARIABLE]) if champion_env else None
+        )
         skip_checks(
             self.function,
             {
@@ -246,7 +277,7 @@ class PipelineTrigger(Construct):
                 targets=[self._target()],
             )
         self._allow_events_to_use_key(stack, key)
-        self._acknowledge(stack, pipeline_name)
+        self._acknowledge(stack, pipeline_name, champion_packages)
 
     @staticmethod
     def _check_props(
@@ -312,6 +343,27 @@ class PipelineTrigger(Construct):
             )
         )
 
+    def _allow_champion_lookup(self, group_name: str) -> str:
+        """ListModelPackages (no resource-level permissions) and DescribeModelPackage on the
+        group's versions: what finding the newest Approved version takes. Returns the
+        versions' ARN pattern."""
+        _, packages = model_package_arns(self, group_name)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListModelPackages",
+                actions=["sagemaker:ListModelPackages"],
+                resources=["*"],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DescribeThisGroupsModelPackages",
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=[packages],
+            )
+        )
+        return packages
+
     def _allow_events_to_use_key(self, stack: Stack, key: kms.IKey) -> None:
         # EventBridge writes to the CMK-encrypted DLQ as itself, so the key policy must let it
         # use the key (CDK adds only the queue policy). Naming the rules' ARNs here would make
@@ -341,7 +393,7 @@ class PipelineTrigger(Construct):
                 "kms:Decrypt and kms:GenerateDataKey on it, or undelivered events are lost.",
             )
 
-    def _acknowledge(self, stack: Stack, pipeline_name: str) -> None:
+    def _acknowledge(self, stack: Stack, pipeline_name: str, packages: str | None) -> None:
         dlq_reason = "{} is itself a dead-letter queue ({}); it has no DLQ of its own."
         for queue, role in (
             (self.undelivered_events, "EventBridge target DLQ"),
@@ -364,6 +416,13 @@ class PipelineTrigger(Construct):
                 "execution ids are generated by SageMaker; the ARN names this pipeline only"
             )
         findings[wildcard_resource(self, "*")] = (
-            "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions"
+            "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
+            "permissions, nor has sagemaker:ListModelPackages (the champion lookup; it lists "
+            "package summaries, and DescribeModelPackage is limited to this group)"
         )
+        if packages is not None:
+            findings[wildcard_resource(self, packages)] = (
+                "each registration is a new version of this group; the champion lookup "
+                "describes the newest Approved one"
+            )
         acknowledge(self.role.node.find_child("DefaultPolicy"), findings)

@@ -9,6 +9,7 @@ Environment (set by the `PipelineTrigger` construct):
 | PIPELINE_PARAMETERS | JSON list of the declared parameters: Name, Type, EnumValues |
 | SKIP_IF_RUNNING | `true`: do not start when an execution with the same InputData is running |
 | FAILED_EVENTS_QUEUE_URL | where events that cannot succeed are parked (optional) |
+| MODEL_PACKAGE_GROUP_NAME, CHAMPION_MODELS_PREFIX | the champion lookup (`champion.py`) |
 
 Logs go through the standard `logging` module; the function is set to Lambda's JSON log format,
 whose formatter writes each record's `extra` keys as fields, so every line carries the keys bound
@@ -49,6 +50,7 @@ from project.run_parameters import (
 )
 
 from .aws_errors import error_code, is_retryable
+from .champion import refuse_champion, with_champion
 from .events import (
     SUPPORTED_SUFFIXES,
     MalformedEventError,
@@ -217,6 +219,7 @@ def run_request(event: TriggerEvent, request_id: str, config: TriggerConfig) -> 
             token=scheduled_token(config.pipeline_name, event.event_id),
             description=f"Scheduled start at {event.time} ({', '.join(event.resources)})",
         )
+    refuse_champion(event.parameters)
     parameters = check_values(event.parameters, config.parameters)
     return RunRequest(
         trigger="manual",
@@ -384,13 +387,12 @@ def handle(
                     execution_arn=running,
                     token=request.token,
                 )
+        parameters = with_champion(request.parameters, sagemaker, config.parameters, logger)
         response = sagemaker.start_pipeline_execution(
             PipelineName=config.pipeline_name,
             PipelineExecutionDisplayName=request.display_name,
             PipelineExecutionDescription=request.description[:DESCRIPTION_MAX_LENGTH],
-            PipelineParameters=[
-                {"Name": name, "Value": value} for name, value in request.parameters.items()
-            ],
+            PipelineParameters=[{"Name": n, "Value": v} for n, v in parameters.items()],
             ClientRequestToken=request.token,
         )
     except (ClientError, BotoCoreError) as error:
@@ -410,7 +412,7 @@ def handle(
         config,
         execution_arn=execution_arn,
         token=request.token,
-        parameters=request.parameters,
+        parameters=parameters,
     )
 
 

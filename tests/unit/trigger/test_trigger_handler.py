@@ -21,6 +21,7 @@ from project.run_parameters import (
     encode_specs,
 )
 from stacks.trigger.handler import handler
+from stacks.trigger.handler.champion import ChampionConfigurationError
 from stacks.trigger.handler.handler import ConfigurationError, TriggerConfig, handle
 from stacks.trigger.handler.tokens import (
     manual_token,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 PIPELINE = "house-price-mlops-pipeline"
+GROUP = "house-price-models"
+MODELS = "s3://artifact-bucket/models/"
 ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/pipeline"
 DEFINITION = shipped_definition_text()
 SPECS = definition_parameters(json.loads(DEFINITION))
@@ -78,6 +81,26 @@ class Aws:
         settings = TriggerConfig(**{**self.config.__dict__, **config})
         return handle(event, request_id, config=settings, sagemaker=self.sagemaker, queue=self.sqs)
 
+    def register(self, url: str, status: str) -> str:
+        """A model package version of the group with this model archive and status."""
+        groups = self.sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
+        if not groups:
+            self.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        return self.sagemaker.create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=status,  # type: ignore[arg-type]
+            InferenceSpecification={
+                "Containers": [{"Image": "xgboost:3.2-0", "ModelDataUrl": url}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
+
+    def started_parameters(self) -> dict[str, str]:
+        """The parameters of the one execution started so far."""
+        (execution,) = self.executions().values()
+        return {p["Name"]: p["Value"] for p in execution.pipeline_parameters}
+
     def executions(self) -> dict[str, Any]:
         """What moto recorded for each execution, by ARN."""
         backend = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION]
@@ -96,6 +119,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
+        "MODEL_PACKAGE_GROUP_NAME": GROUP,
+        "CHAMPION_MODELS_PREFIX": MODELS,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -421,3 +446,61 @@ def test_configuration_from_the_environment() -> None:
     assert config.failed_events_queue_url is None
     assert config.parameters["NumRound"].type == "Integer"
     assert "ml.m5.large" in config.parameters["TrainingInstanceType"].enum_values
+
+
+def test_without_an_approved_version_the_run_has_no_champion(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register(f"{MODELS}e1/model.tar.gz", "PendingManualApproval")
+
+    result = aws.handle(s3_event())
+
+    assert result["status"] == "started"
+    assert "ChampionModelData" not in aws.started_parameters()
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert line["reason"] == f"no Approved version in {GROUP}"
+
+
+def test_the_newest_approved_version_is_passed_as_the_champion(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register(f"{MODELS}e1/model.tar.gz", "Approved")
+    newest = aws.register(f"{MODELS}e2/model.tar.gz", "Approved")
+    aws.register(f"{MODELS}e3/model.tar.gz", "Rejected")
+
+    result = aws.handle(s3_event())
+
+    assert aws.started_parameters()["ChampionModelData"] == f"{MODELS}e2/model.tar.gz"
+    assert result["parameters"]["ChampionModelData"] == f"{MODELS}e2/model.tar.gz"
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert line["champion"] == newest
+
+
+def test_a_champion_this_pipeline_did_not_train_is_left_out_with_the_reason(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register("s3://seed-bucket/model.tar.gz", "Approved")
+
+    aws.handle(s3_event())
+
+    assert "ChampionModelData" not in aws.started_parameters()
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert "was not trained by this pipeline" in line["reason"]
+
+
+def test_a_manual_event_cannot_choose_its_champion(aws: Aws) -> None:
+    result = aws.handle({"parameters": {"ChampionModelData": f"{MODELS}mine/model.tar.gz"}})
+
+    assert result["status"] == "rejected"
+    assert result["error_code"] == "InvalidParameters"
+    assert "ChampionModelData is not a run's to choose" in result["reason"]
+    assert aws.executions() == {}
+
+
+def test_a_champion_lookup_without_its_environment_is_a_deployment_error(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODEL_PACKAGE_GROUP_NAME")
+    with pytest.raises(ChampionConfigurationError, match="MODEL_PACKAGE_GROUP_NAME"):
+        aws.handle(s3_event())
+    assert aws.executions() == {}
