@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
+from pipeline_definition.cli import main
 from testsupport.synthesis import Synthesis
 
 EXISTING_BUCKET = "team-ml-data-bucket"
@@ -55,3 +57,28 @@ def test_existing_bucket_variant_is_cdk_nag_clean(existing: Synthesis) -> None:
         for violation in report.get("violations", [])
     ]
     assert violations == []
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_diff_of_the_two_assemblies_reports_bucket_and_role(
+    synthesis: Synthesis,
+    existing: Synthesis,
+    capsys: pytest.CaptureFixture[str],
+    strict: bool,
+) -> None:
+    flags = ["--strict-placeholders"] if strict else []
+
+    code = main(["diff", str(synthesis.outdir), str(existing.outdir), "--format", "json", *flags])
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    values = {change["path"]: change for change in report["values"]}
+    assert values["ArtifactBucket"]["new"] == EXISTING_BUCKET
+    assert values["DataBucket"]["new"] == EXISTING_BUCKET
+    assert values["ArtifactBucket"]["old"] == {"Ref": values["ArtifactBucket"]["old"]["Ref"]}
+    assert values["SageMakerRoleName"]["new"] == "service-role/TeamSageMakerRole"
+    resource = {change["path"]: change for change in report["resource"]}
+    assert resource["RoleArn"]["new"] == EXISTING_ROLE
+    assert "PipelineName" not in resource
+    # The key is the stack's own in both: no change to report.
+    assert "KmsKeyArn" not in values
