@@ -14,7 +14,10 @@ from typing import Any
 
 from pipeline_definition.build import render_cache
 from pipeline_definition.build.config import PipelineConfig
-from pipeline_definition.build.sdk_environment import sdk_render_environment
+from pipeline_definition.build.sdk_environment import (
+    botocore_data_read_once,
+    sdk_render_environment,
+)
 from pipeline_definition.build.staging import CODE_PREFIX, CodeStaging
 from pipeline_definition.model.placeholders import unknown_placeholders
 
@@ -80,15 +83,16 @@ def _render(config: PipelineConfig, staging_dir: Path) -> RenderedDefinition:
     shutil.rmtree(staging_dir / CODE_PREFIX, ignore_errors=True)
     staging_dir.mkdir(parents=True, exist_ok=True)
     staging = CodeStaging(staging_dir)
-    with sdk_render_environment(config.region), _quiet_sdk():
+    with sdk_render_environment(config.region), botocore_data_read_once(), _quiet_sdk():
         # The SDK can only be imported once the environment above is in place.
         from pipeline_definition.build.builder import build_pipeline  # noqa: PLC0415
         from pipeline_definition.build.offline_session import (  # noqa: PLC0415
             OfflinePipelineSession,
             config_validated_once,
+            local_mode_unused,
         )
 
-        with config_validated_once():
+        with config_validated_once(), local_mode_unused():
             session = OfflinePipelineSession(
                 region=config.region, default_bucket=config.artifact_bucket, staging=staging
             )
