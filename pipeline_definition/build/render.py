@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline_definition.build import render_cache
+from pipeline_definition.build import prefetch, render_cache
 from pipeline_definition.build.config import PipelineConfig
 from pipeline_definition.build.sdk_environment import (
     botocore_data_read_once,
@@ -69,6 +69,8 @@ def render_definition(
     """
     key = render_cache.cache_key(config) if cache_dir is not None else ""
     if cache_dir is not None:
+        # A render of these inputs started at app start (see `prefetch`) lands in the cache.
+        prefetch.wait(cache_dir, key)
         hit = render_cache.load(cache_dir, key, staging_dir)
         if hit is not None:
             body, code_keys = hit
