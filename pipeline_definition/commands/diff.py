@@ -39,6 +39,8 @@ SIDE_HELP = (
 )
 # Sides that take a while to load: they load side by side.
 SLOW_KINDS = frozenset({"git", "worktree", "deployed"})
+# Sides built from source, which take seconds each.
+BUILT = frozenset({"git", "worktree"})
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -97,6 +99,10 @@ def _load_both(
         workdir=workdir,
     )
     kinds = (side_kind(args.old), side_kind(args.new))
+    built = [spec for spec, kind in zip((args.old, args.new), kinds, strict=True) if kind in BUILT]
+    if built:
+        verb = "rendering" if args.render_only else "synthesizing"
+        print(f"{verb} {' and '.join(dict.fromkeys(built))} ...", file=sys.stderr)
     if _same_source(args.old, args.new, kinds):
         loaded = load_side(args.old, options, os.environ)
         if args.new == args.old:
