@@ -22,10 +22,11 @@ from pipeline_definition.model.graph import flatten_steps
 
 # Tags CloudFormation and AWS set themselves (aws:cloudformation:stack-name, ...).
 RESERVED_TAG_PREFIX = "aws:"
+# DeletePipeline deletes a pipeline's executions with it, and refuses while one is running.
 REPLACEMENT_NOTE = (
-    "REPLACEMENT: {why}. CloudFormation replaces the AWS::SageMaker::Pipeline: the new "
-    "pipeline starts with no executions, and the old one's execution history is orphaned "
-    "(runs in progress stop with it)."
+    "REPLACEMENT: {why}. CloudFormation creates a new AWS::SageMaker::Pipeline and deletes "
+    "the old one: the new pipeline starts with no executions, the old one's execution history "
+    "is orphaned and deleted with it, and the deletion fails while one of its executions runs."
 )
 
 
@@ -79,6 +80,15 @@ def _display_name(properties: PipelineProperties) -> Any:
     return properties.name if properties.display_name is MISSING else properties.display_name
 
 
+def _display_name_change(comparison: _Comparison) -> Change | None:
+    old, new = comparison.old, comparison.new
+    if old.display_name is MISSING and new.display_name is MISSING:
+        return None  # both follow the name, whose change is reported already
+    return comparison.change(
+        "PipelineDisplayName", _display_name(old), _display_name(new), "property"
+    )
+
+
 def _user_tags(tags: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in tags.items() if not k.startswith(RESERVED_TAG_PREFIX)}
 
@@ -90,9 +100,7 @@ def _resource_changes(comparison: _Comparison) -> tuple[list[Change], list[str]]
         comparison.change("PipelineName", old.name, new.name, "replacement"),
         comparison.change("RoleArn", old.role_arn, new.role_arn, "property"),
         comparison.change("PipelineDescription", old.description, new.description, "property"),
-        comparison.change(
-            "PipelineDisplayName", _display_name(old), _display_name(new), "property"
-        ),
+        _display_name_change(comparison),
         comparison.change("ParallelismConfiguration", old.parallelism, new.parallelism, "property"),
     ]
     if old.logical_id and new.logical_id and old.logical_id != new.logical_id:

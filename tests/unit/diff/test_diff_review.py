@@ -142,7 +142,9 @@ def test_a_new_pipeline_name_is_a_replacement() -> None:
     )
     (warning,) = diff.warnings
     assert warning.startswith("REPLACEMENT: the pipeline name changes")
-    assert "execution history is orphaned" in warning
+    assert "execution history is orphaned and deleted with it" in warning
+    # The display name follows the name: one change, not two.
+    assert [c.path for c in diff.resource] == ["PipelineName"]
     assert diff.summary().endswith("the pipeline is REPLACED")
 
 
