@@ -44,7 +44,10 @@ def _escape(text: str) -> str:
 
 
 def _subject(change: Change) -> str:
-    """The change's subject, with its JSON path set as code."""
+    """The change's subject, with its JSON path (or `${name}` placeholder) set as code."""
+    token = "${" + change.path + "}"
+    if change.category == "deploy-value" and change.subject.startswith(token):
+        return _code(token) + _escape(change.subject[len(token) :])
     if change.path and change.subject.startswith(change.path):
         return _code(change.path) + _escape(change.subject[len(change.path) :])
     return _escape(change.subject)

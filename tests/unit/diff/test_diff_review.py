@@ -11,6 +11,7 @@ import pytest
 
 from pipeline_definition.cli import main
 from pipeline_definition.diff.intrinsics import render_template_value, simplify
+from pipeline_definition.diff.markdown import format_markdown
 from pipeline_definition.diff.model import MISSING
 from pipeline_definition.diff.review import review
 from pipeline_definition.diff.side import CodeSource, LoadedDefinition, PipelineProperties
@@ -399,3 +400,19 @@ def test_a_copy_from_the_render_cache_stands_in_for_the_deployed_code(
     (bundle,) = review(old, new).bundles
 
     assert [f.path for f in bundle.files] == [FIT]
+
+
+def test_markdown_shows_the_replacement_resource_and_values() -> None:
+    new = properties(
+        name="churn-mlops-pipeline",
+        substitutions=CREATED_VARIABLES | {"ArtifactBucket": "team-bucket"},
+    )
+
+    text = format_markdown(review(side("old", properties()), side("new", new)), "old", "new")
+
+    lines = text.splitlines()
+    assert "> [!CAUTION]" in lines
+    assert "### Pipeline resource (1)" in lines
+    assert '| `PipelineName` | `"house-price-mlops-pipeline"` | `"churn-mlops-pipeline"` |' in lines
+    assert "### Deploy-time values (1)" in lines
+    assert any(line.startswith("| `${ArtifactBucket}` (used by ProcessData") for line in lines)
