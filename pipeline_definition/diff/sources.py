@@ -18,6 +18,8 @@ already resolved them.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -110,13 +112,20 @@ def _built_side(
         render_only=options.render_only,
         pipeline=options.pipeline,
     )
-    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="pipeline-diff-"))
+    workdir = options.workdir or _temporary_workdir()
     out = scratch_folder(workdir, kind)
     if kind == "worktree":
         checkout = Path(spec) if spec != WORKTREE else repository_root(Path.cwd())
         return load_working_tree(checkout.resolve(), out, build)
     repo = options.repo or repository_root(Path.cwd())
     return load_commit(spec.removeprefix(GIT_PREFIX), repo, out, build)
+
+
+def _temporary_workdir() -> Path:
+    """A folder for built sides that lives until the process ends (the command passes one)."""
+    folder = Path(tempfile.mkdtemp(prefix="pipeline-diff-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _load_deployed_side(options: SideOptions, environ: Mapping[str, str]) -> LoadedDefinition:
