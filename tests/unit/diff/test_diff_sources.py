@@ -68,7 +68,12 @@ if Path("code").is_dir():
 record = os.environ.get("STUB_RECORD")
 if record:
     with open(record, "a") as handle:
-        ran = {"cwd": os.getcwd(), "path": os.environ["PYTHONPATH"], "hit": hit}
+        ran = {
+            "cwd": os.getcwd(),
+            "path": os.environ["PYTHONPATH"],
+            "hit": hit,
+            "validation": os.environ.get("CDK_VALIDATION"),
+        }
         handle.write(json.dumps(ran) + "\\n")
 """
 
@@ -350,6 +355,8 @@ def test_git_ref_is_synthesized_in_a_temporary_worktree(
     # The app ran in its own worktree, importing that worktree's code only.
     assert ran["cwd"] == ran["path"]
     assert Path(ran["cwd"]).resolve() != repo.resolve()
+    # Only the template is read: CDK's own template validation is skipped.
+    assert ran["validation"] == "false"
     assert not Path(ran["cwd"]).exists()
     assert worktrees(repo) == [str(repo)]
 
