@@ -115,10 +115,20 @@ def _built_side(
     workdir = options.workdir or _temporary_workdir()
     out = scratch_folder(workdir, kind)
     if kind == "worktree":
-        checkout = Path(spec) if spec != WORKTREE else repository_root(Path.cwd())
+        checkout = Path(spec) if spec != WORKTREE else _current_checkout()
         return load_working_tree(checkout.resolve(), out, build)
     repo = options.repo or repository_root(Path.cwd())
     return load_commit(spec.removeprefix(GIT_PREFIX), repo, out, build)
+
+
+def _current_checkout() -> Path:
+    """The checkout WORKTREE names: the git checkout around here, else a project folder here."""
+    root = _repository_or_none(Path.cwd())
+    if root is not None:
+        return root
+    if (Path.cwd() / "cdk.json").is_file():
+        return Path.cwd()
+    raise SourceError(f"WORKTREE: {Path.cwd()} is in no git checkout and holds no cdk.json")
 
 
 def _temporary_workdir() -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -648,3 +649,18 @@ def test_two_names_for_one_commit_build_it_once(
     assert code == 0
     assert "no changes" in out
     assert len(record.read_text().splitlines()) == 1
+
+
+def test_worktree_outside_git_is_the_project_folder_here(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = tmp_path / "plain"
+    shutil.copytree(repo, plain, ignore=shutil.ignore_patterns(".git"))
+    monkeypatch.chdir(plain)
+
+    loaded = load_side("WORKTREE", SideOptions(workdir=tmp_path / "work"), os.environ)
+
+    assert loaded.label == f"WORKTREE ({plain.resolve()})"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SourceError, match=r"in no git checkout and holds no cdk\.json"):
+        load_side("WORKTREE", SideOptions(workdir=tmp_path / "work"), os.environ)
