@@ -21,6 +21,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+# Packages whose __init__ imports a lot, of which rendering uses one plain submodule
+# (graphene's str_converters, for camel case): the package is empty, its submodules real.
+HOLLOW_FOR_RENDERING = ("graphene",)
 UNUSED_BY_RENDERING = (
     "numpy",
     "pandas",
@@ -58,17 +61,30 @@ class _InertModule(types.ModuleType):
 
 
 class _InertFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def __init__(self, names: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], hollow: Sequence[str]) -> None:
         self.names = tuple(names)
+        self.hollow = tuple(hollow)
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         if any(fullname == name or fullname.startswith(name + ".") for name in self.names):
             return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        if fullname in self.hollow:
+            real = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if real is None or real.submodule_search_locations is None:
+                return None
+            spec = importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+            spec.submodule_search_locations = list(real.submodule_search_locations)
+            return spec
         return None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        if spec.name in self.hollow:
+            # Empty, but its submodules import from the real package folder.
+            module = types.ModuleType(spec.name)
+            module.__path__ = list(spec.submodule_search_locations or [])
+            return module
         module = _InertModule(spec.name)
         module.__path__ = []
         return module
@@ -78,9 +94,12 @@ class _InertFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 @contextmanager
-def without_unused_sdk_dependencies(names: Sequence[str] = UNUSED_BY_RENDERING) -> Iterator[None]:
-    """Import `names` (and their submodules) as inert stand-ins until the block ends."""
-    finder = _InertFinder(names)
+def without_unused_sdk_dependencies(
+    names: Sequence[str] = UNUSED_BY_RENDERING, hollow: Sequence[str] = HOLLOW_FOR_RENDERING
+) -> Iterator[None]:
+    """Import `names` (and their submodules) as inert stand-ins, and `hollow` packages
+    without their __init__, until the block ends."""
+    finder = _InertFinder(names, hollow)
     sys.meta_path.insert(0, finder)
     try:
         yield

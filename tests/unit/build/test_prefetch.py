@@ -137,3 +137,22 @@ def test_unused_dependencies_import_as_inert_stand_ins() -> None:
     finally:
         for loaded in [m for m in sys.modules if m.startswith(name)]:
             del sys.modules[loaded]
+
+
+def test_a_hollow_package_skips_its_init_but_keeps_its_submodules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "prefetch_test_hollow"
+    (package / "utils").mkdir(parents=True)
+    (package / "__init__.py").write_text("raise ImportError('the heavy __init__ ran')\n")
+    (package / "utils" / "__init__.py").write_text("")
+    (package / "utils" / "text.py").write_text("def shout(s):\n    return s.upper()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with without_unused_sdk_dependencies((), hollow=("prefetch_test_hollow",)):
+            from prefetch_test_hollow.utils.text import shout  # type: ignore[import-not-found]
+
+        assert shout("camel") == "CAMEL"
+    finally:
+        for loaded in [m for m in sys.modules if m.startswith("prefetch_test_hollow")]:
+            del sys.modules[loaded]
