@@ -7,11 +7,13 @@ MODEL_APPROVAL_STATUS and RMSE_THRESHOLD: the controls reach the definition as l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from pipeline_definition.cli import main
 from testsupport.synthesis import Synthesis
 
 EXISTING_BUCKET = "team-ml-data-bucket"
@@ -131,3 +133,28 @@ def test_opted_in_reserved_concurrency_reaches_the_trigger(existing: Synthesis) 
         if f["Properties"].get("Handler") == "handler.handler.lambda_handler"
     ]
     assert function["Properties"]["ReservedConcurrentExecutions"] == 4
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_diff_of_the_two_assemblies_reports_bucket_and_role(
+    synthesis: Synthesis,
+    existing: Synthesis,
+    capsys: pytest.CaptureFixture[str],
+    strict: bool,
+) -> None:
+    flags = ["--strict-placeholders"] if strict else []
+
+    code = main(["diff", str(synthesis.outdir), str(existing.outdir), "--format", "json", *flags])
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    values = {change["path"]: change for change in report["values"]}
+    assert values["ArtifactBucket"]["new"] == EXISTING_BUCKET
+    assert values["DataBucket"]["new"] == EXISTING_BUCKET
+    assert values["ArtifactBucket"]["old"] == {"Ref": values["ArtifactBucket"]["old"]["Ref"]}
+    assert values["SageMakerRoleName"]["new"] == "service-role/TeamSageMakerRole"
+    resource = {change["path"]: change for change in report["resource"]}
+    assert resource["RoleArn"]["new"] == EXISTING_ROLE
+    assert "PipelineName" not in resource
+    # The key is the stack's own in both: no change to report.
+    assert "KmsKeyArn" not in values
