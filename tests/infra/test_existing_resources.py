@@ -2,6 +2,7 @@
 
 S3_BUCKET, SAGEMAKER_ROLE_ARN and EXISTING_MODEL_PACKAGE_GROUP: the stack uses what exists
 instead of creating it. TRIGGER_RESERVED_CONCURRENCY: the trigger reserves what it is told.
+NOTIFICATION_EMAIL: the alarm topic gets an email subscription.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ EXISTING_BUCKET = "team-ml-data-bucket"
 EXISTING_ROLE = "arn:aws:iam::123456789012:role/service-role/TeamSageMakerRole"
 # Not the derived name (house-price-models), so the tests see the setting, not the default.
 EXISTING_GROUP = "house-price-seed-models"
+EMAIL = "ml-alarms@example.com"
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,7 @@ def existing(synthesize_app: Callable[[dict[str, str]], Synthesis]) -> Synthesis
             "SAGEMAKER_ROLE_ARN": EXISTING_ROLE,
             "EXISTING_MODEL_PACKAGE_GROUP": EXISTING_GROUP,
             "TRIGGER_RESERVED_CONCURRENCY": "4",
+            "NOTIFICATION_EMAIL": EMAIL,
         }
     )
 
@@ -109,3 +112,18 @@ def test_opted_in_reserved_concurrency_reaches_the_trigger(existing: Synthesis) 
         if f["Properties"].get("Handler") == "handler.handler.lambda_handler"
     ]
     assert function["Properties"]["ReservedConcurrentExecutions"] == 4
+
+
+def test_the_email_setting_subscribes_to_the_alarm_topic(existing: Synthesis) -> None:
+    (topic_id,) = existing.resources("AWS::SNS::Topic")
+    (subscription,) = existing.resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"] == {
+        "Protocol": "email",
+        "TopicArn": {"Ref": topic_id},
+        "Endpoint": EMAIL,
+    }
+
+
+def test_the_existing_bucket_gets_no_policy_from_the_stack(existing: Synthesis) -> None:
+    # Refusing uploads under other keys is written into the buckets the stack owns only.
+    assert existing.resources("AWS::S3::BucketPolicy") == {}
