@@ -34,7 +34,10 @@ class MalformedEventError(ValueError):
 
 def shown(value: object) -> str:
     """`repr(value)`, shortened to SHOWN_MAX_CHARS with the count of characters cut."""
-    return cut(repr(value))
+    try:
+        return cut(repr(value))
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deep to show"
 
 
 def cut(text: str) -> str:

@@ -27,6 +27,7 @@ in the failed-events queue with the reason (`parking`, size-bounded), and answer
 from __future__ import annotations
 
 import os
+import re
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -73,12 +74,22 @@ class LambdaContext(Protocol):
 
 
 class RejectedEventError(Exception):
-    """An event that will fail the same way again: parked with `reason`, not retried."""
+    """An event that will fail the same way again: parked with `reason`, not retried.
+
+    The reason is one bounded line: a message that lists choices one a line (the declared
+    parameters) is joined with `; `, and a long one is cut (see `parking.bounded`).
+    """
 
     def __init__(self, reason: str, code: str) -> None:
         super().__init__(reason)
-        self.reason = bounded(reason)
+        self.reason = bounded(one_line(reason))
         self.code = code
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: `a:\n  b\n  c` becomes `a: b; c`."""
+    joined = re.sub(r":[ \t]*(\r?\n)\s*", ": ", text.strip())
+    return re.sub(r"[ \t]*(\r?\n)\s*", "; ", joined)
 
 
 def _result(status: Status, config: TriggerConfig, **fields: Any) -> dict[str, Any]:
