@@ -162,12 +162,20 @@ def choose_pipeline(
 
 
 def asset_code(folder: Path) -> CodeSource:
-    """The staged code in a cloud assembly: every asset folder that holds `code/`."""
-    roots = tuple(
-        path / CODE_FOLDER
+    """The staged code in a cloud assembly: every asset folder, and its `code/` if it has one.
+
+    The code deployment's asset is the staging folder's `code/` itself (its objects land below
+    `code/` in the bucket); an older layout shipped the staging folder with `code/` inside.
+    Bundles are found by `<bundle>/<hash>/`, so a folder that holds other files never matches.
+    """
+    assets = [
+        path
         for pattern in ("asset.*", "assembly-*/asset.*")
         for path in sorted(folder.glob(pattern))
-        if (path / CODE_FOLDER).is_dir()
+        if path.is_dir()
+    ]
+    roots = tuple(
+        root for asset in assets for root in (asset / CODE_FOLDER, asset) if root.is_dir()
     )
     return CodeSource(roots, "" if roots else f"{folder} holds no staged code asset")
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pipeline_definition.operations import OperationError
+from pipeline_definition.operations.executions import answered
 from project.run_parameters import (
     ParameterError,
     ParameterSpec,
@@ -35,8 +36,17 @@ def assignments(items: Sequence[str]) -> dict[str, str]:
 def deployed_parameters(client: SageMakerClient, pipeline_name: str) -> dict[str, ParameterSpec]:
     """The parameters of the pipeline as deployed (botocore errors propagate)."""
     described = client.describe_pipeline(PipelineName=pipeline_name)
+    text = answered(described, "PipelineDefinition", "DescribePipeline")
     try:
-        return definition_parameters(json.loads(described["PipelineDefinition"]))
+        definition = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise OperationError(
+            f"the deployed pipeline's definition is not JSON: {str(error)[:200]}"
+        ) from error
+    if not isinstance(definition, dict):
+        raise OperationError("the deployed pipeline's definition is not a JSON object")
+    try:
+        return definition_parameters(definition)
     except ParameterError as error:
         raise OperationError(f"the deployed pipeline's parameters: {error}") from error
 

@@ -10,8 +10,9 @@ optional schedule rule ───────────────────
 ```
 
 Both queues use the stack's key and keep messages for 14 days. The function's role may start
-and inspect this one pipeline, write its own log group, send to the failed-events queue and
-write X-Ray traces; nothing else.
+and inspect this one pipeline, write its own log group, send to the failed-events queue (with
+`kms:GenerateDataKey` and `kms:Decrypt` on the key, all SQS needs from a producer) and write
+X-Ray traces; nothing else.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -47,7 +47,7 @@ from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
 from stacks.log_groups import encrypted_log_group
-from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
+from stacks.nag import acknowledge, wildcard_resource
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 
 HANDLER_DIR = Path(__file__).resolve().parent / "handler"
@@ -102,6 +102,38 @@ def handler_code() -> lambda_.Code:
     )
 
 
+def allow_sending(role: iam.IRole, queue: sqs.IQueue, key: kms.IKey) -> None:
+    """SendMessage to an encrypted queue: the queue, and a data key from its key, nothing more.
+
+    CDK's `grant_send_messages` would add `kms:Encrypt` and `kms:ReEncrypt*`, which SQS never
+    asks a producer for.
+    """
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+    )
+
+
+@jsii.implements(lambda_.IDestination)
+class QueueDestination:
+    """The on-failure destination: the queue's ARN, with the narrow grant of `allow_sending`.
+
+    The function's role already holds that grant for parking (see `PipelineTrigger`), so
+    binding adds nothing; `lambda_destinations.SqsDestination` would widen it.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self, _scope: Construct, _fn: lambda_.IFunction, _options: object = None
+    ) -> lambda_.DestinationConfig:
+        """The destination's ARN."""
+        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
+
+
 def key_wildcards(prefix: str) -> list[str]:
     """EventBridge wildcard patterns matching `prefix` + anything + each supported suffix."""
     # `*` is a wildcard in these patterns; a literal one in the prefix must be escaped.
@@ -125,6 +157,11 @@ def pipeline_arns(stack: Stack, pipeline_name: str) -> list[str]:
         )
         for name in names
     ]
+
+
+def rule_prefix(stack: Stack) -> str:
+    """The name prefix of the stack's EventBridge rules, which the key policy names."""
+    return f"{stack.stack_name}-"
 
 
 def _concurrency_skips(reserved_concurrency: int | None) -> dict[str, str]:
@@ -163,7 +200,7 @@ class PipelineTrigger(Construct):
 
         self.undelivered_events = self._queue("UndeliveredEvents", key)
         self.failed_events = self._queue("FailedEvents", key)
-        self.log_group = encrypted_log_group(self, "Logs", key)
+        self.log_group = encrypted_log_group(self, "Logs", key, purpose="trigger")
         self.role = iam.Role(
             self,
             "Role",
@@ -171,6 +208,8 @@ class PipelineTrigger(Construct):
             description=f"Trigger Lambda: starts pipeline {pipeline_name} (no managed policies)",
         )
         self.log_group.grant_write(self.role)
+        # Parking and the on-failure destination both send to FailedEvents.
+        allow_sending(self.role, self.failed_events, key)
 
         self.function = lambda_.Function(
             self,
@@ -193,9 +232,10 @@ class PipelineTrigger(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             retry_attempts=ASYNC_RETRY_ATTEMPTS,
             max_event_age=ASYNC_MAX_EVENT_AGE,
-            on_failure=destinations.SqsDestination(self.failed_events),
+            on_failure=QueueDestination(self.failed_events),  # type: ignore[arg-type]
             environment={
                 "PIPELINE_NAME": pipeline_name,
+                "DATA_BUCKET_NAME": data_bucket.bucket_name,
                 "RAW_DATA_PREFIX": raw_data_prefix,
                 "PIPELINE_PARAMETERS": encode_specs(parameters),
                 "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
@@ -212,14 +252,16 @@ class PipelineTrigger(Construct):
                 "only the event)",
                 "CKV_AWS_117": "the function only calls the SageMaker API; inside a VPC it "
                 "would need a NAT gateway or an interface endpoint for nothing",
-                "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the raw "
-                "prefix, parameter declarations and the failed-events queue URL",
+                "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the data "
+                "bucket's name, the raw prefix, parameter declarations and the failed-events "
+                "queue URL",
             },
         )
 
         self.object_created_rule = events.Rule(
             self,
             "NewRawData",
+            rule_name=f"{rule_prefix(stack)}new-raw-data",
             description=f"New *.csv / *.csv.gz under {raw_data_prefix} start {pipeline_name}",
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
@@ -241,6 +283,7 @@ class PipelineTrigger(Construct):
             self.schedule_rule = events.Rule(
                 self,
                 "Schedule",
+                rule_name=f"{rule_prefix(stack)}schedule",
                 description=f"Scheduled runs of {pipeline_name} with default parameters",
                 schedule=events.Schedule.expression(schedule),
                 targets=[self._target()],
@@ -315,7 +358,8 @@ class PipelineTrigger(Construct):
     def _allow_events_to_use_key(self, stack: Stack, key: kms.IKey) -> None:
         # EventBridge writes to the CMK-encrypted DLQ as itself, so the key policy must let it
         # use the key (CDK adds only the queue policy). Naming the rules' ARNs here would make
-        # key -> rule -> queue -> key a cycle, so the condition is "rules of this account".
+        # key -> rule -> queue -> key a cycle, so the condition is the rules' name prefix: the
+        # stack's rules are named `<stack name>-...`.
         result = key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal(EVENTS_SERVICE)],
@@ -327,7 +371,7 @@ class PipelineTrigger(Construct):
                         "aws:SourceArn": stack.format_arn(
                             service="events",
                             resource="rule",
-                            resource_name="*",
+                            resource_name=f"{rule_prefix(stack)}*",
                             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
                         )
                     },
@@ -358,7 +402,7 @@ class PipelineTrigger(Construct):
                 ),
             },
         )
-        findings = grant_action_findings(("kms:ReEncrypt*", "kms:GenerateDataKey*"))
+        findings: dict[str, str] = {}
         for arn in self._execution_arns(stack, pipeline_name):
             findings[wildcard_resource(self, arn)] = (
                 "execution ids are generated by SageMaker; the ARN names this pipeline only"

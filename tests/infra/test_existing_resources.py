@@ -3,6 +3,7 @@
 S3_BUCKET, SAGEMAKER_ROLE_ARN and EXISTING_MODEL_PACKAGE_GROUP: the stack uses what exists
 instead of creating it. TRIGGER_RESERVED_CONCURRENCY: the trigger reserves what it is told.
 MODEL_APPROVAL_STATUS and RMSE_THRESHOLD: the controls reach the definition as literals.
+NOTIFICATION_EMAIL: the alarm topic gets an email subscription.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ EXISTING_BUCKET = "team-ml-data-bucket"
 EXISTING_ROLE = "arn:aws:iam::123456789012:role/service-role/TeamSageMakerRole"
 # Not the derived name (house-price-models), so the tests see the setting, not the default.
 EXISTING_GROUP = "house-price-seed-models"
+EMAIL = "ml-alarms@example.com"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,7 @@ def existing(synthesize_app: Callable[[dict[str, str]], Synthesis]) -> Synthesis
             "TRIGGER_RESERVED_CONCURRENCY": "4",
             "MODEL_APPROVAL_STATUS": "Approved",
             "RMSE_THRESHOLD": "0.2",
+            "NOTIFICATION_EMAIL": EMAIL,
         }
     )
 
@@ -158,3 +161,18 @@ def test_diff_of_the_two_assemblies_reports_bucket_and_role(
     assert "PipelineName" not in resource
     # The key is the stack's own in both: no change to report.
     assert "KmsKeyArn" not in values
+
+
+def test_the_email_setting_subscribes_to_the_alarm_topic(existing: Synthesis) -> None:
+    (topic_id,) = existing.resources("AWS::SNS::Topic")
+    (subscription,) = existing.resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"] == {
+        "Protocol": "email",
+        "TopicArn": {"Ref": topic_id},
+        "Endpoint": EMAIL,
+    }
+
+
+def test_the_existing_bucket_gets_no_policy_from_the_stack(existing: Synthesis) -> None:
+    # Refusing uploads under other keys is written into the buckets the stack owns only.
+    assert existing.resources("AWS::S3::BucketPolicy") == {}

@@ -37,5 +37,6 @@ def test_prefetched_render_is_byte_identical_to_the_synthesized_one(
 
     entry = cache / render_cache.cache_key(config)
     assert (entry / render_cache.BODY_FILE).read_text() == synthesis.pipeline_body
-    (asset_code,) = [p / "code" for p in synthesis.outdir.glob("asset.*") if (p / "code").is_dir()]
+    # The code deployment's asset is the staging folder's code/ itself.
+    (asset_code,) = [p for p in synthesis.outdir.glob("asset.*") if (p / "sm_drivers").is_dir()]
     assert _files(entry / "code") == _files(asset_code)

@@ -249,9 +249,18 @@ def test_cdk_out_carries_the_pipeline_resource_and_the_staged_code(tmp_path: Pat
     assert properties.substitutions == {"DataBucket": {"Ref": "Data"}}
     assert properties.logical_id == "PipelineD808E361"
     assert not properties.resolved
-    assert loaded.code.roots == (cdk_out / "asset.5d1a" / "code",)
     assert loaded.code.find("training", "0123456789abcdef") == staged
     assert loaded.code.find("training", "ffffffffffffffff") is None
+
+
+def test_cdk_out_code_asset_may_be_the_code_folder_itself(tmp_path: Path) -> None:
+    # The code deployment ships the staging folder's code/ as the asset's root.
+    cdk_out = tmp_path / "cdk.out"
+    write_template(cdk_out, "Stack", {"PipelineD808E361": pipeline_resource("house", BODY)})
+    staged = cdk_out / "asset.7c2b" / "training" / "0123456789abcdef"
+    staged.mkdir(parents=True)
+
+    assert load_cdk_out(cdk_out).code.find("training", "0123456789abcdef") == staged
 
 
 def test_bare_definition_file_says_what_it_lacks() -> None:
