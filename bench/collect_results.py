@@ -8,6 +8,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 FRAGMENTS = (
     "synth",
+    "diff",
     "run_local",
     "parity",
     "model_quality",

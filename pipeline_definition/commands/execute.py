@@ -43,6 +43,7 @@ from pipeline_definition.operations.target import (
     add_follow_arguments,
     add_pipeline_argument,
 )
+from pipeline_definition.operations.text import safe
 from project.run_parameters import (
     CLIENT_TOKEN_MAX_LENGTH,
     CLIENT_TOKEN_MIN_LENGTH,
@@ -122,6 +123,7 @@ def _start(args: argparse.Namespace, op: Operation) -> int:
             display_name=args.display_name,
             description=args.description,
         )
+    execution_arn = safe(execution_arn)
     console.print(f"Execution ARN: {execution_arn}", markup=False, highlight=False)
     if not args.monitor:
         console.print(
@@ -146,7 +148,8 @@ def _input_version(args: argparse.Namespace, op: Operation, uri: str) -> str:
     s3 = s3_client(profile=args.profile, region=op.target.region, environ=op.environ)
     with aws_errors(region=op.target.region):
         version = input_version(s3, uri)
-    op.console.print(f"{INPUT_VERSION} {version} ({uri})", markup=False, highlight=False)
+    line = f"{INPUT_VERSION} {safe(version)} ({safe(uri)})"
+    op.console.print(line, markup=False, highlight=False)
     return version
 
 
@@ -190,7 +193,7 @@ def monitor_and_report(
     except KeyboardInterrupt:
         console.print(
             f"Stopped watching; the execution keeps running. "
-            f"Check it with: {STATUS_COMMAND} {execution_arn} --watch",
+            f"Check it with: {STATUS_COMMAND} {safe(execution_arn)} --watch",
             markup=False,
             highlight=False,
         )

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pipeline_definition.operations import OperationError
+from pipeline_definition.operations.executions import answered
 from project.run_parameters import (
     ParameterError,
     ParameterSpec,
@@ -35,7 +36,15 @@ def assignments(items: Sequence[str]) -> dict[str, str]:
 def deployed_definition(client: SageMakerClient, pipeline_name: str) -> dict[str, Any]:
     """The pipeline's definition as deployed (botocore errors propagate)."""
     described = client.describe_pipeline(PipelineName=pipeline_name)
-    definition: dict[str, Any] = json.loads(described["PipelineDefinition"])
+    text = answered(described, "PipelineDefinition", "DescribePipeline")
+    try:
+        definition = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise OperationError(
+            f"the deployed pipeline's definition is not JSON: {str(error)[:200]}"
+        ) from error
+    if not isinstance(definition, dict):
+        raise OperationError("the deployed pipeline's definition is not a JSON object")
     return definition
 
 

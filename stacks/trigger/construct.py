@@ -11,8 +11,9 @@ optional schedule rule ───────────────────
 
 Both queues use the stack's key and keep messages for 14 days. The function's role may start
 and inspect this one pipeline, look up its champion (list the Model Registry's packages and
-describe those of its group), write its own log group, send to the failed-events queue and
-write X-Ray traces; nothing else.
+describe those of its group), write its own log group, send to the failed-events queue (with
+`kms:GenerateDataKey` and `kms:Decrypt` on the key, all SQS needs from a producer) and write
+X-Ray traces; nothing else.
 """
 
 from __future__ import annotations
@@ -38,20 +39,18 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from project import champion, run_parameters
-from project.champion import CHAMPION_MODEL_DATA, models_prefix
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
 from stacks.log_groups import encrypted_log_group
-from stacks.model_registry import model_package_arns
-from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
-from stacks.trigger.handler.champion import GROUP_VARIABLE, PREFIX_VARIABLE
+from stacks.nag import acknowledge, wildcard_resource
+from stacks.trigger.champion_lookup import allow_champion_lookup, champion_environment
+from stacks.trigger.handler.champion import GROUP_VARIABLE
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 
 HANDLER_DIR = Path(__file__).resolve().parent / "handler"
@@ -109,6 +108,38 @@ def handler_code() -> lambda_.Code:
     )
 
 
+def allow_sending(role: iam.IRole, queue: sqs.IQueue, key: kms.IKey) -> None:
+    """SendMessage to an encrypted queue: the queue, and a data key from its key, nothing more.
+
+    CDK's `grant_send_messages` would add `kms:Encrypt` and `kms:ReEncrypt*`, which SQS never
+    asks a producer for.
+    """
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+    )
+
+
+@jsii.implements(lambda_.IDestination)
+class QueueDestination:
+    """The on-failure destination: the queue's ARN, with the narrow grant of `allow_sending`.
+
+    The function's role already holds that grant for parking (see `PipelineTrigger`), so
+    binding adds nothing; `lambda_destinations.SqsDestination` would widen it.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self, _scope: Construct, _fn: lambda_.IFunction, _options: object = None
+    ) -> lambda_.DestinationConfig:
+        """The destination's ARN."""
+        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
+
+
 def key_wildcards(prefix: str) -> list[str]:
     """EventBridge wildcard patterns matching `prefix` + anything + each supported suffix."""
     # `*` is a wildcard in these patterns; a literal one in the prefix must be escaped.
@@ -134,21 +165,9 @@ def pipeline_arns(stack: Stack, pipeline_name: str) -> list[str]:
     ]
 
 
-def _champion_lookup(
-    parameters: Sequence[ParameterSpec], group_name: str | None, artifact_bucket: s3.IBucket | None
-) -> dict[str, str]:
-    """The lookup's environment when the pipeline compares with a champion, else nothing."""
-    if not any(spec.name == CHAMPION_MODEL_DATA for spec in parameters):
-        return {}
-    if group_name is None or artifact_bucket is None:
-        raise ValueError(
-            f"parameters declare {CHAMPION_MODEL_DATA}: the champion lookup needs "
-            "model_package_group_name and artifact_bucket"
-        )
-    return {
-        GROUP_VARIABLE: group_name,
-        PREFIX_VARIABLE: models_prefix(artifact_bucket.bucket_name),
-    }
+def rule_prefix(stack: Stack) -> str:
+    """The name prefix of the stack's EventBridge rules, which the key policy names."""
+    return f"{stack.stack_name}-"
 
 
 def _concurrency_skips(reserved_concurrency: int | None) -> dict[str, str]:
@@ -183,14 +202,14 @@ class PipelineTrigger(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(pipeline_name, raw_data_prefix, parameters, schedule)
-        champion_env = _champion_lookup(parameters, model_package_group_name, artifact_bucket)
+        champion_env = champion_environment(parameters, model_package_group_name, artifact_bucket)
         if reserved_concurrency is not None and reserved_concurrency < 1:
             raise ValueError(f"reserved_concurrency must be at least 1, not {reserved_concurrency}")
         stack = Stack.of(self)
 
         self.undelivered_events = self._queue("UndeliveredEvents", key)
         self.failed_events = self._queue("FailedEvents", key)
-        self.log_group = encrypted_log_group(self, "Logs", key)
+        self.log_group = encrypted_log_group(self, "Logs", key, purpose="trigger")
         self.role = iam.Role(
             self,
             "Role",
@@ -198,6 +217,8 @@ class PipelineTrigger(Construct):
             description=f"Trigger Lambda: starts pipeline {pipeline_name} (no managed policies)",
         )
         self.log_group.grant_write(self.role)
+        # Parking and the on-failure destination both send to FailedEvents.
+        allow_sending(self.role, self.failed_events, key)
 
         self.function = lambda_.Function(
             self,
@@ -220,9 +241,10 @@ class PipelineTrigger(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             retry_attempts=ASYNC_RETRY_ATTEMPTS,
             max_event_age=ASYNC_MAX_EVENT_AGE,
-            on_failure=destinations.SqsDestination(self.failed_events),
+            on_failure=QueueDestination(self.failed_events),  # type: ignore[arg-type]
             environment={
                 "PIPELINE_NAME": pipeline_name,
+                "DATA_BUCKET_NAME": data_bucket.bucket_name,
                 "RAW_DATA_PREFIX": raw_data_prefix,
                 "PIPELINE_PARAMETERS": encode_specs(parameters),
                 "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
@@ -232,7 +254,9 @@ class PipelineTrigger(Construct):
         )
         self._allow_pipeline(stack, pipeline_name)
         champion_packages = (
-            self._allow_champion_lookup(champion_env[GROUP_VARIABLE]) if champion_env else None
+            allow_champion_lookup(self, self.role, champion_env[GROUP_VARIABLE])
+            if champion_env
+            else None
         )
         skip_checks(
             self.function,
@@ -243,14 +267,16 @@ class PipelineTrigger(Construct):
                 "only the event)",
                 "CKV_AWS_117": "the function only calls the SageMaker API; inside a VPC it "
                 "would need a NAT gateway or an interface endpoint for nothing",
-                "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the raw "
-                "prefix, parameter declarations and the failed-events queue URL",
+                "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the data "
+                "bucket's name, the raw prefix, parameter declarations and the failed-events "
+                "queue URL",
             },
         )
 
         self.object_created_rule = events.Rule(
             self,
             "NewRawData",
+            rule_name=f"{rule_prefix(stack)}new-raw-data",
             description=f"New *.csv / *.csv.gz under {raw_data_prefix} start {pipeline_name}",
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
@@ -272,6 +298,7 @@ class PipelineTrigger(Construct):
             self.schedule_rule = events.Rule(
                 self,
                 "Schedule",
+                rule_name=f"{rule_prefix(stack)}schedule",
                 description=f"Scheduled runs of {pipeline_name} with default parameters",
                 schedule=events.Schedule.expression(schedule),
                 targets=[self._target()],
@@ -343,31 +370,11 @@ class PipelineTrigger(Construct):
             )
         )
 
-    def _allow_champion_lookup(self, group_name: str) -> str:
-        """ListModelPackages (no resource-level permissions) and DescribeModelPackage on the
-        group's versions: what finding the newest Approved version takes. Returns the
-        versions' ARN pattern."""
-        _, packages = model_package_arns(self, group_name)
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ListModelPackages",
-                actions=["sagemaker:ListModelPackages"],
-                resources=["*"],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="DescribeThisGroupsModelPackages",
-                actions=["sagemaker:DescribeModelPackage"],
-                resources=[packages],
-            )
-        )
-        return packages
-
     def _allow_events_to_use_key(self, stack: Stack, key: kms.IKey) -> None:
         # EventBridge writes to the CMK-encrypted DLQ as itself, so the key policy must let it
         # use the key (CDK adds only the queue policy). Naming the rules' ARNs here would make
-        # key -> rule -> queue -> key a cycle, so the condition is "rules of this account".
+        # key -> rule -> queue -> key a cycle, so the condition is the rules' name prefix: the
+        # stack's rules are named `<stack name>-...`.
         result = key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal(EVENTS_SERVICE)],
@@ -379,7 +386,7 @@ class PipelineTrigger(Construct):
                         "aws:SourceArn": stack.format_arn(
                             service="events",
                             resource="rule",
-                            resource_name="*",
+                            resource_name=f"{rule_prefix(stack)}*",
                             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
                         )
                     },
@@ -410,7 +417,7 @@ class PipelineTrigger(Construct):
                 ),
             },
         )
-        findings = grant_action_findings(("kms:ReEncrypt*", "kms:GenerateDataKey*"))
+        findings: dict[str, str] = {}
         for arn in self._execution_arns(stack, pipeline_name):
             findings[wildcard_resource(self, arn)] = (
                 "execution ids are generated by SageMaker; the ARN names this pipeline only"

@@ -39,8 +39,13 @@ HANDLER_MODULES = {
     "handler/__init__.py",
     "handler/aws_errors.py",
     "handler/champion.py",
+    "handler/config.py",
     "handler/events.py",
     "handler/handler.py",
+    "handler/logs.py",
+    "handler/parking.py",
+    "handler/run_requests.py",
+    "handler/running.py",
     "handler/tokens.py",
     "project/__init__.py",
     "project/champion.py",
@@ -242,7 +247,10 @@ def test_eventbridge_may_use_the_key_for_its_dead_letters(synthesized: Synthesiz
                             "Condition": {
                                 "StringEquals": {"aws:SourceAccount": ACCOUNT},
                                 "ArnLike": {
-                                    "aws:SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/*"
+                                    # Only this stack's rules, named <stack name>-...
+                                    "aws:SourceArn": (
+                                        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/PlainTrigger-*"
+                                    )
                                 },
                             },
                             "Effect": "Allow",

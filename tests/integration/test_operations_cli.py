@@ -384,13 +384,27 @@ def test_status_shows_the_execution_and_its_parameters(
     assert "Steps unavailable:" in out
 
 
-def test_status_of_an_unknown_execution_exits_2(
+def test_status_of_a_missing_execution_says_the_execution_is_missing(
     aws: SageMakerClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(["status", EXECUTION_ARN])
 
+    err = capsys.readouterr().err
     assert code == 2
-    assert "error:" in capsys.readouterr().err
+    assert f"error: execution {EXECUTION_ARN} not found: pipeline {PIPELINE} exists" in err
+    assert "pipeline_definition list" in err
+    assert f"pipeline '{PIPELINE}' not found" not in err
+
+
+def test_status_of_an_execution_of_a_missing_pipeline_says_the_pipeline_is_missing(
+    aws: SageMakerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = EXECUTION_ARN.replace(f"pipeline/{PIPELINE}/", "pipeline/no-such-pipeline/")
+
+    code = cli.main(["status", other])
+
+    assert code == 2
+    assert "pipeline 'no-such-pipeline' not found in us-east-1" in capsys.readouterr().err
 
 
 # --- --monitor on scripted runs: a Stubber answers, a fake clock never sleeps ---------------

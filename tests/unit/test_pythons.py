@@ -59,7 +59,13 @@ class Machine:
             (self.system / name).symlink_to(found)
         shutil.copy(PROJECT_ROOT / "Makefile", self.checkout / "Makefile")
         shutil.copy(PYTHONS_SCRIPT, self.checkout / "tools" / "pythons.sh")
-        for name in ("requirements.txt", "requirements-dev.txt", "constraints.txt"):
+        for name in (
+            "requirements.txt",
+            "requirements-dev.txt",
+            "constraints.txt",
+            "requirements-pip-lock.txt",
+            "requirements-lock.txt",
+        ):
             (self.checkout / name).write_text("")
         for name in ("package.json", "package-lock.json"):
             (self.checkout / name).write_text("{}")

@@ -271,31 +271,69 @@ def test_pr_diff_posts_one_updated_comment(workflows: dict[str, dict[str, Any]])
     scripts = run_text(workflow)
 
     assert set(workflow["on"]) == {"pull_request"}
-    ((_, checkout),) = uses(workflow, "actions/checkout")
-    assert checkout["with"]["fetch-depth"] == 0
+    assert set(workflow["jobs"]) == {"render", "compare"}
+    render_checkout = next(s for j, s in uses(workflow, "actions/checkout") if j == "render")
+    assert render_checkout["with"]["fetch-depth"] == 0
     assert 'python -m pipeline_definition diff "git:${BASE_SHA}" "git:${HEAD_SHA}"' in scripts
     assert "--format markdown" in scripts
     # Exit code 1 means "changed": only 2 and above fail the job.
     assert "set +e" in scripts
     assert '[ "$status" -ge 2 ]' in scripts
-    assert "cdk diff --method=template" in scripts
+    assert "cdk diff --app pr-diff/head.out --method=template" in scripts
     (diff_step,) = [s for _, s in steps(workflow) if "pipeline_definition diff" in s.get("run", "")]
     assert diff_step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
     assert diff_step["env"]["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
-    ((_, script),) = uses(workflow, "actions/github-script")
+    ((job, script),) = uses(workflow, "actions/github-script")
+    assert job == "compare"
     assert script["env"]["MARKER"] == "<!-- pipeline-diff -->"
     assert "updateComment" in script["with"]["script"]
     assert "createComment" in script["with"]["script"]
-    assert workflow["jobs"]["diff"]["permissions"]["pull-requests"] == "write"
+    assert workflow["jobs"]["compare"]["permissions"]["pull-requests"] == "write"
 
 
-def test_pipeline_diff_runs_before_credentials_exist(workflows: dict[str, dict[str, Any]]) -> None:
-    # Rendering runs the pull request's own code: it must not see any AWS credentials.
-    names = [step.get("uses", step.get("run", "")) for _, step in steps(workflows["pr-diff.yml"])]
-    diff_index = next(i for i, n in enumerate(names) if "pipeline_definition diff" in n)
+# What runs the pull request's own code: rendering it, synthesizing it, or its app.
+PR_CODE = re.compile(r"pipeline_definition diff|cdk synth|cdk deploy|python app\.py")
+
+
+def _job_scripts(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_pull_request_code_never_runs_in_a_job_that_holds_credentials(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    workflow = workflows["pr-diff.yml"]
+    render, compare = workflow["jobs"]["render"], workflow["jobs"]["compare"]
+
+    # render runs the pull request's code: it may read the repository and nothing else.
+    assert PR_CODE.search(_job_scripts(render))
+    assert render["permissions"] == {"contents": "read"}
+    assert not [s for s in render["steps"] if AWS_CREDENTIALS_ACTION in s.get("uses", "")]
+    assert not [s for s in render["steps"] if "github-script" in s.get("uses", "")]
+    ((_, upload),) = uses({"jobs": {"render": render}}, "actions/upload-artifact")
+    assert upload["with"]["name"] == "pr-diff"
+
+    # compare holds the role and the write token: it runs the base commit's code only, and
+    # takes render's output as data (a synthesized assembly for `cdk diff --app`).
+    assert compare["needs"] == "render"
+    assert compare["permissions"]["id-token"] == "write"
+    (checkout,) = [s for s in compare["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert checkout["with"]["persist-credentials"] is False
+    assert not PR_CODE.search(_job_scripts(compare))
+    ((_, download),) = uses({"jobs": {"compare": compare}}, "actions/download-artifact")
+    assert download["with"] == {"name": "pr-diff", "path": "pr-diff"}
+    names = [s.get("uses", s.get("run", "")) for s in compare["steps"]]
+    download_index = next(i for i, n in enumerate(names) if "download-artifact" in n)
     credentials_index = next(i for i, n in enumerate(names) if AWS_CREDENTIALS_ACTION in n)
+    install_index = next(i for i, n in enumerate(names) if "make install" in n)
+    assert install_index < download_index < credentials_index
 
-    assert diff_index < credentials_index
+
+def test_forks_never_reach_the_job_with_credentials(workflows: dict[str, dict[str, Any]]) -> None:
+    compare = workflows["pr-diff.yml"]["jobs"]["compare"]
+
+    assert compare["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
 
 
 def test_deploy_goes_through_dev_then_protected_prod(workflows: dict[str, dict[str, Any]]) -> None:

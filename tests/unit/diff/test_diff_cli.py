@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from pipeline_definition.cli import main
-from pipeline_definition.diff import formatting as diff_format
+from pipeline_definition.diff import markdown as diff_markdown
 from pipeline_definition.diff.compare import diff_definitions
 from pipeline_definition.diff.formatting import MARKER, format_markdown
 from project.paths import PROJECT_ROOT
@@ -153,6 +153,10 @@ def test_text_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         "",
         "Parameters:",
         "  ~ MaxDepth  default: 4 -> 6",
+        "",
+        "Not compared:",
+        "  - both sides: a bare definition file holds no pipeline resource: its name, role, "
+        "description, tags, parallelism and ${...} values are unknown; not compared",
     ]
 
 
@@ -199,7 +203,7 @@ def test_markdown_without_changes_keeps_the_marker() -> None:
 
 
 def test_markdown_stays_within_a_comment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diff_format, "MAX_MARKDOWN", 1500)
+    monkeypatch.setattr(diff_markdown, "MAX_MARKDOWN", 1500)
     old = json.loads(FIXTURE.read_text())
     new = copy.deepcopy(old)
     new["Steps"] = [{**s, "Name": s["Name"] + "V2"} for s in new["Steps"]]
@@ -268,11 +272,12 @@ def test_git_refs(
     git(repo, "commit", "--quiet", "--no-gpg-sign", "-am", "head")
     monkeypatch.chdir(repo)
 
-    code, out, err = run_diff(capsys, "base", "git:main", "--format", "markdown")
+    code, out, err = run_diff(capsys, "base", "git:main", "--format", "markdown", "--render-only")
 
     assert code == 1, err
     assert "`git:base (" in out
     assert "| `MaxDepth` | default | `4` | `6` |" in out
+    assert "- both sides: rendered, not synthesized (--render-only)" in out
 
 
 def test_deployed_against_a_file(

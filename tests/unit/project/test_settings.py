@@ -56,6 +56,14 @@ def test_an_existing_model_package_group_is_adopted_by_name() -> None:
     assert from_env.model_package_group_name == "house-price-models"
 
 
+def test_the_alarm_email_is_optional_and_read_from_context_or_environment() -> None:
+    assert load_settings({}, {}).notification_email is None
+    settings = load_settings({"notificationEmail": "ml-ops@example.com"}, {})
+    assert settings.notification_email == "ml-ops@example.com"
+    from_env = load_settings({}, {"NOTIFICATION_EMAIL": " team+alarms@example.co.uk "})
+    assert from_env.notification_email == "team+alarms@example.co.uk"
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("25", 25)])
 def test_reserved_concurrency_is_opt_in(raw: str, expected: int) -> None:
     assert load_settings({}, {}).trigger_reserved_concurrency is None
@@ -195,6 +203,16 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"CHAMPION_TOLERANCE": "2"}, "champion_tolerance", "from 0 to 1"),
         ({"CHAMPION_TOLERANCE": "nan"}, "champion_tolerance", "must be a number"),
         ({"CHAMPION_TOLERANCE": "a bit"}, "champion_tolerance", "must be a number"),
+        ({"NOTIFICATION_EMAIL": "ops"}, "notification_email", "not an email address"),
+        ({"NOTIFICATION_EMAIL": "ops@localhost"}, "notification_email", "name@example.com"),
+        ({"NOTIFICATION_EMAIL": "o ps@example.com"}, "notification_email", "no spaces"),
+        ({"NOTIFICATION_EMAIL": "a@b@example.com"}, "notification_email", "not an email"),
+        ({"NOTIFICATION_EMAIL": "ops@example.com\x1b[2J"}, "notification_email", "not an email"),
+        (
+            {"NOTIFICATION_EMAIL": "o" * 250 + "@example.com"},
+            "notification_email",
+            "at most 254",
+        ),
     ],
 )
 def test_invalid_values_stop_with_a_message_naming_the_setting(
