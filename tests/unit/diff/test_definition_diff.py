@@ -268,7 +268,8 @@ def test_added_condition(original: dict[str, Any], modified: dict[str, Any]) -> 
 
     (change,) = only_changed_step(diff_definitions(original, modified), "CheckQuality").changes
 
-    assert change.summary == ('condition 2: (none) -> not (Parameters.InputVersion == "")')
+    # CheckQuality has two conditions (the threshold and the champion): the new one is the third.
+    assert change.summary == ('condition 3: (none) -> not (Parameters.InputVersion == "")')
 
 
 def test_retry_policy_changed_added_and_removed(
