@@ -180,13 +180,15 @@ def _code_input(ctx: _Context, bundle: str) -> ProcessingInput:
     )
 
 
-def _s3_input(name: str, uri: object, local_path: str) -> ProcessingInput:
+def _s3_input(
+    name: str, uri: object, local_path: str, data_type: object = "S3Prefix"
+) -> ProcessingInput:
     return ProcessingInput(
         input_name=name,
         s3_input=ProcessingS3Input(
             s3_uri=uri,
             local_path=local_path,
-            s3_data_type="S3Prefix",
+            s3_data_type=data_type,
             s3_input_mode="File",
             s3_data_distribution_type="FullyReplicated",
         ),
@@ -214,7 +216,14 @@ def _process_step(ctx: _Context) -> ProcessingStep:
     output_dir = layout.PROCESSING_OUTPUT_DIR
     step_args = processor.run(
         inputs=[
-            _s3_input("raw", ctx.parameters.input_data, layout.PROCESSING_INPUT_DIR),
+            # InputDataType says whether InputData is an object or folder (S3Prefix) or a
+            # manifest that lists the objects to read (ManifestFile, from the trigger).
+            _s3_input(
+                "raw",
+                ctx.parameters.input_data,
+                layout.PROCESSING_INPUT_DIR,
+                data_type=ctx.parameters.input_data_type,
+            ),
             _code_input(ctx, "processing"),
         ],
         outputs=[
@@ -225,13 +234,16 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             )
             for name in layout.PROCESSING_OUTPUTS
         ],
-        # InputData again, so the script reads exactly the object it names: S3Prefix also
-        # downloads every other key that starts with it (sales.csv.gz next to sales.csv).
+        # InputData and InputDataType again, so the script reads exactly what they name:
+        # S3Prefix also downloads every other key that starts with an object's key (sales.csv.gz
+        # next to sales.csv); a manifest's input holds its listed objects and nothing else.
         arguments=[
             "--input-dir",
             layout.PROCESSING_INPUT_DIR,
             "--input-uri",
             ctx.parameters.input_data,
+            "--input-data-type",
+            ctx.parameters.input_data_type,
             "--output-dir",
             output_dir,
             # Per-file input limits, stated in the definition (ml_scripts/common/limits.py).
