@@ -43,7 +43,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from project import champion, run_parameters
+from project import champion, manifests, run_parameters
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
@@ -55,8 +55,12 @@ from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 
 HANDLER_DIR = Path(__file__).resolve().parent / "handler"
 RULES_MODULE = Path(run_parameters.__file__).resolve()
-# The champion rules (project/champion.py) ship beside the run-parameter rules.
-SHARED_MODULES = (RULES_MODULE, Path(champion.__file__).resolve())
+# The champion rules and the manifest format ship beside the run-parameter rules.
+SHARED_MODULES = (
+    RULES_MODULE,
+    Path(champion.__file__).resolve(),
+    Path(manifests.__file__).resolve(),
+)
 HANDLER = "handler.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -74,9 +78,9 @@ EVENTS_SERVICE = "events.amazonaws.com"
 class HandlerAsset:
     """Builds the function's asset without Docker: the `handler` package and the rules module.
 
-    The asset is `handler/*.py` plus `project/__init__.py`, `project/run_parameters.py` and
-    `project/champion.py`, so the Lambda checks run parameters and finds the champion with the
-    very modules the CLI and `run-local` use.
+    The asset is `handler/*.py` plus `project/__init__.py`, `project/run_parameters.py`,
+    `project/champion.py` and `project/manifests.py`, so the Lambda checks run parameters, finds
+    the champion and writes manifests with the very modules the CLI and `run-local` use.
     """
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:

@@ -38,17 +38,23 @@ GROUP = "house-price-models"
 HANDLER_MODULES = {
     "handler/__init__.py",
     "handler/aws_errors.py",
+    "handler/backoff.py",
+    "handler/batch.py",
     "handler/champion.py",
     "handler/config.py",
     "handler/events.py",
+    "handler/folder_runs.py",
     "handler/handler.py",
     "handler/logs.py",
     "handler/parking.py",
+    "handler/records.py",
     "handler/run_requests.py",
     "handler/running.py",
+    "handler/starts.py",
     "handler/tokens.py",
     "project/__init__.py",
     "project/champion.py",
+    "project/manifests.py",
     "project/run_parameters.py",
 }
 
