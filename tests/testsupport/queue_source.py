@@ -59,6 +59,7 @@ class EventSource:
     handed_back: int = 0
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    receiving: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def queue_arn(self) -> str:
@@ -72,11 +73,14 @@ class EventSource:
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.window
         while len(messages) < self.batch_size:
-            received = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=min(SQS_RECEIVE_MAX, self.batch_size - len(messages)),
-                MessageSystemAttributeNames=["All"],
-            ).get("Messages", [])
+            # moto hands a message to two concurrent receives now and then; SQS does so only
+            # rarely, so the pollers receive one at a time.
+            with self.receiving:
+                received = self.sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(SQS_RECEIVE_MAX, self.batch_size - len(messages)),
+                    MessageSystemAttributeNames=["All"],
+                ).get("Messages", [])
             messages.extend(received)
             if not messages or time.monotonic() >= deadline:
                 break

@@ -3,10 +3,15 @@
 A message the function cannot start now (the account is at its concurrent-execution quota,
 SageMaker throttles, a service error) is reported in `batchItemFailures`, so Lambda leaves it in
 the queue, and is made invisible for a delay that doubles with every receive: RETRY_DELAY_SECONDS
-on the first, then 2x, 4x, ... up to MAX_RETRY_DELAY_SECONDS. Messages of one folder come back
-together, so they coalesce again, with whatever arrived meanwhile, into one run. After the
-queue's maxReceiveCount receives, SQS moves a message to the dead-letter queue, whose alarm
-fires. A message that was not tried (the invocation ran out of time) is made visible at once.
+on the first, then 2x, 4x, ... up to MAX_RETRY_DELAY_SECONDS. After the queue's maxReceiveCount
+receives, SQS moves a message to the dead-letter queue, whose alarm fires. A message that was
+not tried (the invocation ran out of time) is made visible at once.
+
+The messages of one run take the delay of the one received most often, and every delay ends on
+a multiple of itself on the clock (`aligned_delay`): what is handed back within one period
+returns at the same moment, whichever invocation handed it back, so a folder's messages
+coalesce again, with whatever arrived meanwhile, into one run instead of trickling back one by
+one into many small ones.
 
 Changing the delay is best effort: when it fails, the message still returns, after the
 queue's own visibility timeout.
@@ -43,6 +48,16 @@ def retry_delay(receive_count: int, config: TriggerConfig) -> int:
     doublings = min(max(receive_count, 1) - 1, MAX_DOUBLINGS)
     delay: int = config.retry_delay_seconds * 2**doublings
     return min(delay, config.max_retry_delay_seconds, MAX_VISIBILITY_SECONDS)
+
+
+def aligned_delay(receive_count: int, config: TriggerConfig, now: float) -> int:
+    """The delay from `now` (epoch seconds) to the next multiple of the retry delay that lies at
+    least one retry delay ahead: between one and two delays, ending on the shared boundary."""
+    delay = retry_delay(receive_count, config)
+    if delay == 0:
+        return 0
+    boundary = -(-(int(now) + delay) // delay) * delay
+    return min(boundary - int(now), MAX_VISIBILITY_SECONDS)
 
 
 def _entries(delayed: Sequence[tuple[QueueMessage, int]]) -> list[dict[str, Any]]:

@@ -9,14 +9,16 @@ other message is done (started, skipped, ignored or parked) and Lambda deletes i
    object outside the raw prefix, with another suffix or empty is ignored.
 2. The new objects are gathered by folder; a schedule (or another event the rules sent) is a
    unit of its own, run as `handler.handle` runs it.
-3. Each folder, in key order, becomes one run (`folder_runs`): with SKIP_IF_RUNNING, a run that
-   an Executing one covers (the same set of objects) is skipped; otherwise the manifest is
-   written, the champion looked up (`champion`, once per run) and the execution started with the
-   set's token, so a redelivered batch starts nothing new.
+3. Each folder becomes one run (`folder_runs`), the folder whose oldest message was sent first
+   going first, so at the quota nothing waits behind later arrivals. With SKIP_IF_RUNNING, a
+   run that an Executing one covers (the same set of objects) is skipped; otherwise the
+   manifest is written, the champion looked up (`champion`, once per run) and the execution
+   started with the set's token, so a redelivered batch starts nothing new.
 4. The first retryable error (ResourceLimitExceeded when the account runs its maximum of
    concurrent executions, throttling, a service error) ends the starts: that unit's messages
-   and every later unit's go back to the queue with a growing delay (`backoff`), to coalesce
-   again when they return. A non-retryable error parks the unit's messages with the reason.
+   and every later unit's go back to the queue with a growing delay (`backoff`), each unit's
+   together, to coalesce again when they return. A non-retryable error parks the unit's
+   messages with the reason.
 5. When the invocation runs short of time, the units not tried go back at once.
 
 A problem of the function's own configuration raises, so the whole batch returns to the queue
@@ -25,6 +27,7 @@ and the error alarm fires.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from project.run_parameters import INPUT_DATA
 
 from .aws_errors import error_code
-from .backoff import VisibilityQueue, hand_back, retry_delay
+from .backoff import VisibilityQueue, aligned_delay, hand_back
 from .config import TriggerConfig
 from .events import ObjectCreated
 from .folder_runs import folder_request, write_manifest
@@ -92,6 +95,11 @@ class Unit:
     fields: dict[str, object]
     run: Callable[[], dict[str, Any]]
 
+    @property
+    def oldest(self) -> int:
+        """When its oldest message was sent (epoch milliseconds)."""
+        return min(message.sent_timestamp for message, _ in self.entries)
+
 
 @dataclass
 class _Batch:
@@ -99,6 +107,7 @@ class _Batch:
     config: TriggerConfig
     clients: BatchClients
     remaining_ms: Callable[[], int] | None
+    clock: Callable[[], float] = time.time
     handed_back: list[tuple[QueueMessage, int]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     stopped_by: str | None = None
@@ -110,15 +119,18 @@ class _Batch:
         logger.clear()
         logger.bind(pipeline=self.config.pipeline_name, request_id=self.request_id, **fields)
 
-    def hand_back(self, message: QueueMessage, *, tried: bool) -> None:
-        delay = retry_delay(message.receive_count, self.config) if tried else 0
-        self.handed_back.append((message, delay))
+    def hand_back(self, messages: list[QueueMessage], *, tried: bool) -> None:
+        """Return messages to the queue: at once when not tried, else together, after the
+        aligned delay of the one received most often."""
+        most = max(message.receive_count for message in messages)
+        delay = aligned_delay(most, self.config, self.clock()) if tried else 0
+        self.handed_back.extend((message, delay) for message in messages)
 
     def park(self, message: QueueMessage, event: object, rejection: RejectedEventError) -> None:
         try:
             park(event, self.request_id, self.config, self.clients.queue, rejection)
         except (ClientError, BotoCoreError):
-            self.hand_back(message, tried=True)
+            self.hand_back([message], tried=True)
             return
         self.count("parked")
 
@@ -171,7 +183,7 @@ def _folder_unit(group: FolderBatch, batch: _Batch) -> Unit:
             write_manifest(clients.s3, request.parameters[INPUT_DATA], group)
             return start_with_champion(request, config, clients.sagemaker)
         except (ClientError, BotoCoreError) as error:
-            classify(error, RETRY_NOTE)
+            classify(error, RETRY_NOTE, expected=True)
 
     folder = f"s3://{group.bucket}/{group.folder}"
     return Unit(group.entries, {"folder": folder, "objects": len(group.keys)}, run)
@@ -182,7 +194,12 @@ def _event_unit(message: QueueMessage, event: object, batch: _Batch) -> Unit:
         # The message id stands for the request id: it survives redelivery, so a manual
         # event's token does too.
         return run_event(
-            event, message.message_id, batch.config, batch.clients.sagemaker, retry_note=RETRY_NOTE
+            event,
+            message.message_id,
+            batch.config,
+            batch.clients.sagemaker,
+            retry_note=RETRY_NOTE,
+            retry_expected=True,
         )
 
     return Unit([(message, event)], {"message_id": message.message_id}, run)
@@ -192,9 +209,9 @@ def _attempt(unit: Unit, batch: _Batch) -> None:
     """Run one unit, or hand its messages back when the batch has stopped starting."""
     if batch.stopped_by is None and batch.out_of_time():
         batch.stopped_by = "time"
+    messages = [message for message, _ in unit.entries]
     if batch.stopped_by is not None:
-        for message, _ in unit.entries:
-            batch.hand_back(message, tried=batch.stopped_by != "time")
+        batch.hand_back(messages, tried=batch.stopped_by != "time")
         return
     batch.bind(**unit.fields)
     try:
@@ -206,8 +223,7 @@ def _attempt(unit: Unit, batch: _Batch) -> None:
     except (ClientError, BotoCoreError) as error:
         # classify let only retryable errors through: stop, and hand these messages back.
         batch.stopped_by = error_code(error)
-        for message, _ in unit.entries:
-            batch.hand_back(message, tried=True)
+        batch.hand_back(messages, tried=True)
         return
     batch.count(str(answer["status"]))
 
@@ -219,9 +235,10 @@ def handle_batch(
     config: TriggerConfig,
     clients: BatchClients,
     remaining_ms: Callable[[], int] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """Handle one batch of queue records; answer the messages handed back to the queue."""
-    batch = _Batch(request_id, config, clients, remaining_ms)
+    batch = _Batch(request_id, config, clients, remaining_ms, clock)
     accepted: list[Accepted] = []
     units: list[Unit] = []
     for record in event["Records"]:
@@ -231,7 +248,8 @@ def handle_batch(
         elif read is not None:
             units.append(_event_unit(*read, batch))
     units[:0] = [_folder_unit(group, batch) for group in group_by_folder(accepted)]
-    for unit in units:
+    # Oldest first: at the quota, what has waited longest gets the next free slot.
+    for unit in sorted(units, key=lambda unit: unit.oldest):
         _attempt(unit, batch)
     batch.bind()
     hand_back(clients.queue, config, batch.handed_back)

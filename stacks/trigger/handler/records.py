@@ -31,6 +31,8 @@ class QueueMessage:
     receipt_handle: str
     receive_count: int
     body: str
+    # When SQS first received it (epoch milliseconds; 0 when the record does not say).
+    sent_timestamp: int = 0
 
 
 def is_queue_event(event: object) -> bool:
@@ -58,13 +60,18 @@ def queue_message(record: Mapping[str, Any]) -> QueueMessage:
     if not isinstance(receipt_handle, str) or not isinstance(body, str):
         raise RecordError(f"record {cut(message_id)} has no receiptHandle or body")
     attributes = record.get("attributes")
-    count = attributes.get("ApproximateReceiveCount") if isinstance(attributes, Mapping) else None
+    attributes = attributes if isinstance(attributes, Mapping) else {}
     return QueueMessage(
         message_id=message_id,
         receipt_handle=receipt_handle,
-        receive_count=int(count) if isinstance(count, str) and count.isdigit() else 1,
+        receive_count=_whole(attributes.get("ApproximateReceiveCount"), 1),
         body=body,
+        sent_timestamp=_whole(attributes.get("SentTimestamp"), 0),
     )
+
+
+def _whole(value: object, default: int) -> int:
+    return int(value) if isinstance(value, str) and value.isdigit() else default
 
 
 def message_event(message: QueueMessage) -> object:

@@ -193,11 +193,21 @@ def start_with_champion(
     )
 
 
-def classify(error: ClientError | BotoCoreError, what: str) -> NoReturn:
-    """Re-raise a retryable AWS error (logged); turn any other into RejectedEventError."""
+def classify(error: ClientError | BotoCoreError, what: str, *, expected: bool = False) -> NoReturn:
+    """Re-raise a retryable AWS error (logged); turn any other into RejectedEventError.
+
+    An `expected` one (the batch flow meets the quota in every burst) is a warning with the
+    error's message; otherwise an error with its traceback.
+    """
     code = error_code(error)
     if is_retryable(error):
-        logger.exception(f"Retryable AWS error; {what}", extra={"error_code": code})
+        if expected:
+            logger.warning(
+                f"Retryable AWS error; {what}",
+                extra={"error_code": code, "error_message": bounded(str(error), 300)},
+            )
+        else:
+            logger.exception(f"Retryable AWS error; {what}", extra={"error_code": code})
         raise error
     raise RejectedEventError(f"{code}: {error}", code) from error
 
@@ -209,6 +219,7 @@ def run_event(
     sagemaker: SageMakerClient,
     *,
     retry_note: str = "raising so the invocation is retried",
+    retry_expected: bool = False,
 ) -> dict[str, Any]:
     """Steps 1-6 for one event: the answer, or RejectedEventError, or a retryable AWS error."""
     parsed = parse(event)
@@ -220,4 +231,4 @@ def run_event(
         answer = skip_if_covered(request, config, sagemaker)
         return answer if answer is not None else start_with_champion(request, config, sagemaker)
     except (ClientError, BotoCoreError) as error:
-        classify(error, retry_note)
+        classify(error, retry_note, expected=retry_expected)

@@ -7,13 +7,15 @@ Lambda delivers them; moto's SageMaker answers as the service does at its quota
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from stacks.trigger.handler.backoff import retry_delay
+from stacks.trigger.handler.backoff import aligned_delay, retry_delay
+from stacks.trigger.handler.batch import BatchClients, handle_batch
 from stacks.trigger.handler.tokens import objects_token
 from testsupport.definitions import event as event_fixture
 from testsupport.lambda_logs import lambda_json
@@ -323,3 +325,79 @@ def test_the_champion_goes_with_every_run_of_a_batch(aws: Aws, quota: ExecutionQ
 
     champions = [parameters(e).get("ChampionModelData") for e in aws.executions().values()]
     assert champions == [model, model]
+
+
+class RecordingQueue:
+    """An SQS stand-in that records the delays the function sets."""
+
+    def __init__(self) -> None:
+        self.delays: dict[str, int] = {}
+
+    def send_message(self, **kwargs: str) -> dict[str, Any]:
+        raise AssertionError(f"nothing should be parked: {kwargs}")
+
+    def change_message_visibility_batch(self, **kwargs: Any) -> dict[str, Any]:
+        for entry in kwargs["Entries"]:
+            self.delays[entry["ReceiptHandle"]] = entry["VisibilityTimeout"]
+        return {"Successful": kwargs["Entries"], "Failed": []}
+
+
+def record(event: dict[str, Any], n: int, receives: int, sent: int) -> dict[str, Any]:
+    """A record as Lambda delivers it."""
+    return {
+        "messageId": f"m-{n}",
+        "receiptHandle": f"r-{n}",
+        "body": json.dumps(event),
+        "attributes": {"ApproximateReceiveCount": str(receives), "SentTimestamp": str(sent)},
+        "eventSource": "aws:sqs",
+    }
+
+
+def test_a_folders_messages_go_back_together_to_the_next_shared_boundary(
+    aws: Aws,
+) -> None:
+    """The delay of the message received most often, ending on a multiple of itself, so what
+    is handed back within one period returns at once and coalesces again."""
+    queue = RecordingQueue()
+    event = {
+        "Records": [
+            record(new_object(f"{FOLDER}a.csv", 1), 1, receives=1, sent=1_000),
+            record(new_object(f"{FOLDER}b.csv", 2), 2, receives=3, sent=2_000),
+        ]
+    }
+    with ExecutionQuota(REGION, PIPELINE, limit=0).installed():
+        answer = handle_batch(
+            event,
+            "req-1",
+            config=aws.config,
+            clients=BatchClients(sagemaker=aws.sagemaker, s3=aws.s3, queue=queue),
+            clock=lambda: 10_000.5,
+        )
+
+    assert [item["itemIdentifier"] for item in answer["batchItemFailures"]] == ["m-1", "m-2"]
+    # Three receives: 240 s; the next multiple of 240 at least 240 s after 10,000 is 10,320.
+    assert queue.delays == {"r-1": 320, "r-2": 320}
+
+
+@pytest.mark.parametrize("now", [0.0, 59.9, 60.0, 1234.5, 86_399.0])
+def test_aligned_delays_end_on_a_multiple_of_the_delay(aws: Aws, now: float) -> None:
+    for receives in (1, 2, 5, 30):
+        delay = retry_delay(receives, aws.config)
+        aligned = aligned_delay(receives, aws.config, now)
+        assert delay <= aligned < 2 * delay
+        assert (int(now) + aligned) % delay == 0
+
+
+def test_at_the_quota_the_folder_that_waited_longest_starts_first(aws: Aws) -> None:
+    event = {
+        "Records": [
+            record(new_object(f"{FOLDER}new.csv", 1), 1, receives=1, sent=9_000),
+            record(new_object(f"{OTHER_FOLDER}old.csv", 2), 2, receives=4, sent=1_000),
+        ]
+    }
+    with ExecutionQuota(REGION, PIPELINE, limit=1).installed():
+        answer = aws.handle_batch(event)
+
+    (execution,) = aws.executions().values()
+    assert aws.manifest_keys(execution) == uris(f"{OTHER_FOLDER}old.csv")
+    assert answer["batchItemFailures"] == [{"itemIdentifier": "m-1"}]
