@@ -112,8 +112,8 @@ class _Batch:
     counts: dict[str, int] = field(default_factory=dict)
     stopped_by: str | None = None
 
-    def count(self, status: str, n: int = 1) -> None:
-        self.counts[status] = self.counts.get(status, 0) + n
+    def count(self, status: str) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
 
     def bind(self, **fields: object) -> None:
         logger.clear()
