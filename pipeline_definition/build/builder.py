@@ -213,19 +213,11 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         # here makes a new upload of the same key run again instead of reusing the last result.
         env={layout.INPUT_VERSION_ENV: ctx.parameters.input_version},
     )
-    output_dir = layout.PROCESSING_OUTPUT_DIR
+    output_dir, params = layout.PROCESSING_OUTPUT_DIR, ctx.parameters
+    # InputDataType: an object or folder (S3Prefix), or the objects a manifest lists (ManifestFile).
+    raw = _s3_input("raw", params.input_data, layout.PROCESSING_INPUT_DIR, params.input_data_type)
     step_args = processor.run(
-        inputs=[
-            # InputDataType says whether InputData is an object or folder (S3Prefix) or a
-            # manifest that lists the objects to read (ManifestFile, from the trigger).
-            _s3_input(
-                "raw",
-                ctx.parameters.input_data,
-                layout.PROCESSING_INPUT_DIR,
-                data_type=ctx.parameters.input_data_type,
-            ),
-            _code_input(ctx, "processing"),
-        ],
+        inputs=[raw, _code_input(ctx, "processing")],
         outputs=[
             _s3_output(
                 name,
@@ -234,16 +226,15 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             )
             for name in layout.PROCESSING_OUTPUTS
         ],
-        # InputData and InputDataType again, so the script reads exactly what they name:
-        # S3Prefix also downloads every other key that starts with an object's key (sales.csv.gz
-        # next to sales.csv); a manifest's input holds its listed objects and nothing else.
+        # InputData and InputDataType again, so the script reads exactly what they name: S3Prefix
+        # also downloads the keys that extend an object's (sales.csv.gz next to sales.csv).
         arguments=[
             "--input-dir",
             layout.PROCESSING_INPUT_DIR,
             "--input-uri",
-            ctx.parameters.input_data,
+            params.input_data,
             "--input-data-type",
-            ctx.parameters.input_data_type,
+            params.input_data_type,
             "--output-dir",
             output_dir,
             # Per-file input limits, stated in the definition (ml_scripts/common/limits.py).
