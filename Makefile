@@ -13,6 +13,11 @@ PIP_LOCK := requirements-pip-lock.txt
 LOCK := requirements-lock.txt
 SECURITY_LOCK := requirements-security-lock.txt
 PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --require-hashes
+# The project itself, editable, for the console script in .venv/bin ([project.scripts]): nothing
+# is downloaded (--no-index; setuptools comes from the lock) and no dependency is touched.
+# setuptools' note on editable installs (folders named like the packages) is silenced: they are.
+PROJECT_INSTALL = python -m pip install --quiet --disable-pip-version-check --no-deps --no-index \
+	--no-build-isolation --editable .
 # One lock for every supported Python (universal markers), resolved from PyPI by uv.
 UV_COMPILE = $(BIN)/uv pip compile --universal --generate-hashes --quiet \
 	--custom-compile-command "make lock"
@@ -42,6 +47,7 @@ $(STAMP): $(PIP_LOCK) $(LOCK) package.json package-lock.json
 	@$(PYTHONS) venv $(VENV)
 	$(BIN)/$(PIP_INSTALL) -r $(PIP_LOCK)
 	$(BIN)/$(PIP_INSTALL) -r $(LOCK)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/$(PROJECT_INSTALL)
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
