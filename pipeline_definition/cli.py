@@ -8,6 +8,7 @@ never load the SageMaker SDK.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
@@ -35,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "execute": ("pipeline_definition.commands.execute", "start (and monitor) an execution"),
     "status": ("pipeline_definition.commands.status", "show an execution and its steps"),
     "list": ("pipeline_definition.commands.list_executions", "list recent executions"),
+    "logs": (
+        "pipeline_definition.commands.logs",
+        "print a step's job log from CloudWatch Logs (--follow while it runs)",
+    ),
 }
 
 
@@ -81,7 +86,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     command = next((a for a in arguments if a in COMMANDS), None)
     args = build_parser(command, prog).parse_args(arguments)
     try:
-        return _load(args.command).run(args)
+        if not getattr(args, "json", False):
+            return _load(args.command).run(args)
+        # --json: the object goes to the real stdout, everything else is printed to stderr.
+        args.json_out = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            return _load(args.command).run(args)
     except CommandError as error:
         # Messages quote names, values and AWS's own words: control characters are escaped.
         return _failed(args, safe_lines(error), error.exit_code)
