@@ -49,6 +49,11 @@ def failed_step_logs(
         except OperationError as error:
             found.append(FailedStepLog(step.name, step.failure_reason, job, unavailable=str(error)))
             continue
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            # The log is detail: an answer of a shape no check foresaw does not fail the command.
+            why = f"unexpected answer from CloudWatch Logs ({type(error).__name__})"
+            found.append(FailedStepLog(step.name, step.failure_reason, job, unavailable=why))
+            continue
         found.append(FailedStepLog(step.name, step.failure_reason, job, lines))
     return found
 

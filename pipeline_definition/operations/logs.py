@@ -112,9 +112,10 @@ def _drain(client: LogsClient, reader: Reader, cursor: Cursor) -> Iterator[LogLi
         if cursor.token:
             request["nextToken"] = cursor.token
         page = client.get_log_events(**request)
-        events = page.get("events") or []
+        events = _listed(page, "events", "GetLogEvents")
         yield from (_line(cursor.stream, event) for event in events)
         token = page.get("nextForwardToken")
+        token = token if isinstance(token, str) else None
         # The end: no events, or the token handed back unchanged.
         if not events or not token or token == cursor.token:
             cursor.token = token or cursor.token
@@ -122,8 +123,21 @@ def _drain(client: LogsClient, reader: Reader, cursor: Cursor) -> Iterator[LogLi
         cursor.token = token
 
 
+def _listed(page: Any, key: str, operation: str) -> list[Mapping[str, Any]]:
+    """The entries under `key`; OperationError for an answer CloudWatch Logs never gives."""
+    entries = page.get(key, []) if isinstance(page, Mapping) else None
+    if not isinstance(entries, list):
+        raise OperationError(
+            f"the endpoint's answer to {operation} has no {key} list: it is not a CloudWatch "
+            "Logs answer (check AWS_ENDPOINT_URL, a proxy, or try again)"
+        )
+    return [entry for entry in entries if isinstance(entry, Mapping)]
+
+
 def _line(stream: str, event: Mapping[str, Any]) -> LogLine:
-    return LogLine(int(event.get("timestamp") or 0), stream, str(event.get("message", "")))
+    timestamp = event.get("timestamp")
+    when = timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else 0
+    return LogLine(when, stream, str(event.get("message", "")))
 
 
 def _streams(client: LogsClient, group: str, prefix: str) -> list[str]:
@@ -131,7 +145,8 @@ def _streams(client: LogsClient, group: str, prefix: str) -> list[str]:
     request = {"logGroupName": group, "logStreamNamePrefix": prefix}
     for _ in range(MAX_PAGES):
         page = client.describe_log_streams(**request)
-        names += [s["logStreamName"] for s in page.get("logStreams") or [] if "logStreamName" in s]
+        entries = _listed(page, "logStreams", "DescribeLogStreams")
+        names += [e["logStreamName"] for e in entries if isinstance(e.get("logStreamName"), str)]
         token = page.get("nextToken")
         if not token or token == request.get("nextToken"):
             return names
@@ -177,7 +192,7 @@ def last_lines(client: LogsClient, job: Job, region: str, count: int) -> list[Lo
             page = client.get_log_events(
                 logGroupName=job.group, logStreamName=stream, startFromHead=False, limit=count
             )
-            lines += [_line(stream, event) for event in page.get("events") or []]
+            lines += [_line(stream, event) for event in _listed(page, "events", "GetLogEvents")]
     return sorted(lines, key=lambda line: line.timestamp)[-count:]
 
 
