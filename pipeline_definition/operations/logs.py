@@ -213,7 +213,8 @@ def _denial(error: ClientError) -> str:
     return (wrapped[1] if wrapped else message).strip()[:MESSAGE_LIMIT]
 
 
-def _explain(error: ClientError, job: Job, region: str) -> str:
+def log_error_message(error: ClientError, job: Job, region: str) -> str:
+    """One line for a CloudWatch Logs error: no group, access denied, or AWS's own words."""
     if _is_missing_group(error):
         return (
             f"log group {job.group} does not exist in {region}: no {job.kind} in this account "
@@ -230,7 +231,7 @@ def log_errors(job: Job, region: str) -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        raise OperationError(_explain(error, job, region)) from error
+        raise OperationError(log_error_message(error, job, region)) from error
     except BotoCoreError as error:
         raise OperationError(f"cannot read {job.group}: {explain(error)}") from error
 

@@ -23,7 +23,7 @@ from rich.console import Console
 
 from pipeline_definition import cli
 from pipeline_definition.commands import CommandError, execute, logs, status
-from pipeline_definition.operations.logs import Job, _explain
+from pipeline_definition.operations.logs import Job, log_error_message
 from project.settings import project_settings
 
 pytestmark = pytest.mark.integration
@@ -331,12 +331,11 @@ def test_access_denied_as_aws_words_it() -> None:
                 "Message": "User: arn:aws:sts::1:assumed-role/ops is not authorized to perform: "
                 "logs:GetLogEvents",
             },
-            "ResponseMetadata": {"HTTPStatusCode": 400},
         },
         "GetLogEvents",
     )
 
-    message = _explain(error, Job("TrainingJob", "arn:x:training-job/j"), REGION)
+    message = log_error_message(error, Job("TrainingJob", "arn:x:training-job/j"), REGION)
 
     assert message.startswith(f"access denied reading {TRAINING} (User: arn:aws:sts::1:")
 
