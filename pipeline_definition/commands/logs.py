@@ -132,6 +132,8 @@ def _print_once(args: argparse.Namespace, op: Operation, job: Job, step: Step) -
 
 def _show(args: argparse.Namespace, op: Operation) -> int:
     """Print (or follow) a step's job log."""
+    if args.follow and args.tail:
+        raise OperationError("--tail and --follow do not go together: --follow prints it all")
     pipeline_name = pipeline_name_from_arn(args.execution_arn)
     with aws_errors(pipeline_name=pipeline_name, region=op.target.region):
         find_execution(op, args.execution_arn, pipeline_name)

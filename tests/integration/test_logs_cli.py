@@ -373,6 +373,15 @@ def test_steps_without_a_job_log_say_why(
     assert (code, out) == (2, message + "\n")
 
 
+def test_tail_and_follow_are_refused_together(cloudwatch: LogsClient) -> None:
+    code, out = run(logs, ["logs", ARN, "--follow", "--tail", "5"], SageMaker(), cloudwatch)
+
+    assert (code, out) == (
+        2,
+        "error: --tail and --follow do not go together: --follow prints it all\n",
+    )
+
+
 def test_follow_waits_for_the_step_and_prints_until_it_ends(
     cloudwatch: LogsClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
