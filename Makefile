@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+# The console script the project install puts in .venv/bin ([project.scripts] in pyproject.toml).
+SCRIPT := $(BIN)/pipeline-definition
 SECURITY_VENV := .venv-security
 PIP_VERSION := 26.3
 # Hash-checked installs: every package pinned with the sha256 of each file PyPI has for it, so
@@ -47,16 +49,20 @@ $(STAMP): $(PIP_LOCK) $(LOCK) package.json package-lock.json
 	@$(PYTHONS) venv $(VENV)
 	$(BIN)/$(PIP_INSTALL) -r $(PIP_LOCK)
 	$(BIN)/$(PIP_INSTALL) -r $(LOCK)
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/$(PROJECT_INSTALL)
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(STAMP) ## create .venv, install pinned Python and npm packages
+# After the locked packages (setuptools among them), and again when pyproject.toml changes.
+$(SCRIPT): pyproject.toml $(STAMP)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/$(PROJECT_INSTALL)
+	touch $@
 
-run: $(STAMP) ## render the pipeline and run it locally on data/house_data.csv
+install: $(STAMP) $(SCRIPT) ## create .venv, install pinned Python and npm packages and the project
+
+run: $(STAMP) $(SCRIPT) ## render the pipeline and run it locally on data/house_data.csv
 	$(BIN)/python -m pipeline_definition run-local
 
-test: $(STAMP) ## run the whole test suite
+test: $(STAMP) $(SCRIPT) ## run the whole test suite
 	$(BIN)/python -m pytest
 
 # Parity mode: each job in its image's Python and library versions (Pythons from PATH or

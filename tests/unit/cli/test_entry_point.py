@@ -58,8 +58,14 @@ def test_the_console_script_is_declared_and_installed_by_make() -> None:
     command = install[1].replace("\\\n", " ")
     for flag in ("--no-deps", "--no-index", "--no-build-isolation", "--editable ."):
         assert flag in command
-    recipe = MAKEFILE.split("$(STAMP): $(PIP_LOCK)")[1].split("\n\n")[0]
-    assert recipe.index("$(PIP_INSTALL) -r $(LOCK)") < recipe.index("$(PROJECT_INSTALL)")
+    # After the locked packages (the rule needs the stamp), again when pyproject.toml changes.
+    rule = re.search(r"^\$\(SCRIPT\): (.*)\n((?:\t.*\n)+)", MAKEFILE, re.M)
+    assert rule
+    assert set(rule[1].split()) == {"pyproject.toml", "$(STAMP)"}
+    assert "$(BIN)/$(PROJECT_INSTALL)" in rule[2]
+    assert "SCRIPT := $(BIN)/pipeline-definition" in MAKEFILE
+    for target in ("install", "run", "test"):
+        assert re.search(rf"^{target}: .*\$\(SCRIPT\)", MAKEFILE, re.M), target
 
 
 def _bare(*arguments: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
