@@ -228,6 +228,8 @@ def shell(checkout: Path, command: Command, timeout: float = 300) -> Ran:
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the checkout to run the README's commands in."""
+    if shutil.which("git") is None or not (PROJECT_ROOT / ".git").exists():
+        pytest.skip("the README's commands run in a copy of a git checkout; this is none")
     return copy_checkout(tmp_path_factory.mktemp("readme") / "house-price")
 
 
