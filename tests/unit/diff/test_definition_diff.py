@@ -11,6 +11,7 @@ import pytest
 from pipeline_definition.diff.compare import diff_definitions
 from pipeline_definition.diff.model import MISSING, DefinitionDiff, DefinitionError, StepDiff
 from pipeline_definition.diff.values import render_condition, render_expression
+from testsupport.corpus.catalogue import step
 from testsupport.definitions import SHIPPED_DEFINITION
 
 FIXTURE = SHIPPED_DEFINITION
@@ -26,19 +27,6 @@ def original() -> dict[str, Any]:
 def modified(original: dict[str, Any]) -> dict[str, Any]:
     copied: dict[str, Any] = copy.deepcopy(original)
     return copied
-
-
-def step(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """A top-level or branch step of `definition`, by name."""
-    pending = list(definition["Steps"])
-    while pending:
-        current = pending.pop()
-        if current["Name"] == name:
-            found: dict[str, Any] = current
-            return found
-        arguments = current.get("Arguments", {})
-        pending += arguments.get("IfSteps", []) + arguments.get("ElseSteps", [])
-    raise KeyError(name)
 
 
 def parameter(definition: dict[str, Any], name: str) -> dict[str, Any]:
