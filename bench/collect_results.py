@@ -12,6 +12,7 @@ FRAGMENTS = (
     "run_local",
     "parity",
     "model_quality",
+    "intervals",
     "processing",
     "processing_10m",
     "training",

@@ -18,6 +18,11 @@ PROCESSING_OUTPUT_DIR = f"{PROCESSING_ROOT}/output"
 EVALUATION_MODEL_DIR = f"{PROCESSING_ROOT}/model"
 EVALUATION_TEST_DIR = f"{PROCESSING_ROOT}/test"
 EVALUATION_OUTPUT_DIR = f"{PROCESSING_ROOT}/evaluation"
+# EvaluateModel's champion input: the champion's model.tar.gz, or NO_CHAMPION_FILE when the run
+# has none (the ChampionModelData parameter's default names that placeholder, which the stack
+# deploys with the code: a processing input cannot be empty).
+EVALUATION_CHAMPION_DIR = f"{PROCESSING_ROOT}/champion"
+NO_CHAMPION_FILE = "NO_CHAMPION.json"
 # ProcessData's environment variable that holds the InputVersion parameter: the version id (or
 # ETag) of the input object. It is there for SageMaker's cache key, which compares a processing
 # job's Environment but never the data behind a URI; the script records it in its report.
@@ -55,6 +60,10 @@ TRANSFORM_FILE = "transform.json"
 EVALUATION_FILE = "evaluation.json"
 # Where the quality gate reads the metric inside EVALUATION_FILE.
 GATE_METRIC_PATH = "regression_metrics.rmse.value"
+# Where it reads how much higher the new model's RMSE is than the champion's (0 with none), and
+# the sentence with both figures that its Fail step quotes (evaluation/champion.py).
+CHAMPION_GATE_PATH = "champion.rmse_above_champion"
+CHAMPION_DESCRIPTION_PATH = "champion.description"
 
 # --- Serving code inside model.tar.gz (training writes it; the registered model names it).
 SERVING_CODE_DIR = "code"

@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pipeline_definition.commands.run_local",
         "run the definition on this machine, no Docker, no AWS",
     ),
+    "registry": (
+        "pipeline_definition.commands.registry",
+        "list, approve or reject versions in run-local's model registry",
+    ),
     "execute": ("pipeline_definition.commands.execute", "start (and monitor) an execution"),
     "status": ("pipeline_definition.commands.status", "show an execution and its steps"),
     "list": ("pipeline_definition.commands.list_executions", "list recent executions"),

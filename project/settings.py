@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from project.controls import (
+    DEFAULT_CHAMPION_TOLERANCE,
     DEFAULT_MODEL_APPROVAL_STATUS,
     DEFAULT_RMSE_THRESHOLD,
     approval_status_problem,
+    champion_tolerance_problem,
     rmse_threshold_problem,
 )
 from project.paths import CDK_JSON, SAMPLE_DATA
@@ -127,6 +129,7 @@ SOURCES: dict[str, tuple[str, str | None]] = {
     # Controls (project/controls.py): written into the definition, never run parameters.
     "model_approval_status": ("modelApprovalStatus", "MODEL_APPROVAL_STATUS"),
     "rmse_threshold": ("rmseThreshold", "RMSE_THRESHOLD"),
+    "champion_tolerance": ("championTolerance", "CHAMPION_TOLERANCE"),
     "notification_email": ("notificationEmail", "NOTIFICATION_EMAIL"),
 }
 
@@ -158,6 +161,7 @@ class Settings:
     trigger_reserved_concurrency: int | None = None
     model_approval_status: str = DEFAULT_MODEL_APPROVAL_STATUS
     rmse_threshold: float = DEFAULT_RMSE_THRESHOLD
+    champion_tolerance: float = DEFAULT_CHAMPION_TOLERANCE
     notification_email: str | None = None
 
     @property
@@ -395,6 +399,7 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         ),
         "model_approval_status": (raw["model_approval_status"], approval_status_problem),
         "rmse_threshold": (raw["rmse_threshold"], rmse_threshold_problem),
+        "champion_tolerance": (raw["champion_tolerance"], champion_tolerance_problem),
         "notification_email": (raw["notification_email"], email_problem),
     }
     for setting, (value, problem_of) in checks.items():
@@ -404,6 +409,7 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         validate_bucket_name(bucket)
     concurrency = raw["trigger_reserved_concurrency"]
     threshold = raw["rmse_threshold"]
+    tolerance = raw["champion_tolerance"]
     return Settings(
         project_name=project_name,
         pipeline_name=pipeline_name,
@@ -418,6 +424,9 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         trigger_reserved_concurrency=int(concurrency) if concurrency is not None else None,
         model_approval_status=raw["model_approval_status"] or DEFAULT_MODEL_APPROVAL_STATUS,
         rmse_threshold=float(threshold) if threshold is not None else DEFAULT_RMSE_THRESHOLD,
+        champion_tolerance=(
+            float(tolerance) if tolerance is not None else DEFAULT_CHAMPION_TOLERANCE
+        ),
         notification_email=raw["notification_email"],
     )
 

@@ -80,6 +80,8 @@ class MlPipelineStack(Stack):
             schedule=settings.trigger_schedule,
             skip_if_running=settings.skip_if_running,
             reserved_concurrency=settings.trigger_reserved_concurrency,
+            model_package_group_name=registry.group_name,
+            artifact_bucket=storage.artifact_bucket,
         )
         # The rules go live only once the pipeline exists.
         trigger.node.add_dependency(pipeline.pipeline)

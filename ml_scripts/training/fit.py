@@ -26,6 +26,7 @@ from ml_scripts.common.features import (
 )
 from ml_scripts.common.linear import RidgeModel
 from ml_scripts.common.metrics import log_metric_values, price_metrics, rmse
+from ml_scripts.inference.intervals import PriceInterval, segment_of
 from ml_scripts.inference.model import HousePriceModel
 from ml_scripts.training.hyperparameters import Hyperparameters
 
@@ -40,6 +41,12 @@ class TrainingResult:
     best_iteration: int
     validation_metrics: dict[str, Any]
     rows: dict[str, int] = field(default_factory=dict)
+
+
+def calibrate_interval(model: HousePriceModel, validation: pd.DataFrame) -> PriceInterval:
+    """The price interval from the validation residuals of the model fitted on train only."""
+    residuals = _labels(validation) - model.predict_log(validation)
+    return PriceInterval.calibrate(residuals, segment_of(validation))
 
 
 def quantile_matrix(
@@ -161,6 +168,9 @@ def train_model(
         booster[: best + 1], transform, _fit_linear(features, target, transform, hp)
     )
     metrics = _validation_metrics(model, validation)
+    # Conformal calibration needs rows the model did not fit: the validation rows, before the
+    # refit below uses them too (inference/intervals.py).
+    model.interval = calibrate_interval(model, validation)
     rows = {
         "train": len(train),
         "train_excluded": int(excluded.sum()),
@@ -178,6 +188,6 @@ def train_model(
         )
         refitted = xgb.train(hp.xgboost_params(), dall, num_boost_round=best + 1)
         linear = _fit_linear(all_features, all_target, transform, hp)
-        model = HousePriceModel(refitted, transform, linear)
+        model = HousePriceModel(refitted, transform, linear, model.interval)
         rows["validation_fitted"] = int(kept.sum())
     return TrainingResult(model, best, metrics, rows)

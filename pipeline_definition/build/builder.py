@@ -3,8 +3,8 @@
 ```
 CheckInstanceLimits --(counts within 1..4)--> ProcessData -> TrainModel -> EvaluateModel -> ...
                     \\--(otherwise)---------> FailOnInstanceLimits
-... -> CheckQuality --(rmse <= threshold)--> RegisterModel
-                    \\--(otherwise)--------> FailOnQuality
+... -> CheckQuality --(rmse <= threshold, not worse than the champion)--> RegisterModel
+                    \\--(otherwise)-------------------------------------> FailOnQuality
 ```
 
 - CheckInstanceLimits ends the run before any job starts when ProcessingInstanceCount or
@@ -15,10 +15,12 @@ CheckInstanceLimits --(counts within 1..4)--> ProcessData -> TrainModel -> Evalu
 - TrainModel (XGBoost container, `ModelTrainer` script mode) trains XGBoost blended with a
   robust ridge on log price (early stopping on validation, then a refit on train + validation)
   and writes the booster, the transform and the serving code into `model.tar.gz`.
-- EvaluateModel (XGBoost container) scores the test split and writes `evaluation.json`,
-  declared as the `EvaluationReport` property file.
-- CheckQuality compares `regression_metrics.rmse.value` with the RMSE threshold, a deploy-time
-  setting written here as a literal (project/controls.py): no run parameter can move it.
+- EvaluateModel (XGBoost container) scores the test split, and the champion (ChampionModelData:
+  the newest Approved version's model, or a placeholder meaning none) on the same rows, and
+  writes `evaluation.json`, declared as the `EvaluationReport` property file.
+- CheckQuality compares `regression_metrics.rmse.value` with the RMSE threshold and
+  `champion.rmse_above_champion` with the tolerance, deploy-time settings written here as
+  literals (project/controls.py): no run parameter can move them.
 - RegisterModel registers the model package with its metrics, with the approval status the
   deploy-time setting names (PendingManualApproval unless it says Approved); FailOnQuality
   stops the run with a message that states the measured value and the threshold.
@@ -54,7 +56,7 @@ from sagemaker.core.training.configs import (
     SourceCode,
 )
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
-from sagemaker.core.workflow.functions import Join, JsonGet
+from sagemaker.core.workflow.functions import Join
 from sagemaker.core.workflow.properties import PropertyFile
 from sagemaker.mlops.workflow.model_step import ModelStep
 from sagemaker.mlops.workflow.pipeline import Pipeline
@@ -69,12 +71,14 @@ from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train import ModelTrainer
 
 from ml_scripts import layout
+from pipeline_definition.build.champion import stage_no_champion
 from pipeline_definition.build.code_bundles import stage_bundle
 from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, PipelineConfig
 from pipeline_definition.build.gates import REGISTER_STEP, instance_limits_gate, quality_gate
 from pipeline_definition.build.offline_session import OfflinePipelineSession
 from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
 from pipeline_definition.build.serving import serving_environment
+from project.champion import MODELS_AREA
 
 # Step names are part of the contract with the executor, the diff and the monitoring CLI.
 PROCESS_STEP = "ProcessData"
@@ -274,7 +278,7 @@ def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
         stopping_condition=StoppingCondition(max_runtime_in_seconds=MAX_RUNTIME_SECONDS),
         output_data_config=OutputDataConfig(
             s3_output_path=_execution_uri(
-                ctx.config.artifact_bucket, "models", TRAIN_STEP, "model"
+                ctx.config.artifact_bucket, MODELS_AREA, TRAIN_STEP, "model"
             ),
             kms_key_id=ctx.config.kms_key_arn,
             compression_type="GZIP",
@@ -323,6 +327,10 @@ def _evaluate_step(
                 process.properties.ProcessingOutputConfig.Outputs[layout.TEST_SPLIT].S3Output.S3Uri,
                 layout.EVALUATION_TEST_DIR,
             ),
+            # Always an object: the champion's model.tar.gz or the no-champion placeholder.
+            _s3_input(
+                "champion", ctx.parameters.champion_model_data, layout.EVALUATION_CHAMPION_DIR
+            ),
             _code_input(ctx, "evaluation"),
         ],
         outputs=[
@@ -339,6 +347,10 @@ def _evaluate_step(
             layout.EVALUATION_TEST_DIR,
             "--output-dir",
             layout.EVALUATION_OUTPUT_DIR,
+            "--champion-dir",
+            layout.EVALUATION_CHAMPION_DIR,
+            "--champion-uri",
+            ctx.parameters.champion_model_data,
         ],
     )
     return ProcessingStep(
@@ -347,7 +359,7 @@ def _evaluate_step(
         property_files=[report],
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Score the held-out test split and write evaluation.json and plots",
+        description="Score the test split, and the champion on it; write evaluation.json",
     )
 
 
@@ -389,7 +401,8 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
 
 def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> Pipeline:
     """Build the pipeline; uploads go to the session's staging folder."""
-    parameters = pipeline_parameters(config.default_input_data)
+    no_champion = stage_no_champion(session.staging, config.artifact_bucket)
+    parameters = pipeline_parameters(config.default_input_data, no_champion)
     ctx = _Context(config=config, session=session, parameters=parameters)
     report = PropertyFile(
         name=EVALUATION_PROPERTY_FILE,
@@ -402,9 +415,10 @@ def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> P
     evaluate = _evaluate_step(ctx, process, train, report)
     register = _register_step(ctx, train, evaluate)
 
-    rmse = JsonGet(step_name=evaluate.name, property_file=report, json_path=layout.GATE_METRIC_PATH)
     # Both gates compare with deploy-time values written as literals: no run can move them.
-    check = quality_gate(rmse, config.rmse_threshold, register)
+    check = quality_gate(
+        evaluate, report, config.rmse_threshold, config.champion_tolerance, register
+    )
     # ProcessData runs only in the limits check's true branch; every other job follows it.
     limits = instance_limits_gate(
         [parameters.processing_instance_count, parameters.training_instance_count], [process]

@@ -3,16 +3,21 @@
 ```
 CheckInstanceLimits --(counts within bounds)--> ProcessData -> ... (every job follows it)
                     \\--(otherwise)-----------> FailOnInstanceLimits
-CheckQuality --(rmse <= threshold)--> RegisterModel
-             \\--(otherwise)--------> FailOnQuality
+CheckQuality --(rmse <= threshold and rmse - champion's <= tolerance)--> RegisterModel
+             \\--(otherwise)-----------------------------------------------> FailOnQuality
 ```
 
 Both compare with values fixed at deploy time (`instance_types.py`, `project/controls.py`),
 written into the definition as literals, so a run cannot widen them. Each Fail step's message
-names what was measured and the bound it broke.
+names what was measured and the bound it broke. The champion's side of the quality gate is a
+figure EvaluateModel computes on the same test split (`champion.rmse_above_champion` in
+evaluation.json: 0 when there is no champion), because a condition can compare two values but
+not add one to another.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sagemaker.core.workflow.conditions import (
     ConditionGreaterThanOrEqualTo,
@@ -20,10 +25,12 @@ from sagemaker.core.workflow.conditions import (
 )
 from sagemaker.core.workflow.functions import Join, JsonGet
 from sagemaker.core.workflow.parameters import ParameterInteger
+from sagemaker.core.workflow.properties import PropertyFile
 from sagemaker.mlops.workflow.condition_step import ConditionStep
 from sagemaker.mlops.workflow.fail_step import FailStep
 from sagemaker.mlops.workflow.steps import Step
 
+from ml_scripts import layout
 from pipeline_definition.build.instance_types import MAX_INSTANCE_COUNT, MIN_INSTANCE_COUNT
 
 LIMITS_STEP = "CheckInstanceLimits"
@@ -68,8 +75,20 @@ def instance_limits_gate(counts: list[ParameterInteger], guarded: list[Step]) ->
     )
 
 
-def quality_gate(rmse: JsonGet, threshold: float, register: Step) -> ConditionStep:
-    """Register only when `rmse` is at most the deploy-time `threshold`; else fail the run."""
+def quality_gate(
+    evaluate: Step, report: PropertyFile, threshold: float, tolerance: float, register: Step
+) -> ConditionStep:
+    """Register only when the RMSE in `evaluate`'s `report` is at most the deploy-time
+    `threshold` and at most `tolerance` above the champion's; else fail with both figures."""
+
+    def figure(path: str) -> JsonGet:
+        return JsonGet(step_name=evaluate.name, property_file=report, json_path=path)
+
+    rmse = figure(layout.GATE_METRIC_PATH)
+    champion = ChampionFigures(
+        rmse_above=figure(layout.CHAMPION_GATE_PATH),
+        description=figure(layout.CHAMPION_DESCRIPTION_PATH),
+    )
     fail = FailStep(
         name=FAIL_STEP,
         error_message=Join(
@@ -77,15 +96,32 @@ def quality_gate(rmse: JsonGet, threshold: float, register: Step) -> ConditionSt
             values=[
                 "Model quality gate failed: RMSE of log price ",
                 rmse,
-                f" is above the threshold of {threshold:g}; the model was not registered.",
+                f" must be at most {threshold:g} (the threshold) and at most {tolerance:g} "
+                "above the champion's (the tolerance); ",
+                champion.description,
+                "; the model was not registered.",
             ],
         ),
-        description="Stop the run when the model misses the quality bar",
+        description="Stop the run when the model misses the quality bar or trails the champion",
     )
     return ConditionStep(
         name=CHECK_STEP,
-        conditions=[ConditionLessThanOrEqualTo(left=rmse, right=threshold)],
+        conditions=[
+            ConditionLessThanOrEqualTo(left=rmse, right=threshold),
+            ConditionLessThanOrEqualTo(left=champion.rmse_above, right=tolerance),
+        ],
         if_steps=[register],
         else_steps=[fail],
-        description=f"Register only when RMSE of log price <= {threshold:g}",
+        description=(
+            f"Register only when RMSE of log price <= {threshold:g} and at most {tolerance:g} "
+            "above the champion's"
+        ),
     )
+
+
+@dataclass(frozen=True)
+class ChampionFigures:
+    """What EvaluateModel reports about the champion, as the gate reads it."""
+
+    rmse_above: JsonGet
+    description: JsonGet

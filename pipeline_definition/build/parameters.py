@@ -4,9 +4,11 @@ They land in the definition's `Parameters`, which is what the trigger Lambda (th
 environment variable set at synth), the execute CLI (from the deployed pipeline) and the local
 executor check values against; the README's parameter table documents this module.
 
-What guards the Model Registry is deliberately not here: approval on registration and the
-quality gate's threshold are deploy-time settings (`project/controls.py`) that the builder
-writes into the definition as literals, so no run can pass its own.
+What guards the Model Registry is deliberately not here: approval on registration, the
+quality gate's threshold and the tolerance against the champion are deploy-time settings
+(`project/controls.py`) that the builder writes into the definition as literals, so no run can
+pass its own. ChampionModelData names the champion those compare with; whoever starts a run
+sets it from the registry and refuses a value from the user (`project/champion.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pipeline_definition.build.instance_types import (
     PROCESSING_INSTANCE_TYPES,
     TRAINING_INSTANCE_TYPES,
 )
+from project.champion import CHAMPION_MODEL_DATA
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class PipelineParameters:
     max_depth: ParameterInteger
     eta: ParameterFloat
     num_round: ParameterInteger
+    champion_model_data: ParameterString
 
     def as_list(self) -> list[Parameter]:
         """The parameters in the order the definition lists them."""
@@ -57,11 +61,13 @@ class PipelineParameters:
             self.max_depth,
             self.eta,
             self.num_round,
+            self.champion_model_data,
         ]
 
 
-def pipeline_parameters(default_input_data: str) -> PipelineParameters:
-    """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample."""
+def pipeline_parameters(default_input_data: str, no_champion: str) -> PipelineParameters:
+    """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample,
+    `no_champion` the placeholder that stands for "no champion" (build/champion.py)."""
     return PipelineParameters(
         input_data=ParameterString("InputData", default_value=default_input_data),
         # The version id (else the ETag) of InputData's object, set by whoever starts a run (the
@@ -83,4 +89,7 @@ def pipeline_parameters(default_input_data: str) -> PipelineParameters:
         max_depth=ParameterInteger("MaxDepth", default_value=DEFAULT_MAX_DEPTH),
         eta=ParameterFloat("Eta", default_value=DEFAULT_ETA),
         num_round=ParameterInteger("NumRound", default_value=DEFAULT_NUM_ROUND),
+        # The model.tar.gz of the newest Approved version, set by the trigger, `execute` and
+        # `run-local`; left out (this default) when there is none.
+        champion_model_data=ParameterString(CHAMPION_MODEL_DATA, default_value=no_champion),
     )

@@ -8,7 +8,9 @@ the staged code and the embedded sample at the key the stack ships it to, where 
 default points. A default that names anything else finds nothing there, and ProcessData fails
 as it would in AWS. InputVersion, when the definition declares it and the run does not set it,
 is a content hash of what InputData names: the local stand-in for the S3 version id the trigger
-and `execute` set.
+and `execute` set. ChampionModelData, when declared, is the newest Approved version's model from
+the local registry (local/champion.py), as the trigger and `execute` set it from the Model
+Registry; a run cannot pass its own.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from pipeline_definition.local.champion import ChampionError, local_champion
 from pipeline_definition.local.definition import DATA_BUCKET, LocalDefinition, load_definition
 from pipeline_definition.local.errors import DefinitionError
 from pipeline_definition.local.execution import new_execution
@@ -31,10 +34,12 @@ from pipeline_definition.local.parity.kinds import parity_kinds
 from pipeline_definition.local.parity.namespace import NamespaceSupport, probe_namespace
 from pipeline_definition.local.parity.prepare import ParityError, prepare_parity
 from pipeline_definition.local.parity.progress import PlainBuildProgress
+from pipeline_definition.local.registry import LocalModelRegistry
 from pipeline_definition.local.results import ExecutionResult, ProgressListener
 from pipeline_definition.local.steps import KINDS, StepKind
 from pipeline_definition.local.store import SCHEME, LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
+from project.champion import ChampionLookup
 from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
 from project.run_parameters import (
     INPUT_DATA,
@@ -261,6 +266,25 @@ def missing_default_note(
     )
 
 
+def champion_lookup(
+    definition: LocalDefinition, workspace: Workspace, assignments: tuple[str, ...]
+) -> ChampionLookup | None:
+    """The run's champion from the local registry (None when the definition has no champion)."""
+    store = LocalObjectStore(workspace.store)
+    try:
+        return local_champion(
+            definition.document,
+            definition.parameters,
+            parse_assignments(assignments),
+            LocalModelRegistry(workspace.registry, store),
+            store,
+        )
+    except ParameterError as error:
+        raise RunError(f"--param: {error}") from error
+    except ChampionError as error:
+        raise RunError(str(error)) from error
+
+
 def _exists(store: LocalObjectStore, uri: str) -> bool:
     try:
         return store.exists(uri)
@@ -325,10 +349,14 @@ def prepare(
     store = LocalObjectStore(workspace.store)
     seed_code(definition, code_dir, store)
     seed_sample_data(store)
+    champion = champion_lookup(definition, workspace, options.params)
     parameters = prepare_parameters(
         definition.parameters, options.params, store, options.input_data
     )
     log.write(missing_default_note(definition.parameters, parameters, store) or "")
+    if champion is not None:
+        log.write(champion.describe() + "\n")
+        parameters = {**parameters, **champion.parameters()}
     return PreparedRun(
         definition=definition,
         definition_path=definition_path.resolve(),

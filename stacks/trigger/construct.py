@@ -10,7 +10,8 @@ optional schedule rule ───────────────────
 ```
 
 Both queues use the stack's key and keep messages for 14 days. The function's role may start
-and inspect this one pipeline, write its own log group, send to the failed-events queue (with
+and inspect this one pipeline, look up its champion (list the Model Registry's packages and
+describe those of its group), write its own log group, send to the failed-events queue (with
 `kms:GenerateDataKey` and `kms:Decrypt` on the key, all SQS needs from a producer) and write
 X-Ray traces; nothing else.
 """
@@ -42,16 +43,20 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from project import run_parameters
+from project import champion, run_parameters
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
 from stacks.log_groups import encrypted_log_group
 from stacks.nag import acknowledge, wildcard_resource
+from stacks.trigger.champion_lookup import allow_champion_lookup, champion_environment
+from stacks.trigger.handler.champion import GROUP_VARIABLE
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 
 HANDLER_DIR = Path(__file__).resolve().parent / "handler"
 RULES_MODULE = Path(run_parameters.__file__).resolve()
+# The champion rules (project/champion.py) ship beside the run-parameter rules.
+SHARED_MODULES = (RULES_MODULE, Path(champion.__file__).resolve())
 HANDLER = "handler.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -69,8 +74,9 @@ EVENTS_SERVICE = "events.amazonaws.com"
 class HandlerAsset:
     """Builds the function's asset without Docker: the `handler` package and the rules module.
 
-    The asset is `handler/*.py` plus `project/__init__.py` and `project/run_parameters.py`, so
-    the Lambda checks run parameters with the very module the CLI and `run-local` use.
+    The asset is `handler/*.py` plus `project/__init__.py`, `project/run_parameters.py` and
+    `project/champion.py`, so the Lambda checks run parameters and finds the champion with the
+    very modules the CLI and `run-local` use.
     """
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
@@ -78,7 +84,7 @@ class HandlerAsset:
         output = Path(output_dir)
         for source in sorted(HANDLER_DIR.glob("*.py")):
             _copy(source, output / "handler" / source.name)
-        for source in (RULES_MODULE.parent / "__init__.py", RULES_MODULE):
+        for source in (RULES_MODULE.parent / "__init__.py", *SHARED_MODULES):
             _copy(source, output / "project" / source.name)
         return True
 
@@ -191,9 +197,12 @@ class PipelineTrigger(Construct):
         schedule: str | None = None,
         skip_if_running: bool = False,
         reserved_concurrency: int | None = None,
+        model_package_group_name: str | None = None,
+        artifact_bucket: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(pipeline_name, raw_data_prefix, parameters, schedule)
+        champion_env = champion_environment(parameters, model_package_group_name, artifact_bucket)
         if reserved_concurrency is not None and reserved_concurrency < 1:
             raise ValueError(f"reserved_concurrency must be at least 1, not {reserved_concurrency}")
         stack = Stack.of(self)
@@ -240,9 +249,15 @@ class PipelineTrigger(Construct):
                 "PIPELINE_PARAMETERS": encode_specs(parameters),
                 "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
                 "FAILED_EVENTS_QUEUE_URL": self.failed_events.queue_url,
+                **champion_env,
             },
         )
         self._allow_pipeline(stack, pipeline_name)
+        champion_packages = (
+            allow_champion_lookup(self, self.role, champion_env[GROUP_VARIABLE])
+            if champion_env
+            else None
+        )
         skip_checks(
             self.function,
             {
@@ -289,7 +304,7 @@ class PipelineTrigger(Construct):
                 targets=[self._target()],
             )
         self._allow_events_to_use_key(stack, key)
-        self._acknowledge(stack, pipeline_name)
+        self._acknowledge(stack, pipeline_name, champion_packages)
 
     @staticmethod
     def _check_props(
@@ -385,7 +400,7 @@ class PipelineTrigger(Construct):
                 "kms:Decrypt and kms:GenerateDataKey on it, or undelivered events are lost.",
             )
 
-    def _acknowledge(self, stack: Stack, pipeline_name: str) -> None:
+    def _acknowledge(self, stack: Stack, pipeline_name: str, packages: str | None) -> None:
         dlq_reason = "{} is itself a dead-letter queue ({}); it has no DLQ of its own."
         for queue, role in (
             (self.undelivered_events, "EventBridge target DLQ"),
@@ -408,6 +423,13 @@ class PipelineTrigger(Construct):
                 "execution ids are generated by SageMaker; the ARN names this pipeline only"
             )
         findings[wildcard_resource(self, "*")] = (
-            "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions"
+            "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
+            "permissions, nor has sagemaker:ListModelPackages (the champion lookup; it lists "
+            "package summaries, and DescribeModelPackage is limited to this group)"
         )
+        if packages is not None:
+            findings[wildcard_resource(self, packages)] = (
+                "each registration is a new version of this group; the champion lookup "
+                "describes the newest Approved one"
+            )
         acknowledge(self.role.node.find_child("DefaultPolicy"), findings)

@@ -2,7 +2,8 @@
 
 S3_BUCKET, SAGEMAKER_ROLE_ARN and EXISTING_MODEL_PACKAGE_GROUP: the stack uses what exists
 instead of creating it. TRIGGER_RESERVED_CONCURRENCY: the trigger reserves what it is told.
-MODEL_APPROVAL_STATUS and RMSE_THRESHOLD: the controls reach the definition as literals.
+MODEL_APPROVAL_STATUS, RMSE_THRESHOLD and CHAMPION_TOLERANCE: the controls reach the definition
+as literals.
 NOTIFICATION_EMAIL: the alarm topic gets an email subscription.
 """
 
@@ -34,6 +35,7 @@ def existing(synthesize_app: Callable[[dict[str, str]], Synthesis]) -> Synthesis
             "TRIGGER_RESERVED_CONCURRENCY": "4",
             "MODEL_APPROVAL_STATUS": "Approved",
             "RMSE_THRESHOLD": "0.2",
+            "CHAMPION_TOLERANCE": "0.01",
             "NOTIFICATION_EMAIL": EMAIL,
         }
     )
@@ -101,14 +103,18 @@ def test_the_pipeline_registers_into_the_adopted_group(existing: Synthesis) -> N
 
 def test_the_deploy_time_controls_are_written_into_the_definition(existing: Synthesis) -> None:
     condition = _quality_gate(existing)
-    assert condition["Arguments"]["Conditions"][0]["RightValue"] == 0.2
+    bounds = [c["RightValue"] for c in condition["Arguments"]["Conditions"]]
+    assert bounds == [0.2, 0.01]
     (register,) = condition["Arguments"]["IfSteps"]
     assert register["Arguments"]["ModelApprovalStatus"] == "Approved"
     (fail,) = condition["Arguments"]["ElseSteps"]
-    message = fail["Arguments"]["ErrorMessage"]["Std:Join"]["Values"][-1]
-    assert message == " is above the threshold of 0.2; the model was not registered."
+    message = fail["Arguments"]["ErrorMessage"]["Std:Join"]["Values"][2]
+    assert message == (
+        " must be at most 0.2 (the threshold) and at most 0.01 above the champion's "
+        "(the tolerance); "
+    )
     declared = {p["Name"] for p in existing.definition["Parameters"]}
-    assert not declared & {"ModelApprovalStatus", "RmseThreshold"}
+    assert not declared & {"ModelApprovalStatus", "RmseThreshold", "ChampionTolerance"}
 
 
 def test_grants_name_the_adopted_group(existing: Synthesis) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from ml_scripts import layout
 from pipeline_definition.build.instance_types import MAX_INSTANCE_COUNT, MIN_INSTANCE_COUNT
-from project.controls import DEFAULT_RMSE_THRESHOLD
+from project.controls import DEFAULT_CHAMPION_TOLERANCE, DEFAULT_RMSE_THRESHOLD
 from testsupport.synthesis import Synthesis
 
 KMS = "${KmsKeyArn}"
@@ -20,12 +20,12 @@ REQUIRED_JOB_RETRIES = {
     "SageMaker.RESOURCE_LIMIT",
 }
 REQUIRED_STEP_RETRIES = {"Step.THROTTLING", "Step.SERVICE_FAULT"}
-RMSE_GET = {
-    "Std:JsonGet": {
-        "Path": "regression_metrics.rmse.value",
-        "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"},
-    }
+REPORT = {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"}
+RMSE_GET = {"Std:JsonGet": {"Path": "regression_metrics.rmse.value", "PropertyFile": REPORT}}
+ABOVE_CHAMPION_GET = {
+    "Std:JsonGet": {"Path": "champion.rmse_above_champion", "PropertyFile": REPORT}
 }
+CHAMPION_DESCRIPTION_GET = {"Std:JsonGet": {"Path": "champion.description", "PropertyFile": REPORT}}
 
 
 @pytest.fixture(scope="module")
@@ -99,19 +99,24 @@ def test_register_step_retries_only_step_errors(steps: dict[str, dict[str, Any]]
     assert policy["MaxAttempts"] <= 5
 
 
-def test_condition_gates_rmse_against_the_deploy_time_threshold(
+def test_condition_gates_rmse_against_the_threshold_and_the_champion(
     steps: dict[str, dict[str, Any]],
 ) -> None:
     check = steps["CheckQuality"]
     assert check["Type"] == "Condition"
     assert check["Arguments"]["Conditions"] == [
-        {"Type": "LessThanOrEqualTo", "LeftValue": RMSE_GET, "RightValue": DEFAULT_RMSE_THRESHOLD}
+        {"Type": "LessThanOrEqualTo", "LeftValue": RMSE_GET, "RightValue": DEFAULT_RMSE_THRESHOLD},
+        {
+            "Type": "LessThanOrEqualTo",
+            "LeftValue": ABOVE_CHAMPION_GET,
+            "RightValue": DEFAULT_CHAMPION_TOLERANCE,
+        },
     ]
     assert [s["Name"] for s in check["Arguments"]["IfSteps"]] == ["RegisterModel"]
     assert [s["Name"] for s in check["Arguments"]["ElseSteps"]] == ["FailOnQuality"]
 
 
-def test_fail_message_states_the_measured_value_and_the_threshold(
+def test_fail_message_states_the_measured_value_the_bounds_and_the_champion(
     steps: dict[str, dict[str, Any]],
 ) -> None:
     fail = steps["FailOnQuality"]
@@ -120,7 +125,10 @@ def test_fail_message_states_the_measured_value_and_the_threshold(
     assert values == [
         "Model quality gate failed: RMSE of log price ",
         RMSE_GET,
-        " is above the threshold of 0.15; the model was not registered.",
+        " must be at most 0.15 (the threshold) and at most 0.005 above the champion's "
+        "(the tolerance); ",
+        CHAMPION_DESCRIPTION_GET,
+        "; the model was not registered.",
     ]
 
 
@@ -128,6 +136,25 @@ def test_no_step_reads_a_control_from_the_run_parameters(synthesis: Synthesis) -
     body = json.dumps(synthesis.definition)
     assert "Parameters.RmseThreshold" not in body
     assert "Parameters.ModelApprovalStatus" not in body
+    assert "Parameters.ChampionTolerance" not in body
+
+
+def test_evaluation_always_gets_a_champion_input_defaulting_to_the_placeholder(
+    synthesis: Synthesis, steps: dict[str, dict[str, Any]]
+) -> None:
+    (declared,) = [
+        p for p in synthesis.definition["Parameters"] if p["Name"] == "ChampionModelData"
+    ]
+    assert declared["DefaultValue"].startswith("s3://${ArtifactBucket}/code/no-champion/")
+    assert declared["DefaultValue"].endswith("/" + layout.NO_CHAMPION_FILE)
+    arguments = steps["EvaluateModel"]["Arguments"]
+    inputs = {i["InputName"]: i["S3Input"] for i in arguments["ProcessingInputs"]}
+    assert inputs["champion"]["S3Uri"] == {"Get": "Parameters.ChampionModelData"}
+    assert inputs["champion"]["LocalPath"] == layout.EVALUATION_CHAMPION_DIR
+    container = arguments["AppSpecification"]["ContainerArguments"]
+    given = dict(zip(container[::2], container[1::2], strict=True))
+    assert given["--champion-dir"] == layout.EVALUATION_CHAMPION_DIR
+    assert given["--champion-uri"] == {"Get": "Parameters.ChampionModelData"}
 
 
 def test_every_job_waits_for_the_instance_limits_check(steps: dict[str, dict[str, Any]]) -> None:
@@ -209,6 +236,7 @@ def test_parameter_list_is_exactly_the_documented_one(synthesis: Synthesis) -> N
         ("MaxDepth", "Integer"),
         ("Eta", "Float"),
         ("NumRound", "Integer"),
+        ("ChampionModelData", "String"),
     ]
 
 

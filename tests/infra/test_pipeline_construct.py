@@ -76,7 +76,7 @@ def test_code_uris_point_at_content_hashed_keys_that_the_deployment_ships(
 ) -> None:
     code_uris = {s for s in _strings(synthesis.definition) if s.startswith(CODE_URI_PREFIX)}
     bundles = {uri.removeprefix(CODE_URI_PREFIX).split("/")[0] for uri in code_uris}
-    assert bundles == {"processing", "training", "evaluation", "sm_drivers"}
+    assert bundles == {"processing", "training", "evaluation", "sm_drivers", "no-champion"}
 
     (deployment,) = _deployments_into(synthesis, "DataStorageArtifacts").values()
     asset_key = deployment["Properties"]["SourceObjectKeys"][0]

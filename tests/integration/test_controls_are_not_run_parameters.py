@@ -1,11 +1,13 @@
-"""No run can register an Approved model or move the quality gate.
+"""No run can register an Approved model, move the quality gate or choose its champion.
 
-Approval and the RMSE threshold are deploy-time settings written into the definition as
-literals (project/controls.py). Every way a run is started refuses them as unknown parameters
-before anything starts: `run-local --param`, a manual event to the trigger Lambda (through
-project/run_parameters.py, with the declarations the deployed function carries) and
-`execute --param` against the deployed pipeline. What a run registers is PendingManualApproval
-(tests/integration/test_run_local.py::test_first_run_succeeds_and_registers runs it end to end).
+Approval, the RMSE threshold and the champion tolerance are deploy-time settings written into
+the definition as literals (project/controls.py). Every way a run is started refuses them as
+unknown parameters, and refuses a ChampionModelData of the run's own choosing (the starter sets
+it from the registry, project/champion.py), before anything starts: `run-local --param`, a
+manual event to the trigger Lambda (through project/run_parameters.py, with the declarations
+the deployed function carries) and `execute --param` against the deployed pipeline. What a run
+registers is PendingManualApproval (tests/integration/test_run_local.py::
+test_first_run_succeeds_and_registers runs it end to end).
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ TEMPLATE = SHIPPED_DEFINITION.parent / "test_template_matches_snapshot.json"
 CONTROL_OVERRIDES = [
     ("ModelApprovalStatus", "Approved"),
     ("RmseThreshold", "1e300"),
+    ("ChampionTolerance", "1"),
+]
+# (name, value, what the refusal says): the controls, and a champion chosen by the run.
+REFUSALS = [
+    *[(name, value, f"unknown parameter {name}") for name, value in CONTROL_OVERRIDES],
+    ("ChampionModelData", "s3://mine/model.tar.gz", "ChampionModelData is not a run's to choose"),
 ]
 
 
@@ -94,9 +102,9 @@ def test_the_definition_declares_no_control_and_registers_pending_approval() -> 
     assert register["Arguments"]["ModelApprovalStatus"] == "PendingManualApproval"
 
 
-@pytest.mark.parametrize(("name", "value"), CONTROL_OVERRIDES)
+@pytest.mark.parametrize(("name", "value", "message"), REFUSALS)
 def test_run_local_refuses_the_control_and_registers_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, value: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, value: str, message: str
 ) -> None:
     workdir = tmp_path / "run"
 
@@ -104,14 +112,14 @@ def test_run_local_refuses_the_control_and_registers_nothing(
 
     err = capsys.readouterr().err
     assert code == 2
-    assert f"unknown parameter {name}" in err
+    assert message in err
     assert not (workdir / "registry").exists()
     assert not list((workdir / "executions").glob("*/execution.json"))
 
 
-@pytest.mark.parametrize(("name", "value"), CONTROL_OVERRIDES)
+@pytest.mark.parametrize(("name", "value", "message"), REFUSALS)
 def test_a_manual_trigger_event_with_the_control_is_rejected_and_starts_nothing(
-    account: dict[str, Any], name: str, value: str
+    account: dict[str, Any], name: str, value: str, message: str
 ) -> None:
     environment = trigger_environment()
     environment["FAILED_EVENTS_QUEUE_URL"] = account["queue_url"]
@@ -123,17 +131,17 @@ def test_a_manual_trigger_event_with_the_control_is_rejected_and_starts_nothing(
     )
 
     assert result["status"] == "rejected"
-    assert f"unknown parameter {name}" in result["reason"]
+    assert message in result["reason"]
     assert executions() == {}
 
 
-@pytest.mark.parametrize(("name", "value"), CONTROL_OVERRIDES)
+@pytest.mark.parametrize(("name", "value", "message"), REFUSALS)
 def test_execute_refuses_the_control_and_starts_nothing(
-    account: dict[str, Any], capsys: pytest.CaptureFixture[str], name: str, value: str
+    account: dict[str, Any], capsys: pytest.CaptureFixture[str], name: str, value: str, message: str
 ) -> None:
     code = cli.main(["execute", "--param", f"{name}={value}"])
 
     err = capsys.readouterr().err
     assert code == 2
-    assert f"unknown parameter {name}" in err
+    assert message in err
     assert executions() == {}

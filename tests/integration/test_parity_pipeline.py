@@ -26,6 +26,7 @@ from pipeline_definition.local.runner import render_app_definition
 from pipeline_definition.local.store import LocalObjectStore
 from pipeline_definition.local.workspace import Workspace
 from project.paths import PROJECT_ROOT
+from testsupport.corpus.catalogue import step
 
 pytestmark = [pytest.mark.parity, pytest.mark.timeout(900)]
 
@@ -208,26 +209,10 @@ def injected(rendered: Rendered, tmp_path_factory: pytest.TempPathFactory) -> Re
     scripts[0].write_text(text.replace(INJECT_AFTER, INJECT_AFTER + INJECTED))
     definition = json.loads(rendered.definition.read_text())
     # ProcessData sits inside the CheckInstanceLimits condition's branch, not at the top level.
-    step = _find_step(definition["Steps"], "ProcessData")
-    assert step is not None, "no ProcessData step in the definition"
-    definition["Steps"] = [step]
+    definition["Steps"] = [step(definition, "ProcessData")]
     path = root / "definition.json"
     path.write_text(json.dumps(definition))
     return Rendered(path, code_dir)
-
-
-def _find_step(steps: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    """A step by name, looking inside condition steps' branches too."""
-    for step in steps:
-        if step["Name"] == name:
-            return step
-        arguments = step.get("Arguments")
-        if isinstance(arguments, dict):
-            for branch in ("IfSteps", "ElseSteps"):
-                found = _find_step(arguments.get(branch, []), name)
-                if found is not None:
-                    return found
-    return None
 
 
 def test_parity_mode_catches_an_api_the_images_pandas_lacks(

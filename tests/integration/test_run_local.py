@@ -211,7 +211,9 @@ def test_quality_gate_fails_with_the_rendered_message(
     )["regression_metrics"]["rmse"]["value"]
     assert message.startswith("Model quality gate failed: RMSE of log price ")
     assert repr(rmse) in message
-    assert message.endswith(" is above the threshold of 0.0001; the model was not registered.")
+    assert " must be at most 0.0001 (the threshold) and at most " in message
+    assert "there is no champion to compare with" in message
+    assert message.endswith("; the model was not registered.")
     assert message in gated.stdout
 
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 REGION = "us-east-1"
 PIPELINE = "house-price-mlops-pipeline"
 DATA_BUCKET = "house-price-data"
+GROUP = "house-price-models"
+MODELS = "s3://artifact-bucket/models/"
 ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/pipeline"
 DEFINITION = shipped_definition_text()
 SPECS = definition_parameters(json.loads(DEFINITION))
@@ -62,6 +64,26 @@ class Aws:
         settings = TriggerConfig(**{**self.config.__dict__, **config})
         return handle(event, request_id, config=settings, sagemaker=self.sagemaker, queue=self.sqs)
 
+    def register(self, url: str, status: str) -> str:
+        """A model package version of the group with this model archive and status."""
+        groups = self.sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
+        if not groups:
+            self.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        return self.sagemaker.create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=status,  # type: ignore[arg-type]
+            InferenceSpecification={
+                "Containers": [{"Image": "xgboost:3.2-0", "ModelDataUrl": url}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
+
+    def started_parameters(self) -> dict[str, str]:
+        """The parameters of the one execution started so far."""
+        (execution,) = self.executions().values()
+        return {p["Name"]: p["Value"] for p in execution.pipeline_parameters}
+
     def executions(self) -> dict[str, Any]:
         """What moto recorded for each execution, by ARN."""
         backend = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION]
@@ -87,11 +109,14 @@ class Aws:
 
 
 def mocked_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    """A fresh mocked account (moto), with test credentials and no endpoint override."""
+    """A fresh mocked account (moto): test credentials, the champion lookup's environment, no
+    endpoint override."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
+        "MODEL_PACKAGE_GROUP_NAME": GROUP,
+        "CHAMPION_MODELS_PREFIX": MODELS,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)

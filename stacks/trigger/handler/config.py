@@ -8,6 +8,7 @@
 | PIPELINE_PARAMETERS | JSON list of the declared parameters: Name, Type, EnumValues |
 | SKIP_IF_RUNNING | `true`: no start that an Executing run covers (same InputData, InputVersion) |
 | FAILED_EVENTS_QUEUE_URL | where events that cannot succeed are parked (optional) |
+| MODEL_PACKAGE_GROUP_NAME, CHAMPION_MODELS_PREFIX | the champion lookup (read by `champion`) |
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ receives events in batches (an SQS queue in front of the function) can run `hand
    (`run_requests`, `tokens`); bad parameters are rejected;
 4. with SKIP_IF_RUNNING, a start that an Executing run already covers (same InputData and
    InputVersion) is skipped with that run's ARN (`running`);
-5. start the execution.
+5. look up the champion, the newest Approved model this pipeline trained, and pass it as
+   ChampionModelData when the pipeline declares it (`champion`);
+6. start the execution.
 
 It raises only for errors worth retrying (see `aws_errors`), so Lambda's asynchronous retries
 and then the on-failure destination take over. Events that would fail the same way again
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -39,6 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from project.run_parameters import INPUT_DATA, INPUT_VERSION, ParameterError
 
 from .aws_errors import error_code, is_retryable
+from .champion import with_champion
 from .config import ConfigurationError, TriggerConfig
 from .events import MalformedEventError, ManualRun, ObjectCreated, TriggerEvent, parse_event
 from .logs import logger
@@ -196,7 +200,7 @@ def _start(request: RunRequest, config: TriggerConfig, sagemaker: SageMakerClien
 def _run(
     event: object, request_id: str, config: TriggerConfig, sagemaker: SageMakerClient
 ) -> dict[str, Any]:
-    """Steps 1-5: the answer, or RejectedEventError, or a retryable AWS error."""
+    """Steps 1-6: the answer, or RejectedEventError, or a retryable AWS error."""
     parsed = _parse(event)
     answer = _screen(parsed, config)
     if answer is not None:
@@ -206,6 +210,10 @@ def _run(
         answer = _skip_if_covered(request, config, sagemaker)
         if answer is not None:
             return answer
+        request = replace(
+            request,
+            parameters=with_champion(request.parameters, sagemaker, config.parameters, logger),
+        )
         execution_arn = _start(request, config, sagemaker)
     except (ClientError, BotoCoreError) as error:
         code = error_code(error)

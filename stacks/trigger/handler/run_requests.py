@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from project.run_parameters import INPUT_DATA, INPUT_VERSION, check_values, object_version
 
+from .champion import refuse_champion
 from .config import TriggerConfig
 from .events import SUPPORTED_SUFFIXES, ObjectCreated, ScheduledRun, TriggerEvent
 from .tokens import manual_token, object_token, scheduled_token
@@ -78,6 +79,7 @@ def run_request(event: TriggerEvent, request_id: str, config: TriggerConfig) -> 
             token=scheduled_token(config.pipeline_name, event.event_id),
             description=f"Scheduled start at {event.time} ({', '.join(event.resources)})",
         )
+    refuse_champion(event.parameters)
     parameters = check_values(event.parameters, config.parameters)
     return RunRequest(
         trigger="manual",

@@ -11,6 +11,7 @@ import pytest
 from pipeline_definition.diff.compare import diff_definitions
 from pipeline_definition.diff.model import MISSING, DefinitionDiff, DefinitionError, StepDiff
 from pipeline_definition.diff.values import render_condition, render_expression
+from testsupport.corpus.catalogue import step
 from testsupport.definitions import SHIPPED_DEFINITION
 
 FIXTURE = SHIPPED_DEFINITION
@@ -26,19 +27,6 @@ def original() -> dict[str, Any]:
 def modified(original: dict[str, Any]) -> dict[str, Any]:
     copied: dict[str, Any] = copy.deepcopy(original)
     return copied
-
-
-def step(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """A top-level or branch step of `definition`, by name."""
-    pending = list(definition["Steps"])
-    while pending:
-        current = pending.pop()
-        if current["Name"] == name:
-            found: dict[str, Any] = current
-            return found
-        arguments = current.get("Arguments", {})
-        pending += arguments.get("IfSteps", []) + arguments.get("ElseSteps", [])
-    raise KeyError(name)
 
 
 def parameter(definition: dict[str, Any], name: str) -> dict[str, Any]:
@@ -268,7 +256,8 @@ def test_added_condition(original: dict[str, Any], modified: dict[str, Any]) -> 
 
     (change,) = only_changed_step(diff_definitions(original, modified), "CheckQuality").changes
 
-    assert change.summary == ('condition 2: (none) -> not (Parameters.InputVersion == "")')
+    # CheckQuality has two conditions (the threshold and the champion): the new one is the third.
+    assert change.summary == ('condition 3: (none) -> not (Parameters.InputVersion == "")')
 
 
 def test_retry_policy_changed_added_and_removed(

@@ -415,4 +415,5 @@ def test_markdown_shows_the_replacement_resource_and_values() -> None:
     assert "### Pipeline resource (1)" in lines
     assert '| `PipelineName` | `"house-price-mlops-pipeline"` | `"churn-mlops-pipeline"` |' in lines
     assert "### Deploy-time values (1)" in lines
-    assert any(line.startswith("| `${ArtifactBucket}` (used by ProcessData") for line in lines)
+    used_by = "| `${ArtifactBucket}` (used by parameter ChampionModelData, ProcessData"
+    assert any(line.startswith(used_by) for line in lines)

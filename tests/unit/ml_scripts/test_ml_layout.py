@@ -34,7 +34,7 @@ def _gate_condition(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_training_defaults_equal_the_pipeline_parameter_defaults() -> None:
-    parameters = pipeline_parameters("s3://bucket/data.csv")
+    parameters = pipeline_parameters("s3://bucket/data.csv", "s3://bucket/NO_CHAMPION.json")
     defaults = Hyperparameters()
     assert (defaults.max_depth, defaults.eta, defaults.num_round) == (
         parameters.max_depth.default_value,

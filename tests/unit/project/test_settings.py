@@ -94,13 +94,21 @@ def test_controls_come_from_context_and_the_environment_wins() -> None:
     )
 
 
-def test_the_shipped_cdk_json_states_both_controls() -> None:
+def test_the_shipped_cdk_json_states_every_control() -> None:
     context = cdk_context()
-    assert (context["modelApprovalStatus"], context["rmseThreshold"]) == (
-        "PendingManualApproval",
-        0.15,
-    )
+    assert (
+        context["modelApprovalStatus"],
+        context["rmseThreshold"],
+        context["championTolerance"],
+    ) == ("PendingManualApproval", 0.15, 0.005)
     assert project_settings({}) == load_settings({}, {})
+
+
+def test_champion_tolerance_defaults_and_comes_from_context_or_the_environment() -> None:
+    assert load_settings({}, {}).champion_tolerance == 0.005
+    assert load_settings({"championTolerance": 0}, {}).champion_tolerance == 0.0
+    overridden = load_settings({"championTolerance": 0.01}, {"CHAMPION_TOLERANCE": "0.02"})
+    assert overridden.champion_tolerance == 0.02
 
 
 def test_pipeline_name_defaults_to_the_project_name() -> None:
@@ -191,6 +199,10 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ({"RMSE_THRESHOLD": "nan"}, "rmse_threshold", "must be a number"),
         ({"RMSE_THRESHOLD": "inf"}, "rmse_threshold", "must be a number"),
         ({"RMSE_THRESHOLD": "0.15x"}, "rmse_threshold", "must be a number"),
+        ({"CHAMPION_TOLERANCE": "-0.001"}, "champion_tolerance", "from 0 to 1"),
+        ({"CHAMPION_TOLERANCE": "2"}, "champion_tolerance", "from 0 to 1"),
+        ({"CHAMPION_TOLERANCE": "nan"}, "champion_tolerance", "must be a number"),
+        ({"CHAMPION_TOLERANCE": "a bit"}, "champion_tolerance", "must be a number"),
         ({"NOTIFICATION_EMAIL": "ops"}, "notification_email", "not an email address"),
         ({"NOTIFICATION_EMAIL": "ops@localhost"}, "notification_email", "name@example.com"),
         ({"NOTIFICATION_EMAIL": "o ps@example.com"}, "notification_email", "no spaces"),

@@ -10,11 +10,12 @@ import pytest
 
 from project.run_parameters import CLIENT_TOKEN_MAX_LENGTH, CLIENT_TOKEN_MIN_LENGTH, encode_specs
 from stacks.trigger.handler import handler
+from stacks.trigger.handler.champion import ChampionConfigurationError
 from stacks.trigger.handler.handler import ConfigurationError, TriggerConfig
 from stacks.trigger.handler.tokens import manual_token, object_token, scheduled_token
 from testsupport.definitions import event as event_fixture
 from testsupport.lambda_logs import lambda_json
-from testsupport.trigger_account import PIPELINE, REGION, SPECS, Aws, s3_event
+from testsupport.trigger_account import GROUP, MODELS, PIPELINE, REGION, SPECS, Aws, s3_event
 
 
 def log_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
@@ -368,3 +369,61 @@ def test_configuration_from_the_environment() -> None:
     assert config.failed_events_queue_url is None
     assert config.parameters["NumRound"].type == "Integer"
     assert "ml.m5.large" in config.parameters["TrainingInstanceType"].enum_values
+
+
+def test_without_an_approved_version_the_run_has_no_champion(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register(f"{MODELS}e1/model.tar.gz", "PendingManualApproval")
+
+    result = aws.handle(s3_event())
+
+    assert result["status"] == "started"
+    assert "ChampionModelData" not in aws.started_parameters()
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert line["reason"] == f"no Approved version in {GROUP}"
+
+
+def test_the_newest_approved_version_is_passed_as_the_champion(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register(f"{MODELS}e1/model.tar.gz", "Approved")
+    newest = aws.register(f"{MODELS}e2/model.tar.gz", "Approved")
+    aws.register(f"{MODELS}e3/model.tar.gz", "Rejected")
+
+    result = aws.handle(s3_event())
+
+    assert aws.started_parameters()["ChampionModelData"] == f"{MODELS}e2/model.tar.gz"
+    assert result["parameters"]["ChampionModelData"] == f"{MODELS}e2/model.tar.gz"
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert line["champion"] == newest
+
+
+def test_a_champion_this_pipeline_did_not_train_is_left_out_with_the_reason(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register("s3://seed-bucket/model.tar.gz", "Approved")
+
+    aws.handle(s3_event())
+
+    assert "ChampionModelData" not in aws.started_parameters()
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert "was not trained by this pipeline" in line["reason"]
+
+
+def test_a_manual_event_cannot_choose_its_champion(aws: Aws) -> None:
+    result = aws.handle({"parameters": {"ChampionModelData": f"{MODELS}mine/model.tar.gz"}})
+
+    assert result["status"] == "rejected"
+    assert result["error_code"] == "InvalidParameters"
+    assert "ChampionModelData is not a run's to choose" in result["reason"]
+    assert aws.executions() == {}
+
+
+def test_a_champion_lookup_without_its_environment_is_a_deployment_error(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODEL_PACKAGE_GROUP_NAME")
+    with pytest.raises(ChampionConfigurationError, match="MODEL_PACKAGE_GROUP_NAME"):
+        aws.handle(s3_event())
+    assert aws.executions() == {}
