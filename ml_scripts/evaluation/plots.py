@@ -140,6 +140,14 @@ def residuals(plt: Any, data: FigureData) -> bytes:
         ax.axhline(sign * 2 * data.rmse, color=GREY, linestyle=":", linewidth=1)
     ax.axhline(0.0, color="black", linewidth=1)
     ax.scatter(data.predicted[shown], residual[shown], s=9, alpha=0.45, color=BLUE)
+    for number, error in enumerate(data.largest_errors, start=1):
+        x, y = error["predicted"], error["residual_log"]
+        ax.scatter([x], [y], s=70, facecolors="none", edgecolors=RED, linewidths=1.5)
+        ax.annotate(f"#{number}", (x, y), xytext=(6, 4), textcoords="offset points", color=RED)
+    # Room above the points for the note, so it hides none of them.
+    low = min(float(residual.min()), -2 * data.rmse)
+    high = max(float(residual.max()), 2 * data.rmse)
+    ax.set_ylim(low - 0.05 * (high - low), high + 0.3 * (high - low))
     ax.set(xscale="log", xlabel="predicted price (\\$, log scale)")
     _price_axis(ax.xaxis, float(data.predicted.min()), float(data.predicted.max()))
     ax.set(ylabel="residual: log predicted - log actual")
@@ -151,9 +159,21 @@ def residuals(plt: Any, data: FigureData) -> bytes:
         f"beyond ±2 RMSE (dotted): {beyond:.1%}\n"
         f"±RMSE is a price off by about ±{np.expm1(data.rmse):.0%}",
     )
-    ax.set_title("Residuals, test split (above 0: overpriced)")
+    ax.set_title("Residuals, test split (above 0: overpriced; #: largest errors)")
     ax.legend(loc="lower right", fontsize=8)
     return _png(plt, fig)
+
+
+METRIC_TICKS = (0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+
+
+def _metric_axis(axis: Any, low: float, high: float) -> None:
+    """A log axis of RMSE labelled 0.05, 0.1, 0.2, ... instead of powers of ten."""
+    ticker = importlib.import_module("matplotlib.ticker")
+    ticks = [t for t in METRIC_TICKS if low <= t <= high] or [low, high]
+    axis.set_major_locator(ticker.FixedLocator(ticks))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def learning_curve(plt: Any, history: TrainingHistory) -> bytes:
@@ -164,16 +184,20 @@ def learning_curve(plt: Any, history: TrainingHistory) -> bytes:
     ax.plot(rounds, history.validation, color=ORANGE, label="validation split")
     best = history.best_iteration
     ax.axvline(best + 1, color=GREY, linestyle="--", linewidth=1)
+    # The label goes to the side of the line with more room.
+    offset = (-150, 40) if best + 1 > 0.6 * history.rounds else (12, 40)
     ax.annotate(
         f"kept: {best + 1} rounds\nvalidation RMSE {history.validation[best]:.4f}",
         (best + 1, history.validation[best]),
-        xytext=(10, 30),
+        xytext=offset,
         textcoords="offset points",
         fontsize=9,
         arrowprops={"arrowstyle": "->", "color": GREY},
     )
-    ax.set(yscale="log", xlabel="boosting round", ylabel=f"{history.metric} of log price (log)")
-    ax.set_title(f"Learning curve: {history.rounds} rounds, early stopping")
+    ax.set(yscale="log", xlabel="boosting round", ylabel=f"{history.metric.upper()} of log price")
+    values = (*history.train, *history.validation)
+    _metric_axis(ax.yaxis, min(values), max(values))
+    ax.set_title(f"Learning curve: {history.rounds} rounds, early stopping (log scale)")
     ax.legend(loc="upper right", fontsize=8)
     return _png(plt, fig)
 

@@ -275,7 +275,10 @@ def predictions(figures: Mapping[str, bytes], errors: Sequence[Mapping[str, Any]
         "predicted_vs_actual.png",
         "Predicted vs actual price, log scales; numbered: the largest errors",
     ) + _figure(
-        figures, "residuals.png", "Residuals of log price with the ±RMSE band and ±2 RMSE lines"
+        figures,
+        "residuals.png",
+        "Residuals of log price with the ±RMSE band and ±2 RMSE lines; numbered: the largest "
+        "errors",
     )
     blocks: list[Block] = [Figures(tuple(shown))] if shown else [_no_figures()]
     if errors:
