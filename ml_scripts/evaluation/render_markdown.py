@@ -3,6 +3,8 @@ figures as links to `plots/*.png` beside it."""
 
 from __future__ import annotations
 
+import re
+
 from ml_scripts.evaluation.document import (
     Block,
     Callout,
@@ -17,13 +19,14 @@ from ml_scripts.evaluation.document import (
     Text,
 )
 
-_ESCAPED = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+_ESCAPED = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
+_SPACES = re.compile(r"\s+")
 MARKS = {"pass": "PASS", "fail": "FAIL", "note": "NOTE"}
 
 
 def plain(value: str) -> str:
-    """Text with Markdown's special characters escaped, on one line."""
-    return " ".join(value.split()).translate(_ESCAPED)
+    """Text with Markdown's special characters escaped, on one line (spaces kept, collapsed)."""
+    return _SPACES.sub(" ", value).translate(_ESCAPED)
 
 
 def inline(part: Inline) -> str:
@@ -34,9 +37,13 @@ def inline(part: Inline) -> str:
         return plain(part.text)
     if isinstance(part, Code):
         fence = "``" if "`" in part.text else "`"
-        return f"{fence}{' '.join(part.text.split())}{fence}".replace("|", "\\|")
+        return f"{fence}{_SPACES.sub(' ', part.text).strip()}{fence}".replace("|", "\\|")
     if isinstance(part, Strong):
-        return f"**{plain(part.text)}**"
+        # Emphasis must hug its text: "**Champion:** ", never "**Champion: **".
+        escaped = plain(part.text)
+        core = escaped.strip()
+        lead = escaped[: len(escaped) - len(escaped.lstrip())]
+        return f"{lead}**{core}**{escaped[len(lead) + len(core) :]}"
     return plain(part)
 
 
@@ -81,9 +88,9 @@ def block_markdown(block: Block) -> list[str]:
 
 def render_markdown(document: Document) -> str:
     """The whole report."""
-    lines = [f"# {plain(document.title)}", "", inlines(document.subtitle), ""]
+    lines = [f"# {plain(document.title).strip()}", "", inlines(document.subtitle).strip(), ""]
     for section in document.sections:
-        lines += [f"## {plain(section.title)}", ""]
+        lines += [f"## {plain(section.title).strip()}", ""]
         for block in section.blocks:
             lines += block_markdown(block)
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from testsupport.run_local import NUM_ROUND, Run, evaluation_folder
+from testsupport.run_local import NUM_ROUND, Run, evaluation_folder, store_path
 from tools.headless_chromium import Browser, check_page
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -79,8 +79,11 @@ def test_the_report_states_this_runs_figures(
     html: str, folder: Path, first_run_local: Run, run_local_workdir: Path
 ) -> None:
     evaluation: dict[str, Any] = json.loads((folder / "evaluation.json").read_text())
+    # This run's ProcessData report (other runs in the session's workdir read other data).
+    outputs = first_run_local.step("ProcessData")["Properties"]["ProcessingOutputConfig"]
+    (uri,) = [o["S3Output"]["S3Uri"] for o in outputs["Outputs"] if o["OutputName"] == "report"]
     processing = json.loads(
-        next((run_local_workdir / "s3").rglob("processing_report.json")).read_text()
+        (store_path(run_local_workdir, uri) / "processing_report.json").read_text()
     )
     rmse = evaluation["regression_metrics"]["rmse"]
     assert repr(rmse["value"]) in html

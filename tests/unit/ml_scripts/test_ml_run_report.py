@@ -29,6 +29,7 @@ from ml_scripts.evaluation.document import (
     Link,
     Paragraph,
     Section,
+    Strong,
     table,
     text,
 )
@@ -212,6 +213,19 @@ def test_markdown_escapes_table_cells_and_links_the_figure_files() -> None:
     assert "javascript:" not in markdown
     assert "![A figure](plots/x.png)" in markdown
     assert "| --- | ---: |" in markdown
+
+
+def test_markdown_keeps_the_spaces_around_code_and_emphasis() -> None:
+    document = Document(
+        "t",
+        text("Execution ", Code("local-1"), " · written"),
+        (Section("s", (Paragraph(text(Strong("Champion: "), "none.")),)),),
+    )
+
+    markdown = render_markdown(document)
+
+    assert "Execution `local-1` · written" in markdown
+    assert "**Champion:** none." in markdown
 
 
 def test_segments_are_ordered_by_error_with_their_row_counts() -> None:
