@@ -18,6 +18,7 @@ from pipeline_definition.local.definition import LocalDefinition
 from pipeline_definition.local.progress import format_duration
 from pipeline_definition.local.registry import LocalModelRegistry, RegistryEntry, RegistryError
 from pipeline_definition.local.results import COMPLETED, ExecutionResult, StepStatus
+from pipeline_definition.local.run_report import report_paths
 from pipeline_definition.local.steps import artifacts_of, outputs_of
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 
@@ -182,4 +183,5 @@ def summary_lines(
     lines.append("")
     lines.append(f"Logs:   {display_path(result.directory / 'logs')}")
     lines.append(f"Record: {display_path(result.record_path)}")
+    lines += [f"Report: {display_path(path)}" for path in report_paths(found)]
     return lines
