@@ -62,8 +62,20 @@ install: $(STAMP) $(SCRIPT) ## create .venv, install pinned Python and npm packa
 run: $(STAMP) $(SCRIPT) ## render the pipeline and run it locally on data/house_data.csv
 	$(BIN)/python -m pipeline_definition run-local
 
-test: $(STAMP) $(SCRIPT) ## run the whole test suite
-	$(BIN)/python -m pytest
+# The run report's browser test opens report.html in headless Chromium: Debian's package,
+# installed here once when it is missing (apt-get, with sudo unless make runs as root).
+# `make test CHROMIUM=/path/to/chrome` uses another Chromium or Chrome instead.
+CHROMIUM ?= /usr/bin/chromium
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make test needs Chromium at $(CHROMIUM) for the \
+	run report's browser test: install it, or name one with CHROMIUM=/path/to/chromium" >&2; exit 1; }
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+test: $(STAMP) $(SCRIPT) $(CHROMIUM) ## run the whole test suite
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 # Parity mode: each job in its image's Python and library versions (Pythons from PATH or
 # pyenv; packages from PyPI into .local/parity-envs, once). Then the tests marked `parity`.

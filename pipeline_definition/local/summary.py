@@ -19,6 +19,7 @@ from pipeline_definition.local.numbers import readable
 from pipeline_definition.local.progress import format_duration
 from pipeline_definition.local.registry import LocalModelRegistry, RegistryEntry, RegistryError
 from pipeline_definition.local.results import COMPLETED, ExecutionResult, StepStatus
+from pipeline_definition.local.run_report import report_paths
 from pipeline_definition.local.steps import artifacts_of, outputs_of
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 
@@ -183,4 +184,5 @@ def summary_lines(
     lines.append("")
     lines.append(f"Logs:   {display_path(result.directory / 'logs')}")
     lines.append(f"Record: {display_path(result.record_path)}")
+    lines += [f"Report: {display_path(path)}" for path in report_paths(found)]
     return lines

@@ -170,6 +170,26 @@ def test_the_parity_pipeline_succeeds_in_the_images_versions(
     assert versions["xgboost"] == pins["xgboost-cpu"]
 
 
+def test_the_run_report_is_made_in_the_evaluation_images_versions(
+    rendered: Rendered, parity_run: Run
+) -> None:
+    """EvaluateModel's report and its six figures, made with the XGBoost image's matplotlib."""
+    assert parity_run.code == 0, parity_run.output[-3000:]
+    outputs = parity_run.step("EvaluateModel")["Properties"]["ProcessingOutputConfig"]["Outputs"]
+    folder = parity_run.store_path(outputs[0]["S3Output"]["S3Uri"])
+    assert len(list((folder / "plots").glob("*.png"))) == 6
+    definition = json.loads(rendered.definition.read_text())
+    (evaluate,) = [s for s in definition["Steps"] if s["Name"] == "EvaluateModel"]
+    pins = dict(
+        lock_for_image(evaluate["Arguments"]["AppSpecification"]["ImageUri"], load_locks()).pins
+    )
+    html = (folder / "report.html").read_text()
+    for library in ("matplotlib", "numpy", "pandas"):
+        assert f"<td>{library}</td>" in html
+        row = html.split(f"<td>{library}</td>", 1)[1].split("</tr>", 1)[0]
+        assert row.endswith(f"<td>{pins[library]}</td>"), row
+
+
 def test_training_ran_the_real_driver_when_namespaces_work(parity_run: Run) -> None:
     log = (parity_run.workdir / "executions").glob("*/logs/TrainModel.log")
     text = next(log).read_text()
