@@ -15,6 +15,7 @@ from typing import Any
 
 from pipeline_definition.local.command import tail
 from pipeline_definition.local.definition import LocalDefinition
+from pipeline_definition.local.numbers import readable
 from pipeline_definition.local.progress import format_duration
 from pipeline_definition.local.registry import LocalModelRegistry, RegistryEntry, RegistryError
 from pipeline_definition.local.results import COMPLETED, ExecutionResult, StepStatus
@@ -156,7 +157,7 @@ def summary_lines(
         lines.append("")
         lines.append(f"Model metrics ({label}, {display_path(path)}):")
         width = max(len(name) for name, _ in values)
-        lines += [f"  {name:<{width}}  {value:.6g}" for name, value in values]
+        lines += [f"  {name:<{width}}  {readable(value)}" for name, value in values]
     for entry in result.registry:
         lines.append("")
         lines.append(f"Registered: {entry.group} version {entry.version} ({entry.approval_status})")

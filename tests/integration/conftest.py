@@ -1,12 +1,25 @@
-"""One run-local run of the shipped definition per session, shared by the modules that read it."""
+"""Shared by the integration tests: one moto server on loopback, and one run-local run of the
+shipped definition, each for the whole session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 from testsupport.run_local import FAST, Run, run_cli
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on a free loopback port, for the whole session."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -191,6 +191,32 @@ def test_code_hash_change_names_the_bundle(
     assert change.summary == f"code bundle 'training' changed: {digest[:8]}… -> 01234567…"
 
 
+def test_a_value_replaced_in_a_long_argument_list_is_shown_by_position(
+    original: dict[str, Any], modified: dict[str, Any]
+) -> None:
+    arguments = step(modified, "EvaluateModel")["Arguments"]["AppSpecification"]
+    listed = arguments["ContainerArguments"]
+    assert len(listed) > 8
+    index = listed.index("--rmse-threshold") + 1
+    listed[index] = "0.2"
+
+    (change,) = only_changed_step(diff_definitions(original, modified), "EvaluateModel").changes
+
+    assert change.path == f"Arguments.AppSpecification.ContainerArguments[{index}]"
+    assert change.summary.endswith('"0.15" -> "0.2"')
+
+
+def test_a_reshaped_argument_list_is_shown_whole(
+    original: dict[str, Any], modified: dict[str, Any]
+) -> None:
+    arguments = step(modified, "EvaluateModel")["Arguments"]["AppSpecification"]
+    arguments["ContainerArguments"] = [*arguments["ContainerArguments"], "--verbose"]
+
+    (change,) = only_changed_step(diff_definitions(original, modified), "EvaluateModel").changes
+
+    assert change.path == "Arguments.AppSpecification.ContainerArguments"
+
+
 def test_hyperparameter_change(original: dict[str, Any], modified: dict[str, Any]) -> None:
     step(modified, "TrainModel")["Arguments"]["HyperParameters"]["max_depth"] = "8"
     step(modified, "TrainModel")["Arguments"]["HyperParameters"]["subsample"] = "0.8"
