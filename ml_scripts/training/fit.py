@@ -24,6 +24,7 @@ from ml_scripts.common.features import (
     model_to_price,
     target_to_model,
 )
+from ml_scripts.common.history import TrainingHistory
 from ml_scripts.common.linear import RidgeModel
 from ml_scripts.common.metrics import log_metric_values, price_metrics, rmse
 from ml_scripts.inference.intervals import PriceInterval, segment_of
@@ -41,6 +42,7 @@ class TrainingResult:
     best_iteration: int
     validation_metrics: dict[str, Any]
     rows: dict[str, int] = field(default_factory=dict)
+    history: TrainingHistory | None = None
 
 
 def calibrate_interval(model: HousePriceModel, validation: pd.DataFrame) -> PriceInterval:
@@ -155,6 +157,7 @@ def train_model(
         max_bin=hp.max_bin,
         ref=dtrain,
     )
+    evals_result: dict[str, Any] = {}
     booster = xgb.train(
         hp.xgboost_params(),
         dtrain,
@@ -162,8 +165,10 @@ def train_model(
         evals=[(dtrain, "train"), (dvalid, "validation")],
         early_stopping_rounds=hp.early_stopping_rounds,
         verbose_eval=verbose_eval,
+        evals_result=evals_result,
     )
     best = int(booster.best_iteration)
+    history = TrainingHistory.from_evals(evals_result, best)
     model = HousePriceModel(
         booster[: best + 1], transform, _fit_linear(features, target, transform, hp)
     )
@@ -190,4 +195,4 @@ def train_model(
         linear = _fit_linear(all_features, all_target, transform, hp)
         model = HousePriceModel(refitted, transform, linear, model.interval)
         rows["validation_fitted"] = int(kept.sum())
-    return TrainingResult(model, best, metrics, rows)
+    return TrainingResult(model, best, metrics, rows, history)

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from pipeline_definition.local.parity.locks import load_locks, lock_for_image
 from project.paths import PROJECT_ROOT
+from testsupport.definitions import shipped_definition_text
 from testsupport.pythons import supported_pythons
 
 GITHUB = PROJECT_ROOT / ".github"
@@ -218,7 +220,8 @@ def python_versions(job: dict[str, Any]) -> list[str]:
     version = str(setup["with"]["python-version"])
     if version == "${{ matrix.python-version }}":
         return [str(v) for v in job["strategy"]["matrix"]["python-version"]]
-    return [version]
+    # A multi-line value sets up several; the last one is the default `python`.
+    return version.split()
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -234,10 +237,10 @@ def test_make_uses_the_python_that_was_set_up(
         python = job["env"]["PYTHON"]
 
         assert set(versions) <= set(supported_pythons()), job_id
-        if len(versions) == 1:
-            assert python == f"python{versions[0]}", job_id
-        else:
+        if "strategy" in job:
             assert python == "python${{ matrix.python-version }}", job_id
+        else:
+            assert python == f"python{versions[-1]}", job_id
 
 
 def test_ci_tests_on_every_supported_python(workflows: dict[str, dict[str, Any]]) -> None:
@@ -246,6 +249,8 @@ def test_ci_tests_on_every_supported_python(workflows: dict[str, dict[str, Any]]
 
     assert python_versions(test) == supported_pythons()
     assert test["strategy"]["fail-fast"] is False
+    # Ubuntu's chromium package is a snap transition: the browser test uses the runner's Chrome.
+    assert test["env"]["CHROMIUM"] == "/usr/bin/google-chrome"
     assert [s for s in scripts if s.startswith("make")] == ["make install", "make test"]
 
 
@@ -258,12 +263,26 @@ def test_ci_lints_synthesizes_and_scans_once_at_the_oldest_python(
 
     assert set(ci["on"]) == {"pull_request", "push"}
     assert ci["on"]["push"]["branches"] == ["main"]
-    assert set(ci["jobs"]) == {"test", "build"}
+    assert set(ci["jobs"]) == {"test", "build", "parity"}
     assert python_versions(build) == supported_pythons()[:1]
     targets = ["make install", "make lint", "make synth", "make security"]
     assert [s for s in scripts if s.startswith("make")] == targets
     ((_, upload),) = uses(ci, "actions/upload-artifact")
     assert upload["with"]["path"] == "cdk.out"
+
+
+def test_ci_runs_the_pipeline_in_the_images_python(workflows: dict[str, dict[str, Any]]) -> None:
+    parity = workflows["ci.yml"]["jobs"]["parity"]
+    scripts = [step.get("run", "").strip() for step in parity["steps"]]
+    locks = load_locks()
+    images = set(
+        re.findall(r'"(?:ImageUri|TrainingImage|Image)": "([^"]+)"', shipped_definition_text())
+    )
+    image_pythons = {lock_for_image(image, locks).python for image in images}
+
+    assert image_pythons <= set(python_versions(parity))
+    assert python_versions(parity)[-1] == supported_pythons()[0]
+    assert [s for s in scripts if s.startswith("make")] == ["make install", "make parity"]
 
 
 def test_pr_diff_posts_one_updated_comment(workflows: dict[str, dict[str, Any]]) -> None:
