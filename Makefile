@@ -129,6 +129,7 @@ bench: $(STAMP) ## run the benchmarks (a few minutes); figures go to bench/resul
 	$(BIN)/python bench/bench_model_quality.py
 	$(BIN)/python bench/bench_intervals.py
 	$(BIN)/python bench/bench_training.py --repeats 3
+	$(BIN)/python bench/bench_trigger_burst.py --rounds 3
 	$(BIN)/python bench/bench_processing.py --rows 1000000 --repeats 3
 	$(BIN)/python bench/collect_results.py
 

@@ -16,6 +16,7 @@ FRAGMENTS = (
     "processing",
     "processing_10m",
     "training",
+    "trigger_burst",
     "security",
 )
 INTRO = """# Benchmark results

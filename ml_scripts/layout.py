@@ -31,6 +31,11 @@ PROCESSING_JOB_CONFIG = "/opt/ml/config/processingjobconfig.json"
 # ETag) of the input object. It is there for SageMaker's cache key, which compares a processing
 # job's Environment but never the data behind a URI; the script records it in its report.
 INPUT_VERSION_ENV = "INPUT_VERSION"
+# ProcessData's raw input type (the InputDataType parameter, SageMaker's S3DataType): InputData
+# names an object or a folder, or a manifest whose listed objects SageMaker downloads.
+S3_PREFIX_INPUT = "S3Prefix"
+MANIFEST_INPUT = "ManifestFile"
+INPUT_DATA_TYPES = (S3_PREFIX_INPUT, MANIFEST_INPUT)
 
 # ProcessData writes one folder per output under PROCESSING_OUTPUT_DIR, named as the output.
 # The order of SPLITS is the order of the split codes (processing/keys.py).

@@ -32,6 +32,17 @@ from project.controls import (
     rmse_threshold_problem,
 )
 from project.paths import CDK_JSON, SAMPLE_DATA
+from project.trigger_settings import (
+    DEFAULT_BATCHING_WINDOW_SECONDS,
+    DEFAULT_MAX_CONCURRENCY,
+    batching_window_problem,
+    concurrency_conflict,
+    max_concurrency_problem,
+    reserved_concurrency_problem,
+    schedule_problem,
+)
+
+__all__ = ["reserved_concurrency_problem", "schedule_problem"]
 
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 PIPELINE_NAME_MAX_LENGTH = 256
@@ -44,9 +55,6 @@ ROLE_RESOURCE_PATTERN = re.compile(r"^role/[\w+=,.@/-]{1,512}$")
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 PROJECT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 PREFIX_PATTERN = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
-# EventBridge rate expressions: the unit is singular for 1 and plural above.
-RATE_PATTERN = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|hour|day)(?P<plural>s?)\)$")
-CRON_PATTERN = re.compile(r"^cron\((?P<fields>.*)\)$")
 # An address SNS can send to: one @, no spaces or control characters, a dot in the domain.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 EMAIL_MAX_LENGTH = 254
@@ -126,6 +134,8 @@ SOURCES: dict[str, tuple[str, str | None]] = {
         "triggerReservedConcurrency",
         "TRIGGER_RESERVED_CONCURRENCY",
     ),
+    "trigger_batching_window": ("triggerBatchingWindow", "TRIGGER_BATCHING_WINDOW"),
+    "trigger_max_concurrency": ("triggerMaxConcurrency", "TRIGGER_MAX_CONCURRENCY"),
     # Controls (project/controls.py): written into the definition, never run parameters.
     "model_approval_status": ("modelApprovalStatus", "MODEL_APPROVAL_STATUS"),
     "rmse_threshold": ("rmseThreshold", "RMSE_THRESHOLD"),
@@ -159,6 +169,8 @@ class Settings:
     skip_if_running: bool
     existing_model_package_group: str | None = None
     trigger_reserved_concurrency: int | None = None
+    trigger_batching_window: int = DEFAULT_BATCHING_WINDOW_SECONDS
+    trigger_max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     model_approval_status: str = DEFAULT_MODEL_APPROVAL_STATUS
     rmse_threshold: float = DEFAULT_RMSE_THRESHOLD
     champion_tolerance: float = DEFAULT_CHAMPION_TOLERANCE
@@ -222,34 +234,6 @@ def validate_pipeline_name(name: str) -> None:
         )
 
 
-def schedule_problem(expression: str) -> str | None:
-    """Why `expression` is not an EventBridge `cron(...)` or `rate(...)` schedule, or None."""
-    cron = CRON_PATTERN.match(expression)
-    if cron:
-        from aws_cron_expression_validator.validator import (  # noqa: PLC0415
-            AWSCronExpressionValidator,
-        )
-
-        try:
-            AWSCronExpressionValidator.validate(cron["fields"])
-        except ValueError as error:
-            return f"{expression!r} is not a valid EventBridge cron expression: {error}"
-        return None
-    rate = RATE_PATTERN.match(expression)
-    if rate is None:
-        return (
-            f"{expression!r} must be an EventBridge expression such as cron(0 6 ? * MON *) "
-            "or rate(1 day)"
-        )
-    value, unit = int(rate["value"]), rate["unit"]
-    if value < 1:
-        return f"{expression!r}: the rate must be at least 1 {unit}"
-    if (value == 1) == bool(rate["plural"]):
-        wanted = unit if value == 1 else f"{unit}s"
-        return f"{expression!r}: EventBridge wants rate({value} {wanted})"
-    return None
-
-
 @cache
 def sagemaker_regions() -> frozenset[str]:
     """Every region where botocore's endpoint data lists SageMaker, in every partition."""
@@ -298,16 +282,6 @@ def model_package_group_problem(name: str) -> str | None:
     return (
         f"{name!r} is not a Model Package Group name: 1-63 letters, digits and hyphens, "
         "starting and ending with a letter or digit"
-    )
-
-
-def reserved_concurrency_problem(raw: str) -> str | None:
-    """Why `raw` is not a reserved concurrency for the trigger, or None."""
-    if raw.isdigit() and int(raw) >= 1:
-        return None
-    return (
-        f"{raw!r} must be a whole number of at least 1 (leave it unset to reserve nothing; "
-        "0 would stop the trigger from ever running)"
     )
 
 
@@ -397,6 +371,8 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
             raw["trigger_reserved_concurrency"],
             reserved_concurrency_problem,
         ),
+        "trigger_batching_window": (raw["trigger_batching_window"], batching_window_problem),
+        "trigger_max_concurrency": (raw["trigger_max_concurrency"], max_concurrency_problem),
         "model_approval_status": (raw["model_approval_status"], approval_status_problem),
         "rmse_threshold": (raw["rmse_threshold"], rmse_threshold_problem),
         "champion_tolerance": (raw["champion_tolerance"], champion_tolerance_problem),
@@ -407,7 +383,11 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
     bucket = raw["existing_bucket_name"]
     if bucket is not None:
         validate_bucket_name(bucket)
-    concurrency = raw["trigger_reserved_concurrency"]
+    concurrency = int(raw["trigger_reserved_concurrency"] or 0) or None
+    maximum = int(raw["trigger_max_concurrency"] or DEFAULT_MAX_CONCURRENCY)
+    conflict = concurrency_conflict(concurrency, maximum)
+    if conflict:
+        raise SettingsError("trigger_reserved_concurrency", conflict)
     threshold = raw["rmse_threshold"]
     tolerance = raw["champion_tolerance"]
     return Settings(
@@ -421,7 +401,11 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         trigger_schedule=raw["trigger_schedule"],
         skip_if_running=_parse_bool("skip_if_running", raw["skip_if_running"]),
         existing_model_package_group=raw["existing_model_package_group"],
-        trigger_reserved_concurrency=int(concurrency) if concurrency is not None else None,
+        trigger_reserved_concurrency=concurrency,
+        trigger_batching_window=int(
+            raw["trigger_batching_window"] or DEFAULT_BATCHING_WINDOW_SECONDS
+        ),
+        trigger_max_concurrency=maximum,
         model_approval_status=raw["model_approval_status"] or DEFAULT_MODEL_APPROVAL_STATUS,
         rmse_threshold=float(threshold) if threshold is not None else DEFAULT_RMSE_THRESHOLD,
         champion_tolerance=(

@@ -2,11 +2,11 @@
 
 Trusted by `sagemaker.amazonaws.com` only. It reads what runs read in the data bucket (the raw
 prefix, the sample object and `processed/`) and writes `processed/`; it reads the shipped code
-and writes and reads models and evaluation reports, without any delete (object versions under
-`models/` and `evaluation/` cannot be removed by a run); it encrypts with the stack's key,
-creates grants on it only for AWS resources (job volumes), and writes job logs. The pipeline
-construct adds what running the pipeline needs (creating jobs within limits, registering
-models, pulling its images). No managed policies are attached.
+and the trigger's run manifests, and writes and reads models and evaluation reports, without
+any delete (object versions under `models/` and `evaluation/` cannot be removed by a run); it
+encrypts with the stack's key, creates grants on it only for AWS resources (job volumes), and
+writes job logs. The pipeline construct adds what running the pipeline needs (creating jobs
+within limits, registering models, pulling its images). No managed policies are attached.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from stacks.nag import (
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 PROCESSED = "processed/*"
 CODE = "code/*"
+MANIFESTS = "manifests/*"
 MODELS = "models/*"
 EVALUATION = "evaluation/*"
 
@@ -77,6 +78,8 @@ class SageMakerExecutionRole(Construct):
             data_bucket.grant_read(self.role, pattern)
         data_bucket.grant_put(self.role, PROCESSED)
         artifact_bucket.grant_read(self.role, CODE)
+        # A batch's run reads its manifest (InputDataType=ManifestFile), which the trigger wrote.
+        artifact_bucket.grant_read(self.role, MANIFESTS)
         # Put and read, never delete: a run cannot remove a registered model's versions.
         for prefix in (MODELS, EVALUATION):
             artifact_bucket.grant_put(self.role, prefix)
@@ -145,6 +148,10 @@ class SageMakerExecutionRole(Construct):
             **{arn: reason for arn, reason in self.data_reads.items() if reason},
             artifact_bucket.arn_for_objects(CODE): (
                 "steps read their content-hashed code bundles below code/"
+            ),
+            artifact_bucket.arn_for_objects(MANIFESTS): (
+                "ProcessData reads the manifest the trigger wrote for a batch's run below "
+                "manifests/ (read only)"
             ),
             artifact_bucket.arn_for_objects(MODELS): (
                 "TrainModel writes (put only, no delete) and EvaluateModel reads "

@@ -80,6 +80,8 @@ class MlPipelineStack(Stack):
             schedule=settings.trigger_schedule,
             skip_if_running=settings.skip_if_running,
             reserved_concurrency=settings.trigger_reserved_concurrency,
+            batching_window_seconds=settings.trigger_batching_window,
+            max_concurrency=settings.trigger_max_concurrency,
             model_package_group_name=registry.group_name,
             artifact_bucket=storage.artifact_bucket,
         )
@@ -125,4 +127,5 @@ class MlPipelineStack(Stack):
         CfnOutput(self, "ExecutionRoleArn", value=execution_role.role.role_arn)
         CfnOutput(self, "TriggerFunctionName", value=trigger.function.function_name)
         CfnOutput(self, "FailedEventsQueueUrl", value=trigger.failed_events.queue_url)
+        CfnOutput(self, "NewDataQueueUrl", value=trigger.new_data.queue_url)
         CfnOutput(self, "AlarmTopicArn", value=alarms.topic.topic_arn)

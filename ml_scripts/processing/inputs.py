@@ -9,6 +9,9 @@ can keep to it:
 - any other URI names one object: that file alone is read (in File mode it keeps its file name),
   and a clear error says so when it is not there, whatever else shares the prefix.
 
+With `--input-data-type ManifestFile` (InputDataType), InputData is a manifest and SageMaker
+downloads exactly the objects it lists, so every CSV in the input folder is read.
+
 Without `--input-uri` (a run by hand), the input path is read as given: one file, or every CSV
 below a folder.
 """
@@ -17,9 +20,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ml_scripts import layout
 from ml_scripts.common.errors import DataContractError
 
 INPUT_SUFFIXES = (".csv", ".csv.gz")
+MANIFEST_SUFFIX = ".manifest"
 
 
 def discover_inputs(path: Path) -> tuple[list[Path], list[str]]:
@@ -55,10 +60,17 @@ def object_name(input_uri: str) -> str:
     return input_uri.rsplit("/", 1)[-1]
 
 
-def select_inputs(input_path: Path, input_uri: str | None) -> tuple[list[Path], list[str]]:
+def select_inputs(
+    input_path: Path, input_uri: str | None, input_data_type: str = layout.S3_PREFIX_INPUT
+) -> tuple[list[Path], list[str]]:
     """The files InputData names below `input_path`, and notes on the files left out."""
-    if not input_uri or input_uri.endswith("/"):
+    if input_data_type == layout.MANIFEST_INPUT or not input_uri or input_uri.endswith("/"):
         return discover_inputs(input_path)
+    if input_uri.endswith(MANIFEST_SUFFIX):
+        raise DataContractError(
+            f"InputData {input_uri} names a manifest, but InputDataType is {input_data_type}: "
+            f"start the run with InputDataType={layout.MANIFEST_INPUT} to read the objects it lists"
+        )
     name = object_name(input_uri)
     if input_path.is_file():
         candidates = [input_path] if input_path.name == name else []

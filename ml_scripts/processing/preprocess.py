@@ -56,6 +56,8 @@ class ProcessingConfig:
     output_dir: Path = Path(DEFAULT_OUTPUT_DIR)
     # InputData as the pipeline passed it: which of the downloaded files to read (inputs.py).
     input_uri: str | None = None
+    # InputDataType: S3Prefix (an object or folder) or ManifestFile (the listed objects).
+    input_data_type: str = layout.S3_PREFIX_INPUT
     # Its version id or ETag (the InputVersion parameter), recorded for provenance.
     input_version: str | None = None
     max_quarantine_rate: float = 0.05
@@ -217,7 +219,7 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
     report = ProcessingReport()
     output = config.output_dir
     try:
-        files, ignored = select_inputs(config.input_path, config.input_uri)
+        files, ignored = select_inputs(config.input_path, config.input_uri, config.input_data_type)
         report.warnings.extend(ignored)
         fmt = resolve_format(config.output_format)
         report.output_format = fmt
@@ -294,6 +296,13 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         "for every CSV in it",
     )
     parser.add_argument(
+        "--input-data-type",
+        choices=layout.INPUT_DATA_TYPES,
+        default=layout.S3_PREFIX_INPUT,
+        help="what --input-uri names: an object or folder (S3Prefix), or a manifest whose "
+        "listed objects are the input (ManifestFile)",
+    )
+    parser.add_argument(
         "--input-version",
         default=os.environ.get(layout.INPUT_VERSION_ENV) or None,
         help=f"the input object's version id or ETag (default: ${layout.INPUT_VERSION_ENV})",
@@ -339,6 +348,7 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         input_path=args.input_dir,
         output_dir=args.output_dir,
         input_uri=args.input_uri,
+        input_data_type=args.input_data_type,
         input_version=args.input_version,
         max_quarantine_rate=args.max_quarantine_rate,
         seed=args.seed,

@@ -83,6 +83,7 @@ class ProcessingReport:
             "status": self.status,
             "failure": self.failure,
             "input_uri": config.input_uri,
+            "input_data_type": config.input_data_type,
             "input_version": config.input_version,
             "contract_version": contract.CONTRACT_VERSION,
             "rows_in": self.rows_in,

@@ -182,13 +182,15 @@ def _code_input(ctx: _Context, bundle: str) -> ProcessingInput:
     )
 
 
-def _s3_input(name: str, uri: object, local_path: str) -> ProcessingInput:
+def _s3_input(
+    name: str, uri: object, local_path: str, data_type: object = "S3Prefix"
+) -> ProcessingInput:
     return ProcessingInput(
         input_name=name,
         s3_input=ProcessingS3Input(
             s3_uri=uri,
             local_path=local_path,
-            s3_data_type="S3Prefix",
+            s3_data_type=data_type,
             s3_input_mode="File",
             s3_data_distribution_type="FullyReplicated",
         ),
@@ -213,12 +215,11 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         # here makes a new upload of the same key run again instead of reusing the last result.
         env={layout.INPUT_VERSION_ENV: ctx.parameters.input_version},
     )
-    output_dir = layout.PROCESSING_OUTPUT_DIR
+    output_dir, params = layout.PROCESSING_OUTPUT_DIR, ctx.parameters
+    # InputDataType: an object or folder (S3Prefix), or the objects a manifest lists (ManifestFile).
+    raw = _s3_input("raw", params.input_data, layout.PROCESSING_INPUT_DIR, params.input_data_type)
     step_args = processor.run(
-        inputs=[
-            _s3_input("raw", ctx.parameters.input_data, layout.PROCESSING_INPUT_DIR),
-            _code_input(ctx, "processing"),
-        ],
+        inputs=[raw, _code_input(ctx, "processing")],
         outputs=[
             _s3_output(
                 name,
@@ -227,13 +228,15 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             )
             for name in layout.PROCESSING_OUTPUTS
         ],
-        # InputData again, so the script reads exactly the object it names: S3Prefix also
-        # downloads every other key that starts with it (sales.csv.gz next to sales.csv).
+        # InputData and InputDataType again, so the script reads exactly what they name: S3Prefix
+        # also downloads the keys that extend an object's (sales.csv.gz next to sales.csv).
         arguments=[
             "--input-dir",
             layout.PROCESSING_INPUT_DIR,
             "--input-uri",
-            ctx.parameters.input_data,
+            params.input_data,
+            "--input-data-type",
+            params.input_data_type,
             "--output-dir",
             output_dir,
             # Per-file input limits, stated in the definition (ml_scripts/common/limits.py).

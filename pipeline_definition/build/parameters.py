@@ -32,6 +32,7 @@ from pipeline_definition.build.instance_types import (
     TRAINING_INSTANCE_TYPES,
 )
 from project.champion import CHAMPION_MODEL_DATA
+from project.manifests import INPUT_DATA_TYPE, INPUT_DATA_TYPES, S3_PREFIX
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class PipelineParameters:
 
     input_data: ParameterString
     input_version: ParameterString
+    input_data_type: ParameterString
     processing_instance_type: ParameterString
     processing_instance_count: ParameterInteger
     training_instance_type: ParameterString
@@ -54,6 +56,7 @@ class PipelineParameters:
         return [
             self.input_data,
             self.input_version,
+            self.input_data_type,
             self.processing_instance_type,
             self.processing_instance_count,
             self.training_instance_type,
@@ -73,6 +76,12 @@ def pipeline_parameters(default_input_data: str, no_champion: str) -> PipelinePa
         # The version id (else the ETag) of InputData's object, set by whoever starts a run (the
         # trigger, `execute`, `run-local`): a new version of the same key then misses the cache.
         input_version=ParameterString("InputVersion", default_value=""),
+        # What InputData is: an object or folder (S3Prefix), or a manifest listing objects
+        # (ManifestFile, what the trigger passes for a batch); ProcessData's raw input takes it
+        # as its S3DataType (project/manifests.py).
+        input_data_type=ParameterString(
+            INPUT_DATA_TYPE, default_value=S3_PREFIX, enum_values=list(INPUT_DATA_TYPES)
+        ),
         # Only EBS-only types: every job's volume is encrypted (instance_types.py says why).
         processing_instance_type=ParameterString(
             "ProcessingInstanceType",

@@ -75,12 +75,17 @@ def container_path(ctx: JobContext, path: str, what: str) -> Path:
         raise LocalJobError(f"{what}: {error}", CLIENT_ERROR) from error
 
 
-def download_input(ctx: JobContext, what: str, uri: object, destination: Path) -> int:
-    """Copy one input from the local store; an input with no objects fails like SageMaker."""
+def download_input(
+    ctx: JobContext, what: str, uri: object, destination: Path, *, manifest: bool = False
+) -> int:
+    """Copy one input from the local store; an input with no objects fails like SageMaker.
+
+    With `manifest`, the URI names a manifest whose listed objects are the input (ManifestFile).
+    """
     if not isinstance(uri, str):
         raise LocalJobError(f"{what}: S3Uri evaluated to {uri!r}, not a string", CLIENT_ERROR)
     try:
-        count = ctx.store.download(uri, destination)
+        count = ctx.store.download(uri, destination, manifest=manifest)
     except StoreError as error:
         raise LocalJobError(f"{what}: {error}", CLIENT_ERROR) from error
     if count == 0:

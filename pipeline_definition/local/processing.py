@@ -17,8 +17,10 @@ from pipeline_definition.local.jobs import (
 )
 from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import map_command
+from project.manifests import INPUT_DATA_TYPES, MANIFEST_FILE, S3_PREFIX
 
 CACHE_ATTRIBUTES = ("AppSpecification", "Environment", "ProcessingInputs")
+DATA_TYPES_NOTE = f"only {' or '.join(INPUT_DATA_TYPES)}"
 CommandBuilder = Callable[[JobContext, Mapping[str, Any]], JobCommand]
 
 
@@ -39,8 +41,10 @@ def check_processing(arguments: Any) -> list[str]:
         if not isinstance(s3, Mapping):
             problems.append(f"input {name!r} is not an S3Input (DatasetDefinition needs AWS)")
             continue
-        if s3.get("S3DataType", "S3Prefix") != "S3Prefix":
-            problems.append(f"input {name!r}: S3DataType {s3.get('S3DataType')!r} (only S3Prefix)")
+        data_type = s3.get("S3DataType", S3_PREFIX)
+        # A parameter (InputDataType) is checked once resolved, in run_processing.
+        if not isinstance(data_type, Mapping) and data_type not in INPUT_DATA_TYPES:
+            problems.append(f"input {name!r}: S3DataType {data_type!r} ({DATA_TYPES_NOTE})")
         if s3.get("S3InputMode", "File") != "File":
             problems.append(f"input {name!r}: S3InputMode {s3.get('S3InputMode')!r} (only File)")
     outputs = (arguments.get("ProcessingOutputConfig") or {}).get("Outputs") or []
@@ -128,7 +132,14 @@ def run_processing(
         name = item.get("InputName", "?")
         s3 = item["S3Input"]
         destination = container_path(ctx, s3["LocalPath"], f"input {name!r}")
-        download_input(ctx, f"input {name!r}", s3["S3Uri"], destination)
+        data_type = s3.get("S3DataType", S3_PREFIX)
+        if data_type not in INPUT_DATA_TYPES:
+            raise LocalJobError(
+                f"input {name!r}: S3DataType {data_type!r} ({DATA_TYPES_NOTE})", CLIENT_ERROR
+            )
+        download_input(
+            ctx, f"input {name!r}", s3["S3Uri"], destination, manifest=data_type == MANIFEST_FILE
+        )
     outputs = (arguments.get("ProcessingOutputConfig") or {}).get("Outputs") or []
     local_outputs = []
     for item in outputs:

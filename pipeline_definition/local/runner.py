@@ -40,6 +40,7 @@ from pipeline_definition.local.steps import KINDS, StepKind
 from pipeline_definition.local.store import SCHEME, LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
 from project.champion import ChampionLookup
+from project.manifests import INPUT_DATA_TYPE, MANIFEST_FILE
 from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
 from project.run_parameters import (
     INPUT_DATA,
@@ -240,11 +241,19 @@ def with_input_version(
     """Set InputVersion from the local object, as the trigger and `execute` do from S3.
 
     A content hash of what InputData names stands in for the version id, so an edited file at
-    the same URI is a new version (and a cache miss), the same bytes the same one (a hit).
+    the same URI is a new version (and a cache miss), the same bytes the same one (a hit). With
+    InputDataType=ManifestFile the hash covers the objects the manifest lists.
     """
     if INPUT_VERSION not in specs or INPUT_VERSION in overrides or INPUT_DATA not in values:
         return values
-    return {**values, INPUT_VERSION: store.version(str(values[INPUT_DATA]))}
+    uri = str(values[INPUT_DATA])
+    if values.get(INPUT_DATA_TYPE) != MANIFEST_FILE:
+        return {**values, INPUT_VERSION: store.version(uri)}
+    # A manifest's input is what it lists: their bytes make the version, not the list's.
+    try:
+        return {**values, INPUT_VERSION: store.manifest_version(uri)}
+    except StoreError as error:
+        raise RunError(f"--param {INPUT_DATA}={uri}: {error}") from error
 
 
 def missing_default_note(

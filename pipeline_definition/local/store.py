@@ -7,6 +7,10 @@ selected, as S3 lists them (`.../sales.csv` also selects `.../sales.csv.gz` and
 it (`local_name`): the object the URI names keeps its file name, an object below the prefix as a
 folder keeps its path below it, and any other object sharing the prefix keeps its path from the
 prefix's folder (the full file name, as a remote job shows it; aws/sagemaker-python-sdk#3612).
+
+Reading a ManifestFile input follows SageMaker too: the URI names a manifest (one JSON array of a
+prefix and keys, `project/manifests.py`), exactly the listed objects are selected, each landing
+at its key below the manifest's prefix, and a listed object that is missing fails the input.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from project.manifests import ManifestError, parse_manifest
 
 SCHEME = "s3://"
 
@@ -110,10 +116,30 @@ class LocalObjectStore:
                 selected.append((local_name(parsed.key, key), path))
         return selected
 
-    def download(self, uri: str, destination: Path) -> int:
-        """Copy what the URI selects into the folder `destination`; return how many files."""
+    def manifest_objects(self, uri: str) -> list[tuple[str, Path]]:
+        """(local name, file) for every object the manifest at `uri` lists, in its order."""
+        try:
+            manifest = parse_manifest(self._text(uri))
+        except (ManifestError, UnicodeDecodeError) as error:
+            raise StoreError(f"{uri} is not a manifest: {error}") from error
+        selected = []
+        for key, listed in zip(manifest.keys, manifest.uris, strict=True):
+            if key.startswith("/"):
+                raise StoreError(f"{uri} lists {key!r}, which does not lie below its prefix")
+            path = self.path(listed)
+            if not path.is_file():
+                raise StoreError(f"{uri} lists {listed}, which is not an object in the store")
+            selected.append((key, path))
+        return selected
+
+    def download(self, uri: str, destination: Path, *, manifest: bool = False) -> int:
+        """Copy what the URI selects into the folder `destination`; return how many files.
+
+        With `manifest`, the URI names a manifest and its listed objects are copied (a
+        ManifestFile input); otherwise every object whose key starts with the URI (S3Prefix).
+        """
         destination.mkdir(parents=True, exist_ok=True)
-        objects = self.objects(uri)
+        objects = self.manifest_objects(uri) if manifest else self.objects(uri)
         for relative, path in objects:
             _copy(path, destination / relative)
         return len(objects)
@@ -149,15 +175,22 @@ class LocalObjectStore:
         objects = self.objects(uri)
         return _digest(objects) if objects else ""
 
-    def read_json(self, uri: str) -> Any:
-        """Parse the object at `uri` as JSON."""
+    def manifest_version(self, uri: str) -> str:
+        """The stand-in version of a manifest's input: a hash of its listed objects' bytes."""
+        return _digest(self.manifest_objects(uri))
+
+    def _text(self, uri: str) -> str:
         location = self.path(uri)
         if not location.is_file():
             raise StoreError(f"{uri} is not an object in the local store ({location})")
+        return location.read_text()
+
+    def read_json(self, uri: str) -> Any:
+        """Parse the object at `uri` as JSON."""
         try:
-            return json.loads(location.read_text())
+            return json.loads(self._text(uri))
         except json.JSONDecodeError as error:
-            raise StoreError(f"{uri} ({location}) is not valid JSON: {error}") from error
+            raise StoreError(f"{uri} ({self.path(uri)}) is not valid JSON: {error}") from error
 
 
 def _digest(objects: list[tuple[str, Path]]) -> str:

@@ -1,143 +1,68 @@
-"""The trigger construct: a new raw CSV file starts a pipeline run.
+"""The trigger construct: new raw CSV files start pipeline runs, a burst of them one run.
 
 ```
 S3 Object Created (data bucket, raw prefix, *.csv / *.csv.gz, size > 0) ─┐
 optional schedule rule ──────────────────────────────────────────────────┤ EventBridge
                                                                          │ retries, then
                                                                          v UndeliveredEvents DLQ
-                                              trigger Lambda (async: 2 retries, then
-                                              FailedEvents queue) ── StartPipelineExecution
+                              NewData queue (batching window, max concurrency; after
+                              MAX_RECEIVES receives: FailedEvents)
+                                                                         │
+                              trigger Lambda: one run per folder of a batch, over a manifest
+                              (direct invokes: one event, 2 async retries, then FailedEvents)
 ```
 
-Both queues use the stack's key and keep messages for 14 days. The function's role may start
-and inspect this one pipeline, look up its champion (list the Model Registry's packages and
-describe those of its group), write its own log group, send to the failed-events queue (with
-`kms:GenerateDataKey` and `kms:Decrypt` on the key, all SQS needs from a producer) and write
-X-Ray traces; nothing else.
+Every queue uses the stack's key (`queues`). The function's role may start and inspect this one
+pipeline, look up its champion (list the Model Registry's packages and describe those of its
+group), consume the NewData queue, write manifests below `manifests/` of the artifact bucket,
+write its own log group, send to the failed-events queue (with `kms:GenerateDataKey` and
+`kms:Decrypt` on the key, all SQS and S3 need from a producer) and write X-Ray traces; nothing
+else.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
-from pathlib import Path
 
-import jsii
-from aws_cdk import (
-    Annotations,
-    ArnFormat,
-    AssetHashType,
-    BundlingOptions,
-    Duration,
-    ILocalBundling,
-    RemovalPolicy,
-    Stack,
-    Token,
-)
+from aws_cdk import Annotations, ArnFormat, Duration, Stack, Token
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from project import champion, run_parameters
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
+from project.trigger_settings import DEFAULT_BATCHING_WINDOW_SECONDS, DEFAULT_MAX_CONCURRENCY
 from stacks.checkov import skip_checks
 from stacks.log_groups import encrypted_log_group
 from stacks.nag import acknowledge, wildcard_resource
+from stacks.trigger.asset import HANDLER, RUNTIME, handler_code
 from stacks.trigger.champion_lookup import allow_champion_lookup, champion_environment
 from stacks.trigger.handler.champion import GROUP_VARIABLE
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
+from stacks.trigger.queues import (
+    EVENTS_SERVICE,
+    MAX_RETRY_DELAY,
+    NEW_DATA_RETENTION,
+    RETRY_DELAY,
+    QueueDestination,
+    QueueTarget,
+    allow_sending,
+    consume,
+    encrypted_queue,
+    new_data_visibility,
+)
 
-HANDLER_DIR = Path(__file__).resolve().parent / "handler"
-RULES_MODULE = Path(run_parameters.__file__).resolve()
-# The champion rules (project/champion.py) ship beside the run-parameter rules.
-SHARED_MODULES = (RULES_MODULE, Path(champion.__file__).resolve())
-HANDLER = "handler.handler.lambda_handler"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+__all__ = ["RUNTIME", "PipelineTrigger", "key_wildcards", "pipeline_arns", "rule_prefix"]
 
-FUNCTION_TIMEOUT = Duration.seconds(60)
+# The batch flow stops starting 30 s before this (handler/batch.py), so a start never runs past it.
+FUNCTION_TIMEOUT = Duration.seconds(120)
 FUNCTION_MEMORY_MB = 256
 ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE = Duration.hours(6)
-TARGET_RETRY_ATTEMPTS = 10
-TARGET_MAX_EVENT_AGE = Duration.hours(4)
-QUEUE_RETENTION = Duration.days(14)
-EVENTS_SERVICE = "events.amazonaws.com"
-
-
-@jsii.implements(ILocalBundling)
-class HandlerAsset:
-    """Builds the function's asset without Docker: the `handler` package and the rules module.
-
-    The asset is `handler/*.py` plus `project/__init__.py`, `project/run_parameters.py` and
-    `project/champion.py`, so the Lambda checks run parameters and finds the champion with the
-    very modules the CLI and `run-local` use.
-    """
-
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
-        """Copy the sources into `output_dir`; CDK hashes what lands there."""
-        output = Path(output_dir)
-        for source in sorted(HANDLER_DIR.glob("*.py")):
-            _copy(source, output / "handler" / source.name)
-        for source in (RULES_MODULE.parent / "__init__.py", *SHARED_MODULES):
-            _copy(source, output / "project" / source.name)
-        return True
-
-
-def _copy(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, destination)
-
-
-def handler_code() -> lambda_.Code:
-    """The function's code asset, bundled locally (never with Docker)."""
-    return lambda_.Code.from_asset(
-        str(HANDLER_DIR),
-        asset_hash_type=AssetHashType.OUTPUT,
-        # jsii calls back with the options as one positional struct, not the keywords its
-        # typing stub declares, so the implementation cannot match the stub.
-        bundling=BundlingOptions(
-            image=RUNTIME.bundling_image,
-            local=HandlerAsset(),  # type: ignore[arg-type]
-        ),
-    )
-
-
-def allow_sending(role: iam.IRole, queue: sqs.IQueue, key: kms.IKey) -> None:
-    """SendMessage to an encrypted queue: the queue, and a data key from its key, nothing more.
-
-    CDK's `grant_send_messages` would add `kms:Encrypt` and `kms:ReEncrypt*`, which SQS never
-    asks a producer for.
-    """
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
-    )
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
-    )
-
-
-@jsii.implements(lambda_.IDestination)
-class QueueDestination:
-    """The on-failure destination: the queue's ARN, with the narrow grant of `allow_sending`.
-
-    The function's role already holds that grant for parking (see `PipelineTrigger`), so
-    binding adds nothing; `lambda_destinations.SqsDestination` would widen it.
-    """
-
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self.queue = queue
-
-    def bind(
-        self, _scope: Construct, _fn: lambda_.IFunction, _options: object = None
-    ) -> lambda_.DestinationConfig:
-        """The destination's ARN."""
-        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
+MANIFESTS_PREFIX = "manifests/"
 
 
 def key_wildcards(prefix: str) -> list[str]:
@@ -176,13 +101,13 @@ def _concurrency_skips(reserved_concurrency: int | None) -> dict[str, str]:
         return {}
     return {
         "CKV_AWS_115": "reserved concurrency is opt-in (triggerReservedConcurrency): reserving "
-        "fails in accounts at the starter concurrency limit, and starts are idempotent, so a "
-        "burst of uploads starts each run once",
+        "fails in accounts at the starter concurrency limit; the queue's event source caps the "
+        "invocations a burst of uploads can cause (triggerMaxConcurrency)",
     }
 
 
 class PipelineTrigger(Construct):
-    """EventBridge rules and a Lambda function that start the pipeline."""
+    """EventBridge rules, the NewData queue and a Lambda function that start the pipeline."""
 
     def __init__(
         self,
@@ -193,12 +118,14 @@ class PipelineTrigger(Construct):
         pipeline_name: str,
         parameters: Sequence[ParameterSpec],
         key: kms.IKey,
+        artifact_bucket: s3.IBucket,
         raw_data_prefix: str = DEFAULT_RAW_DATA_PREFIX,
         schedule: str | None = None,
         skip_if_running: bool = False,
         reserved_concurrency: int | None = None,
+        batching_window_seconds: int = DEFAULT_BATCHING_WINDOW_SECONDS,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         model_package_group_name: str | None = None,
-        artifact_bucket: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(pipeline_name, raw_data_prefix, parameters, schedule)
@@ -207,8 +134,16 @@ class PipelineTrigger(Construct):
             raise ValueError(f"reserved_concurrency must be at least 1, not {reserved_concurrency}")
         stack = Stack.of(self)
 
-        self.undelivered_events = self._queue("UndeliveredEvents", key)
-        self.failed_events = self._queue("FailedEvents", key)
+        self.undelivered_events = encrypted_queue(self, "UndeliveredEvents", key)
+        self.failed_events = encrypted_queue(self, "FailedEvents", key)
+        self.new_data = encrypted_queue(
+            self,
+            "NewData",
+            key,
+            retention=NEW_DATA_RETENTION,
+            visibility_timeout=new_data_visibility(FUNCTION_TIMEOUT, batching_window_seconds),
+            dead_letter_queue=self.failed_events,
+        )
         self.log_group = encrypted_log_group(self, "Logs", key, purpose="trigger")
         self.role = iam.Role(
             self,
@@ -219,6 +154,12 @@ class PipelineTrigger(Construct):
         self.log_group.grant_write(self.role)
         # Parking and the on-failure destination both send to FailedEvents.
         allow_sending(self.role, self.failed_events, key)
+        self.manifests = artifact_bucket.arn_for_objects(f"{MANIFESTS_PREFIX}*")
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteRunManifests", actions=["s3:PutObject"], resources=[self.manifests]
+            )
+        )
 
         self.function = lambda_.Function(
             self,
@@ -249,8 +190,18 @@ class PipelineTrigger(Construct):
                 "PIPELINE_PARAMETERS": encode_specs(parameters),
                 "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
                 "FAILED_EVENTS_QUEUE_URL": self.failed_events.queue_url,
+                "MANIFESTS_LOCATION": f"s3://{artifact_bucket.bucket_name}/{MANIFESTS_PREFIX}",
+                "NEW_DATA_QUEUE_URL": self.new_data.queue_url,
+                "RETRY_DELAY_SECONDS": str(int(RETRY_DELAY.to_seconds())),
+                "MAX_RETRY_DELAY_SECONDS": str(int(MAX_RETRY_DELAY.to_seconds())),
                 **champion_env,
             },
+        )
+        consume(
+            self.function,
+            self.new_data,
+            window_seconds=batching_window_seconds,
+            max_concurrency=max_concurrency,
         )
         self._allow_pipeline(stack, pipeline_name)
         champion_packages = (
@@ -264,15 +215,16 @@ class PipelineTrigger(Construct):
                 **_concurrency_skips(reserved_concurrency),
                 "CKV_AWS_116": "async failures go to the FailedEvents queue through the "
                 "on-failure destination, which records the error with the event (a DLQ keeps "
-                "only the event)",
-                "CKV_AWS_117": "the function only calls the SageMaker API; inside a VPC it "
-                "would need a NAT gateway or an interface endpoint for nothing",
+                "only the event); the NewData queue dead-letters into FailedEvents too",
+                "CKV_AWS_117": "the function only calls the SageMaker, SQS and S3 APIs; inside a "
+                "VPC it would need a NAT gateway or interface endpoints for nothing",
                 "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the data "
-                "bucket's name, the raw prefix, parameter declarations and the failed-events "
-                "queue URL",
+                "bucket's name, the raw prefix, parameter declarations, the queue URLs, the "
+                "manifests location and retry delays",
             },
         )
 
+        target = QueueTarget(self.new_data, self.undelivered_events)
         self.object_created_rule = events.Rule(
             self,
             "NewRawData",
@@ -291,7 +243,7 @@ class PipelineTrigger(Construct):
                     },
                 },
             ),
-            targets=[self._target()],
+            targets=[target],
         )
         self.schedule_rule: events.Rule | None = None
         if schedule is not None:
@@ -301,7 +253,7 @@ class PipelineTrigger(Construct):
                 rule_name=f"{rule_prefix(stack)}schedule",
                 description=f"Scheduled runs of {pipeline_name} with default parameters",
                 schedule=events.Schedule.expression(schedule),
-                targets=[self._target()],
+                targets=[target],
             )
         self._allow_events_to_use_key(stack, key)
         self._acknowledge(stack, pipeline_name, champion_packages)
@@ -323,26 +275,6 @@ class PipelineTrigger(Construct):
         problem = schedule_problem(schedule) if schedule is not None else None
         if problem:
             raise ValueError(f"schedule: {problem}")
-
-    def _queue(self, construct_id: str, key: kms.IKey) -> sqs.Queue:
-        return sqs.Queue(
-            self,
-            construct_id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            data_key_reuse=Duration.hours(1),
-            enforce_ssl=True,
-            retention_period=QUEUE_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-
-    def _target(self) -> targets.LambdaFunction:
-        return targets.LambdaFunction(
-            self.function,
-            dead_letter_queue=self.undelivered_events,
-            retry_attempts=TARGET_RETRY_ATTEMPTS,
-            max_event_age=TARGET_MAX_EVENT_AGE,
-        )
 
     def _execution_arns(self, stack: Stack, pipeline_name: str) -> list[str]:
         return [f"{arn}/execution/*" for arn in pipeline_arns(stack, pipeline_name)]
@@ -404,7 +336,10 @@ class PipelineTrigger(Construct):
         dlq_reason = "{} is itself a dead-letter queue ({}); it has no DLQ of its own."
         for queue, role in (
             (self.undelivered_events, "EventBridge target DLQ"),
-            (self.failed_events, "Lambda on-failure destination and parked events"),
+            (
+                self.failed_events,
+                "the NewData queue's DLQ, Lambda on-failure destination and parked events",
+            ),
         ):
             reason = dlq_reason.format(queue.node.id, role)
             acknowledge(queue, {"AwsSolutions-SQS3": reason, "Serverless-SQSRedrivePolicy": reason})
@@ -426,6 +361,10 @@ class PipelineTrigger(Construct):
             "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
             "permissions, nor has sagemaker:ListModelPackages (the champion lookup; it lists "
             "package summaries, and DescribeModelPackage is limited to this group)"
+        )
+        findings[wildcard_resource(self, self.manifests)] = (
+            "each run's manifest is a new object named by its token, below manifests/ only "
+            "(put only: no read, no delete)"
         )
         if packages is not None:
             findings[wildcard_resource(self, packages)] = (

@@ -93,9 +93,11 @@ def test_models_and_reports_are_put_and_read_never_deleted(
     (put,) = _with_action(statements, "s3:PutObject")
     assert {"/models/*", "/evaluation/*"} <= _object_suffixes(put, ids["artifacts"])
     (read,) = _with_action(statements, "s3:GetObject*")
-    assert {"/code/*", "/models/*", "/evaluation/*"} == (
+    # The code, models and reports, and the trigger's run manifests (read only: never put).
+    assert {"/code/*", "/manifests/*", "/models/*", "/evaluation/*"} == (
         _object_suffixes(read, ids["artifacts"]) - {""}
     )
+    assert "/manifests/*" not in _object_suffixes(put, ids["artifacts"])
 
 
 def test_the_data_bucket_is_read_only_where_runs_read(
@@ -211,6 +213,16 @@ def test_cloudwatch_logs_may_use_the_key_only_for_this_stacks_log_groups(
         if r["Type"] == "AWS::Logs::LogGroup"
     )
     assert names == ["/house-price-ml-pipeline/code-deployment", "/house-price-ml-pipeline/trigger"]
+
+
+def test_the_trigger_role_writes_only_manifests_and_reads_no_object(
+    template: dict[str, Any], ids: dict[str, str]
+) -> None:
+    statements = _policy(template, "TriggerRole")
+    s3_actions = {a for a in _actions(statements) if a.startswith("s3:")}
+    assert s3_actions == {"s3:PutObject"}
+    (put,) = _with_action(statements, "s3:PutObject")
+    assert _object_suffixes(put, ids["artifacts"]) == {"/manifests/*"}
 
 
 def test_the_trigger_role_holds_no_encrypt_or_reencrypt(template: dict[str, Any]) -> None:

@@ -265,6 +265,7 @@ def test_parameter_list_is_exactly_the_documented_one(synthesis: Synthesis) -> N
     assert declared == [
         ("InputData", "String"),
         ("InputVersion", "String"),
+        ("InputDataType", "String"),
         ("ProcessingInstanceType", "String"),
         ("ProcessingInstanceCount", "Integer"),
         ("TrainingInstanceType", "String"),
@@ -299,3 +300,16 @@ def test_processing_states_its_input_limits(job_steps: dict[str, dict[str, Any]]
     assert given["--max-input-bytes"] == str(layout.DEFAULT_MAX_INPUT_BYTES)
     assert given["--max-line-bytes"] == str(layout.DEFAULT_MAX_LINE_BYTES)
     assert given["--max-rows"] == str(layout.DEFAULT_MAX_ROWS)
+
+
+def test_the_raw_input_type_and_the_scripts_reading_follow_input_data_type(
+    job_steps: dict[str, dict[str, Any]],
+) -> None:
+    """S3Prefix by default (an object or folder), ManifestFile for a batch the trigger lists."""
+    arguments = job_steps["ProcessData"]["Arguments"]
+    raw = next(i for i in arguments["ProcessingInputs"] if i["InputName"] == "raw")["S3Input"]
+    input_type = {"Get": "Parameters.InputDataType"}
+    assert raw["S3Uri"] == {"Get": "Parameters.InputData"}
+    assert raw["S3DataType"] == input_type
+    container = arguments["AppSpecification"]["ContainerArguments"]
+    assert container[container.index("--input-data-type") + 1] == input_type

@@ -1,4 +1,8 @@
-"""The trigger construct on a small test stack: rules, queues, function, grants, cdk-nag."""
+"""The trigger construct on a small test stack: rules, queues, function, grants, cdk-nag.
+
+The stacks are synthesized once per session (`testsupport/trigger_stacks.py`); the queue's
+part is `test_trigger_queue.py`.
+"""
 
 from __future__ import annotations
 
@@ -6,145 +10,52 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, RemovalPolicy, Stack, Validations
+from aws_cdk import App, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Capture, Match, Template
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from aws_cdk.assertions import Capture, Match
 
-from project import champion, run_parameters
-from project.run_parameters import ParameterSpec, definition_parameters, encode_specs
+from project import champion, manifests, run_parameters
+from project.run_parameters import ParameterSpec, encode_specs
 from project.settings import cdk_context
-from stacks.nag import LAMBDA_BASIC_EXECUTION_FINDING, acknowledge
-from stacks.storage import NOTIFICATIONS_HANDLER_ID
 from stacks.trigger.construct import RUNTIME, PipelineTrigger
-from testsupport.definitions import SHIPPED_DEFINITION
+from testsupport.trigger_stacks import (
+    ACCOUNT,
+    CAPITALISED_PIPELINE,
+    GROUP,
+    PARAMETERS,
+    PIPELINE,
+    REGION,
+    RESERVED,
+    Synthesized,
+)
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-DEFINITION = SHIPPED_DEFINITION
-PARAMETERS = list(definition_parameters(json.loads(DEFINITION.read_text())).values())
-PIPELINE = "house-price-mlops-pipeline"
-CAPITALISED_PIPELINE = "House-Price-Pipeline"
-# The scheduled test stack opts in to reserved concurrency; the plain one keeps the default.
-RESERVED = 3
-GROUP = "house-price-models"
 HANDLER_MODULES = {
     "handler/__init__.py",
     "handler/aws_errors.py",
+    "handler/backoff.py",
+    "handler/batch.py",
     "handler/champion.py",
     "handler/config.py",
     "handler/events.py",
+    "handler/folder_runs.py",
     "handler/handler.py",
     "handler/logs.py",
     "handler/parking.py",
+    "handler/records.py",
     "handler/run_requests.py",
     "handler/running.py",
+    "handler/starts.py",
     "handler/tokens.py",
     "project/__init__.py",
     "project/champion.py",
+    "project/manifests.py",
     "project/run_parameters.py",
 }
-
-
-@dataclass(frozen=True)
-class Synthesized:
-    """The two test stacks, synthesized once, and the logical ids of what the tests look at."""
-
-    outdir: Path
-    plain: Template
-    scheduled: Template
-    plain_json: dict[str, Any]
-    scheduled_json: dict[str, Any]
-    ids: dict[str, str]
-    scheduled_ids: dict[str, str]
-
-
-def _logical_ids(
-    stack: Stack, bucket: s3.Bucket, key: kms.Key, trigger: PipelineTrigger
-) -> dict[str, str]:
-    """Logical ids read from the constructs, so no test spells a hashed id."""
-    constructs: dict[str, Any] = {
-        "bucket": bucket,
-        "key": key,
-        "undelivered": trigger.undelivered_events,
-        "failed": trigger.failed_events,
-        "function": trigger.function,
-        "log_group": trigger.log_group,
-        "role": trigger.role,
-        "policy": trigger.role.node.find_child("DefaultPolicy"),
-    }
-    return {
-        name: stack.get_logical_id(construct.node.default_child)
-        for name, construct in constructs.items()
-    }
-
-
-def _test_stack(
-    app: App, name: str, *, pipeline_name: str, schedule: str | None
-) -> tuple[Stack, dict[str, str]]:
-    stack = Stack(app, name, env=Environment(account=ACCOUNT, region=REGION))
-    key = kms.Key(stack, "Key", enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY)
-    bucket = s3.Bucket(
-        stack,
-        "Data",
-        encryption_key=key,
-        enforce_ssl=True,
-        versioned=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        event_bridge_enabled=True,
-    )
-    acknowledge(bucket, {"AwsSolutions-S1": "Test bucket; the app's data bucket logs access."})
-    trigger = PipelineTrigger(
-        stack,
-        "Trigger",
-        data_bucket=bucket,
-        pipeline_name=pipeline_name,
-        parameters=PARAMETERS,
-        key=key,
-        schedule=schedule,
-        skip_if_running=schedule is not None,
-        reserved_concurrency=RESERVED if schedule is not None else None,
-        # One bucket in both parts, as with the S3_BUCKET setting.
-        model_package_group_name=GROUP,
-        artifact_bucket=bucket,
-    )
-    handler = stack.node.find_child(NOTIFICATIONS_HANDLER_ID)
-    acknowledge(
-        handler.node.find_child("Role"),
-        {LAMBDA_BASIC_EXECUTION_FINDING: "CDK's bucket-notifications handler, as in storage.py."},
-    )
-    return stack, _logical_ids(stack, bucket, key, trigger)
-
-
-@pytest.fixture(scope="module")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    """One app with a trigger without and one with a schedule, checked by cdk-nag."""
-    outdir = tmp_path_factory.mktemp("trigger-cdk.out")
-    app = App(context=cdk_context(), outdir=str(outdir))
-    plain, ids = _test_stack(app, "PlainTrigger", pipeline_name=PIPELINE, schedule=None)
-    scheduled, scheduled_ids = _test_stack(
-        app, "ScheduledTrigger", pipeline_name=CAPITALISED_PIPELINE, schedule="cron(0 6 ? * MON *)"
-    )
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
-    app.synth()  # raises ValidationFailed on any unacknowledged error finding
-    plain_json = json.loads((outdir / f"{plain.stack_name}.template.json").read_text())
-    scheduled_json = json.loads((outdir / f"{scheduled.stack_name}.template.json").read_text())
-    yield Synthesized(
-        outdir,
-        Template.from_json(plain_json),
-        Template.from_json(scheduled_json),
-        plain_json,
-        scheduled_json,
-        ids,
-        scheduled_ids,
-    )
 
 
 def test_cdk_nag_finds_nothing_unacknowledged(synthesized: Synthesized) -> None:
@@ -178,15 +89,17 @@ def test_rule_matches_new_csv_files_under_the_raw_prefix(synthesized: Synthesize
     assert bucket.as_string() == synthesized.ids["bucket"]
 
 
-def test_targets_retry_then_dead_letter_into_an_encrypted_queue(synthesized: Synthesized) -> None:
+def test_targets_send_to_the_new_data_queue_then_dead_letter_into_an_encrypted_queue(
+    synthesized: Synthesized,
+) -> None:
     queue = Capture()
-    function = Capture()
+    target = Capture()
     synthesized.plain.has_resource_properties(
         "AWS::Events::Rule",
         {
             "Targets": [
                 {
-                    "Arn": {"Fn::GetAtt": [function, "Arn"]},
+                    "Arn": {"Fn::GetAtt": [target, "Arn"]},
                     "Id": Match.any_value(),
                     "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 14400},
                     "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
@@ -196,43 +109,13 @@ def test_targets_retry_then_dead_letter_into_an_encrypted_queue(synthesized: Syn
     )
     template = synthesized.plain_json
     assert queue.as_string() == synthesized.ids["undelivered"]
-    assert function.as_string() == synthesized.ids["function"]
+    assert target.as_string() == synthesized.ids["new_data"]
     key = synthesized.ids["key"]
     dead_letters = template["Resources"][queue.as_string()]["Properties"]
     assert dead_letters["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
     assert dead_letters["MessageRetentionPeriod"] == 14 * 24 * 3600
-
-
-def test_both_queues_use_the_key_and_refuse_plain_http(synthesized: Synthesized) -> None:
-    key = synthesized.ids["key"]
-    synthesized.plain.resource_count_is("AWS::SQS::Queue", 2)
-    synthesized.plain.all_resources_properties(
-        "AWS::SQS::Queue",
-        {
-            "KmsMasterKeyId": {"Fn::GetAtt": [key, "Arn"]},
-            "MessageRetentionPeriod": 1209600,
-        },
-    )
-    for queue in (synthesized.ids["undelivered"], synthesized.ids["failed"]):
-        synthesized.plain.has_resource_properties(
-            "AWS::SQS::QueuePolicy",
-            {
-                "Queues": [{"Ref": queue}],
-                "PolicyDocument": {
-                    "Statement": Match.array_with(
-                        [
-                            {
-                                "Action": "sqs:*",
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                                "Effect": "Deny",
-                                "Principal": {"AWS": "*"},
-                                "Resource": {"Fn::GetAtt": [queue, "Arn"]},
-                            }
-                        ]
-                    )
-                },
-            },
-        )
+    # The rules no longer invoke the function: nothing but the queue's event source does.
+    synthesized.plain.resource_count_is("AWS::Lambda::Permission", 0)
 
 
 def test_eventbridge_may_use_the_key_for_its_dead_letters(synthesized: Synthesized) -> None:
@@ -273,7 +156,7 @@ def test_function_settings(synthesized: Synthesized) -> None:
         {
             "Runtime": RUNTIME.name,
             "Handler": "handler.handler.lambda_handler",
-            "Timeout": 60,
+            "Timeout": 120,
             "MemorySize": 256,
             "TracingConfig": {"Mode": "Active"},
             "LoggingConfig": {
@@ -289,6 +172,15 @@ def test_function_settings(synthesized: Synthesized) -> None:
                     "PIPELINE_PARAMETERS": encode_specs(PARAMETERS),
                     "SKIP_IF_RUNNING": "false",
                     "FAILED_EVENTS_QUEUE_URL": {"Ref": failed},
+                    "NEW_DATA_QUEUE_URL": {"Ref": synthesized.ids["new_data"]},
+                    "MANIFESTS_LOCATION": {
+                        "Fn::Join": [
+                            "",
+                            ["s3://", {"Ref": synthesized.ids["bucket"]}, "/manifests/"],
+                        ]
+                    },
+                    "RETRY_DELAY_SECONDS": "60",
+                    "MAX_RETRY_DELAY_SECONDS": "900",
                     "MODEL_PACKAGE_GROUP_NAME": GROUP,
                     "CHAMPION_MODELS_PREFIX": {
                         "Fn::Join": ["", ["s3://", {"Ref": synthesized.ids["bucket"]}, "/models/"]]
@@ -385,6 +277,14 @@ def test_other_grants_name_their_own_resources(synthesized: Synthesized) -> None
     }
     assert by_action["logs:PutLogEvents"] == {"Fn::GetAtt": [log_group, "Arn"]}
     assert by_action["sqs:SendMessage"] == {"Fn::GetAtt": [failed, "Arn"]}
+    new_data = {"Fn::GetAtt": [synthesized.ids["new_data"], "Arn"]}
+    for consume in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"):
+        assert by_action[consume] == new_data
+    bucket = synthesized.ids["bucket"]
+    assert by_action["s3:PutObject"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/manifests/*"]]
+    }
+    assert not any(action.startswith("s3:") and action != "s3:PutObject" for action in by_action)
     # X-Ray's write actions have no resource-level permissions.
     assert by_action["xray:PutTraceSegments"] == "*"
     wildcard_actions = {action for action, resource in by_action.items() if resource == "*"}
@@ -457,6 +357,8 @@ def test_the_asset_holds_the_handler_and_the_shared_rules_only(synthesized: Synt
     assert shipped_rules == Path(run_parameters.__file__).read_bytes()
     shipped_champion = (asset_dir / "project" / "champion.py").read_bytes()
     assert shipped_champion == Path(champion.__file__).read_bytes()
+    shipped_manifests = (asset_dir / "project" / "manifests.py").read_bytes()
+    assert shipped_manifests == Path(manifests.__file__).read_bytes()
 
 
 def test_the_asset_imports_on_its_own_as_lambda_loads_it(synthesized: Synthesized) -> None:

@@ -56,8 +56,18 @@ def trigger_environment() -> dict[str, str]:
         and "PIPELINE_PARAMETERS"
         in resource["Properties"].get("Environment", {}).get("Variables", {})
     ]
-    # Deploy-time references (queue URL, bucket names) become plain strings here.
-    return {name: value if isinstance(value, str) else name for name, value in variables.items()}
+    # Deploy-time references (queue URLs, bucket names) become plain strings here; a location
+    # joined from them keeps its shape (s3://<bucket>/manifests/).
+    return {name: _plain(value, name) for name, value in variables.items()}
+
+
+def _plain(value: Any, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_plain(part, "reference") for part in parts)
+    return name
 
 
 @pytest.fixture

@@ -132,6 +132,43 @@ def test_a_new_version_of_the_same_object_runs_again(
         assert changed.step(name)["Status"] == "succeeded"
 
 
+def test_a_manifest_input_reads_exactly_the_objects_it_lists(
+    workdir: Path, definition_args: tuple[str, ...]
+) -> None:
+    """InputDataType=ManifestFile, as the trigger starts a batch: the listed objects are read,
+    and an object beside them in the same folder is not."""
+    lines = (PROJECT_ROOT / "data" / "house_data.csv").read_bytes().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    half = len(rows) // 2
+    store = LocalObjectStore(workdir / "s3")
+    folder = "s3://local-data/data/raw/2026/01/"
+    store.put_bytes(header + b"".join(rows[:half]), folder + "part-a.csv")
+    store.put_bytes(header + b"".join(rows[half:]), folder + "part-b.csv")
+    store.put_bytes(header + b"".join(rows[:50]), folder + "not-listed.csv")
+    manifest = "s3://local-artifacts/manifests/batch.manifest"
+    body = json.dumps([{"prefix": folder}, "part-a.csv", "part-b.csv"]).encode()
+    store.put_bytes(body, manifest)
+
+    run = run_cli(
+        workdir,
+        *definition_args,
+        *FAST,
+        "--param",
+        f"InputData={manifest}",
+        "--param",
+        "InputDataType=ManifestFile",
+    )
+
+    assert run.code == 0, run.stdout + run.stderr
+    outputs = run.step("ProcessData")["Properties"]["ProcessingOutputConfig"]["Outputs"]
+    report_uri = next(o for o in outputs if o["OutputName"] == "report")["S3Output"]["S3Uri"]
+    report = json.loads((store_path(workdir, report_uri) / "processing_report.json").read_text())
+    assert sorted(f["file"] for f in report["files"]) == ["part-a.csv", "part-b.csv"]
+    assert report["rows_in"] == len(rows)
+    assert report["input_data_type"] == "ManifestFile"
+    assert run.record["Parameters"]["InputVersion"] == store.manifest_version(manifest)
+
+
 def test_quality_gate_fails_with_the_rendered_message(
     workdir: Path, first: Run, tmp_path: Path
 ) -> None:

@@ -1,10 +1,11 @@
-"""A moto account for the trigger handler: the pipeline created from the shipped definition and
-a failed-events queue, with helpers to run `handle` and read what it did."""
+"""A moto account for the trigger handler: the pipeline created from the shipped definition, a
+failed-events queue, the new-data queue (which dead-letters into it) and the artifact bucket the
+manifests go to, with helpers to run `handle` or a batch and read what they did."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -13,10 +14,13 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
+from project.manifests import parse_manifest
 from project.run_parameters import definition_parameters
+from stacks.trigger.handler.batch import BatchClients, handle_batch
 from stacks.trigger.handler.handler import TriggerConfig, handle
 from testsupport.definitions import event as event_fixture
 from testsupport.definitions import shipped_definition_text
+from testsupport.queue_source import EventSource
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -25,7 +29,13 @@ REGION = "us-east-1"
 PIPELINE = "house-price-mlops-pipeline"
 DATA_BUCKET = "house-price-data"
 GROUP = "house-price-models"
-MODELS = "s3://artifact-bucket/models/"
+ARTIFACT_BUCKET = "artifact-bucket"
+MODELS = f"s3://{ARTIFACT_BUCKET}/models/"
+MANIFESTS = f"s3://{ARTIFACT_BUCKET}/manifests/"
+# Receives before SQS moves a message of the new-data queue to the failed-events queue.
+MAX_RECEIVES = 5
+# The event source's batching window in these tests: what is queued arrives as one batch.
+BATCHING_WINDOW = 0.2
 ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/pipeline"
 DEFINITION = shipped_definition_text()
 SPECS = definition_parameters(json.loads(DEFINITION))
@@ -35,6 +45,13 @@ def s3_event(**object_fields: Any) -> dict[str, Any]:
     """The sample S3 Object Created event with some object fields replaced."""
     event: dict[str, Any] = event_fixture("s3_object_created")
     event["detail"]["object"].update(object_fields)
+    return event
+
+
+def new_object(key: str, n: int = 1) -> dict[str, Any]:
+    """An Object Created event for `key`; `n` tells events (and versions) apart."""
+    event = s3_event(key=key, **{"version-id": f"v{n}", "sequencer": f"{n:018X}"})
+    event["id"] = f"event-{key}-{n}"
     return event
 
 
@@ -51,18 +68,78 @@ class Aws:
             ClientRequestToken="create-house-price-pipeline-0000000001",
         )
         self.queue_url = self.sqs.create_queue(QueueName="failed-events")["QueueUrl"]
+        failed_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self.new_data_url = self.sqs.create_queue(
+            QueueName="new-data",
+            Attributes={
+                "VisibilityTimeout": "30",
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": failed_arn, "maxReceiveCount": MAX_RECEIVES}
+                ),
+            },
+        )["QueueUrl"]
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.s3.create_bucket(Bucket=ARTIFACT_BUCKET)
         self.config = TriggerConfig(
             pipeline_name=PIPELINE,
             data_bucket=DATA_BUCKET,
             raw_data_prefix="data/raw/",
             parameters=SPECS,
             failed_events_queue_url=self.queue_url,
+            manifests_location=MANIFESTS,
+            new_data_queue_url=self.new_data_url,
         )
 
     def handle(self, event: object, request_id: str = "req-1", **config: Any) -> dict[str, Any]:
         """Run the handler with this account's clients."""
         settings = TriggerConfig(**{**self.config.__dict__, **config})
         return handle(event, request_id, config=settings, sagemaker=self.sagemaker, queue=self.sqs)
+
+    def handle_batch(
+        self,
+        event: dict[str, Any],
+        request_id: str = "req-1",
+        remaining_ms: Callable[[], int] | None = None,
+        **config: Any,
+    ) -> dict[str, Any]:
+        """Run the batch flow with this account's clients."""
+        settings = TriggerConfig(**{**self.config.__dict__, **config})
+        clients = BatchClients(sagemaker=self.sagemaker, s3=self.s3, queue=self.sqs)
+        return handle_batch(
+            event, request_id, config=settings, clients=clients, remaining_ms=remaining_ms
+        )
+
+    def source(self, remaining_ms: Callable[[], int] | None = None, **config: Any) -> EventSource:
+        """The event source mapping on the new-data queue, invoking the batch flow."""
+        return EventSource(
+            self.sqs,
+            self.new_data_url,
+            lambda event, request_id: self.handle_batch(event, request_id, remaining_ms, **config),
+            window=BATCHING_WINDOW,
+            region=REGION,
+        )
+
+    def send(self, *events: object) -> None:
+        """Put events on the new-data queue, as the EventBridge rules do."""
+        for event in events:
+            self.sqs.send_message(QueueUrl=self.new_data_url, MessageBody=json.dumps(event))
+
+    def queued(self) -> int:
+        """Messages in the new-data queue, visible or not."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.new_data_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+    def manifest_keys(self, execution: Any) -> list[str]:
+        """The object URIs an execution's manifest lists."""
+        parameters = {p["Name"]: p["Value"] for p in execution.pipeline_parameters}
+        bucket, _, key = parameters["InputData"].removeprefix("s3://").partition("/")
+        body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        return parse_manifest(body).uris
 
     def register(self, url: str, status: str) -> str:
         """A model package version of the group with this model archive and status."""

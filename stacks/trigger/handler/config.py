@@ -9,6 +9,10 @@
 | SKIP_IF_RUNNING | `true`: no start that an Executing run covers (same InputData, InputVersion) |
 | FAILED_EVENTS_QUEUE_URL | where events that cannot succeed are parked (optional) |
 | MODEL_PACKAGE_GROUP_NAME, CHAMPION_MODELS_PREFIX | the champion lookup (read by `champion`) |
+| MANIFESTS_LOCATION | `s3://<bucket>/<prefix>/`: where the batch flow writes each run's manifest |
+| NEW_DATA_QUEUE_URL | the queue the batch flow consumes, to delay the messages it hands back |
+| RETRY_DELAY_SECONDS | the first delay of a message handed back (default 60) |
+| MAX_RETRY_DELAY_SECONDS | the cap of that delay, which doubles with each receive (default 900) |
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from project.run_parameters import INPUT_DATA, ParameterError, ParameterSpec, de
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 REQUIRED_VARIABLES = ("PIPELINE_NAME", "DATA_BUCKET_NAME", "RAW_DATA_PREFIX", "PIPELINE_PARAMETERS")
+DEFAULT_RETRY_DELAY_SECONDS = 60
+DEFAULT_MAX_RETRY_DELAY_SECONDS = 900
+# SQS keeps a message invisible for at most 12 hours.
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 
 
 class ConfigurationError(RuntimeError):
@@ -36,6 +44,10 @@ class TriggerConfig:
     parameters: Mapping[str, ParameterSpec]
     skip_if_running: bool = False
     failed_events_queue_url: str | None = None
+    manifests_location: str | None = None
+    new_data_queue_url: str | None = None
+    retry_delay_seconds: int = DEFAULT_RETRY_DELAY_SECONDS
+    max_retry_delay_seconds: int = DEFAULT_MAX_RETRY_DELAY_SECONDS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> TriggerConfig:
@@ -56,4 +68,32 @@ class TriggerConfig:
             parameters=specs,
             skip_if_running=environ.get("SKIP_IF_RUNNING", "").strip().lower() in TRUE_VALUES,
             failed_events_queue_url=environ.get("FAILED_EVENTS_QUEUE_URL", "").strip() or None,
+            manifests_location=_location(environ.get("MANIFESTS_LOCATION", "")),
+            new_data_queue_url=environ.get("NEW_DATA_QUEUE_URL", "").strip() or None,
+            retry_delay_seconds=_seconds(
+                environ, "RETRY_DELAY_SECONDS", DEFAULT_RETRY_DELAY_SECONDS
+            ),
+            max_retry_delay_seconds=_seconds(
+                environ, "MAX_RETRY_DELAY_SECONDS", DEFAULT_MAX_RETRY_DELAY_SECONDS
+            ),
         )
+
+
+def _location(raw: str) -> str | None:
+    location = raw.strip()
+    if not location:
+        return None
+    if not location.startswith("s3://") or not location.endswith("/") or location == "s3:///":
+        raise ConfigurationError(f"MANIFESTS_LOCATION must be s3://bucket/prefix/, got {raw!r}")
+    return location
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > MAX_VISIBILITY_SECONDS:
+        raise ConfigurationError(
+            f"{name} must be a whole number of seconds up to {MAX_VISIBILITY_SECONDS}, got {raw!r}"
+        )
+    return int(raw)

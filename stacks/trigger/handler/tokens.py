@@ -6,6 +6,9 @@ request, encoded as a JSON array so no choice of separator can make two inputs c
 * New object: bucket, key, version id and sequencer. S3 gives every write a new version id and
   sequencer, so a re-upload of the same key is a new run, while a redelivery of the same event
   (EventBridge or Lambda retrying) carries the same values and starts nothing new.
+* A batch of new objects (the queue's flow): bucket and the set of (key, version id, sequencer)
+  of every object in the run, in a fixed order, so the same set redelivered in any order is the
+  same token and starts nothing new, while any object more or less is another run.
 * Schedule: the EventBridge event id, which retries and redeliveries keep.
 * Manual: the validated parameters plus the Lambda request id. Lambda keeps the request id when
   it retries an asynchronous invocation, so its retries are idempotent; a new `aws lambda
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 
 def _digest(kind: str, pipeline_name: str, *parts: object) -> str:
@@ -31,6 +34,14 @@ def object_token(
 ) -> str:
     """The token for a run started by a new object."""
     return _digest("object-created", pipeline_name, bucket, key, version_id, sequencer)
+
+
+def objects_token(
+    pipeline_name: str, bucket: str, objects: Iterable[tuple[str, str | None, str | None]]
+) -> str:
+    """The token for one run over a set of (key, version id, sequencer) of one bucket."""
+    members = sorted({(key, version or "", sequencer or "") for key, version, sequencer in objects})
+    return _digest("objects", pipeline_name, bucket, [list(member) for member in members])
 
 
 def scheduled_token(pipeline_name: str, event_id: str) -> str:

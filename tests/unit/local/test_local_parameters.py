@@ -70,3 +70,39 @@ def test_a_given_input_version_is_kept(shipped: LocalDefinition, tmp_path: Path)
     values = prepare_parameters(shipped.parameters, ("InputVersion=by-hand",), store, None)
 
     assert values["InputVersion"] == "by-hand"
+
+
+def test_a_manifest_version_follows_the_bytes_of_what_it_lists(
+    shipped: LocalDefinition, tmp_path: Path
+) -> None:
+    """InputDataType=ManifestFile: the listed objects make the version, not the list."""
+    store = LocalObjectStore(tmp_path / "s3")
+    store.put_bytes(b"a v1", "s3://local-data/raw/a.csv")
+    manifest = "s3://local-data/manifests/m.manifest"
+    store.put_bytes(b'[{"prefix": "s3://local-data/raw/"}, "a.csv"]', manifest)
+    params = (f"InputData={manifest}", "InputDataType=ManifestFile")
+
+    before = prepare_parameters(shipped.parameters, params, store, None)
+    expected = store.manifest_version(manifest)
+    store.put_bytes(b"a v2", "s3://local-data/raw/a.csv")
+    after = prepare_parameters(shipped.parameters, params, store, None)
+
+    assert before["InputDataType"] == "ManifestFile"
+    assert before["InputVersion"] == expected != after["InputVersion"]
+    assert expected != store.version(manifest)
+
+
+def test_a_manifest_that_lists_a_missing_object_stops_the_run(
+    shipped: LocalDefinition, tmp_path: Path
+) -> None:
+    store = LocalObjectStore(tmp_path / "s3")
+    manifest = "s3://local-data/manifests/m.manifest"
+    store.put_bytes(b'[{"prefix": "s3://local-data/raw/"}, "gone.csv"]', manifest)
+
+    with pytest.raises(RunError, match=r"lists s3://local-data/raw/gone\.csv, which is not"):
+        prepare_parameters(
+            shipped.parameters,
+            (f"InputData={manifest}", "InputDataType=ManifestFile"),
+            store,
+            None,
+        )

@@ -89,6 +89,53 @@ def test_an_object_name_also_selects_the_keys_that_extend_it(tmp_path: Path) -> 
     assert (tmp_path / "in" / "sales.csv").read_bytes() == b"wanted"
 
 
+def test_a_manifest_selects_exactly_the_objects_it_lists(tmp_path: Path) -> None:
+    """ManifestFile: the listed keys below the manifest's prefix, and nothing that shares it."""
+    store = LocalObjectStore(tmp_path / "s3")
+    store.put_bytes(b"a", "s3://b/raw/2026/a.csv")
+    store.put_bytes(b"b", "s3://b/raw/2026/sub/b.csv")
+    store.put_bytes(b"not listed", "s3://b/raw/2026/a.csv.gz")
+    store.put_bytes(b"not listed", "s3://b/raw/2026/c.csv")
+    manifest = "s3://art/manifests/m.manifest"
+    store.put_bytes(b'[{"prefix": "s3://b/raw/2026/"}, "sub/b.csv", "a.csv"]', manifest)
+
+    assert [name for name, _ in store.manifest_objects(manifest)] == ["sub/b.csv", "a.csv"]
+    assert store.download(manifest, tmp_path / "in", manifest=True) == 2
+    assert sorted(
+        p.relative_to(tmp_path / "in").as_posix()
+        for p in (tmp_path / "in").rglob("*")
+        if p.is_file()
+    ) == ["a.csv", "sub/b.csv"]
+    # Read as a prefix, the same URI selects the manifest object itself.
+    assert store.download(manifest, tmp_path / "as-prefix") == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'[{"prefix": "s3://b/raw/"}, "gone.csv"]', "lists s3://b/raw/gone.csv, which is not"),
+        (b'[{"prefix": "s3://b/raw/"}, "../../etc/x"]', "'.' or '..' path segments"),
+        (b'[{"prefix": "s3://b/raw"}, "/x.csv"]', "does not lie below its prefix"),
+        (b"a,b\n1,2\n", "is not a manifest: not JSON"),
+        (b"\xff\xfe", "is not a manifest"),
+    ],
+)
+def test_a_manifest_that_names_nothing_usable_fails_the_input(
+    tmp_path: Path, body: bytes, message: str
+) -> None:
+    store = LocalObjectStore(tmp_path / "s3")
+    store.put_bytes(b"x", "s3://b/raw/present.csv")
+    store.put_bytes(body, "s3://art/m.manifest")
+
+    with pytest.raises(StoreError, match=message):
+        store.download("s3://art/m.manifest", tmp_path / "in", manifest=True)
+
+
+def test_a_missing_manifest_is_no_object(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is not an object in the local store"):
+        LocalObjectStore(tmp_path / "s3").manifest_objects("s3://art/none.manifest")
+
+
 @pytest.mark.parametrize(
     ("prefix", "key", "name"),
     [

@@ -12,6 +12,7 @@ from pipeline_definition.local.control import (
 )
 from pipeline_definition.local.evaluation import EvaluationContext, ExpressionError
 from pipeline_definition.local.execution import EXECUTION_VARIABLES
+from pipeline_definition.local.processing import check_processing
 from pipeline_definition.local.steps import KINDS, JobKind, artifacts_of, outputs_of
 
 
@@ -116,3 +117,24 @@ def test_fail_step_message_is_the_execution_reason_as_it_stands() -> None:
     assert decision.failure_reason == ""
     assert decision.execution_reason == ""
     assert decision.log == "Fail step reached: "
+
+
+def test_processing_inputs_may_be_prefixes_manifests_or_a_parameter_that_names_one() -> None:
+    """InputDataType is resolved at run time; any other literal S3DataType cannot run locally."""
+
+    def arguments(data_type: object) -> dict[str, Any]:
+        return {
+            "AppSpecification": {"ContainerEntrypoint": ["python3", "-m", "x"]},
+            "ProcessingInputs": [
+                {
+                    "InputName": "raw",
+                    "S3Input": {"S3Uri": "s3://b/k", "S3DataType": data_type, "LocalPath": "/x"},
+                }
+            ],
+        }
+
+    for fine in ("S3Prefix", "ManifestFile", {"Get": "Parameters.InputDataType"}):
+        assert check_processing(arguments(fine)) == []
+    assert check_processing(arguments("AugmentedManifestFile")) == [
+        "input 'raw': S3DataType 'AugmentedManifestFile' (only S3Prefix or ManifestFile)"
+    ]

@@ -114,3 +114,41 @@ def test_the_version_the_job_environment_carries_is_recorded(
 
     assert main(argv) == 0
     assert report(output)["input_version"] == "3HL4kqtJlcpXroDTDmJ"
+
+
+def test_a_manifest_input_reads_every_listed_object_that_arrived(tmp_path: Path) -> None:
+    """ManifestFile: SageMaker downloads exactly the listed objects, so all of them are read."""
+    folder = tmp_path / "input"
+    write(folder / "2026-01-a.csv", to_csv(HEADER, ROWS[:10]))
+    write(folder / "2026-01-b.csv.gz", gzip.compress(to_csv(HEADER, ROWS[10:25])))
+    output = tmp_path / "out"
+    argv = [
+        "--input-dir",
+        str(folder),
+        "--input-uri",
+        "s3://artifacts/manifests/0123abcd.manifest",
+        "--input-data-type",
+        "ManifestFile",
+        "--output-dir",
+        str(output),
+    ]
+
+    assert main(argv) == 0
+
+    written = report(output)
+    assert sorted(f["file"] for f in written["files"]) == ["2026-01-a.csv", "2026-01-b.csv.gz"]
+    assert written["rows_in"] == 25
+    assert written["input_data_type"] == "ManifestFile"
+
+
+def test_a_manifest_read_as_a_prefix_says_which_input_type_to_pass(tmp_path: Path) -> None:
+    folder = tmp_path / "input"
+    write(folder / "batch.manifest", b'[{"prefix": "s3://b/raw/"}, "a.csv"]')
+
+    with pytest.raises(DataContractError, match="start the run with InputDataType=ManifestFile"):
+        select_inputs(folder, "s3://b/manifests/batch.manifest")
+
+
+def test_the_input_data_type_is_one_of_the_two_the_pipeline_declares(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["--input-dir", str(tmp_path), "--input-data-type", "AugmentedManifestFile"])

@@ -64,13 +64,25 @@ def test_the_alarm_email_is_optional_and_read_from_context_or_environment() -> N
     assert from_env.notification_email == "team+alarms@example.co.uk"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("25", 25)])
+@pytest.mark.parametrize(("raw", "expected"), [("2", 2), ("25", 25)])
 def test_reserved_concurrency_is_opt_in(raw: str, expected: int) -> None:
     assert load_settings({}, {}).trigger_reserved_concurrency is None
     settings = load_settings({"triggerReservedConcurrency": raw}, {})
     assert settings.trigger_reserved_concurrency == expected
     from_env = load_settings({}, {"TRIGGER_RESERVED_CONCURRENCY": raw})
     assert from_env.trigger_reserved_concurrency == expected
+
+
+def test_the_queue_gathers_uploads_for_three_minutes_and_runs_two_invocations_at_most() -> None:
+    defaults = load_settings({}, {})
+    assert (defaults.trigger_batching_window, defaults.trigger_max_concurrency) == (180, 2)
+    tuned = load_settings({"triggerBatchingWindow": 0, "triggerMaxConcurrency": 5}, {})
+    assert (tuned.trigger_batching_window, tuned.trigger_max_concurrency) == (0, 5)
+    from_env = load_settings(
+        {"triggerBatchingWindow": 60},
+        {"TRIGGER_BATCHING_WINDOW": "300", "TRIGGER_MAX_CONCURRENCY": "1000"},
+    )
+    assert (from_env.trigger_batching_window, from_env.trigger_max_concurrency) == (300, 1000)
 
 
 def test_controls_default_to_manual_approval_and_the_documented_threshold() -> None:
@@ -191,6 +203,20 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ),
         ({"TRIGGER_RESERVED_CONCURRENCY": "0"}, "trigger_reserved_concurrency", "at least 1"),
         ({"TRIGGER_RESERVED_CONCURRENCY": "two"}, "trigger_reserved_concurrency", "whole number"),
+        (
+            {"TRIGGER_RESERVED_CONCURRENCY": "1"},
+            "trigger_reserved_concurrency",
+            "below triggerMaxConcurrency 2",
+        ),
+        (
+            {"TRIGGER_RESERVED_CONCURRENCY": "3", "TRIGGER_MAX_CONCURRENCY": "5"},
+            "trigger_reserved_concurrency",
+            "reserve at least 5",
+        ),
+        ({"TRIGGER_BATCHING_WINDOW": "301"}, "trigger_batching_window", "from 0 to 300"),
+        ({"TRIGGER_BATCHING_WINDOW": "2m"}, "trigger_batching_window", "whole number"),
+        ({"TRIGGER_MAX_CONCURRENCY": "1"}, "trigger_max_concurrency", "from 2 to 1000"),
+        ({"TRIGGER_MAX_CONCURRENCY": "1001"}, "trigger_max_concurrency", "from 2 to 1000"),
         ({"MODEL_APPROVAL_STATUS": "Rejected"}, "model_approval_status", "PendingManualApproval"),
         ({"MODEL_APPROVAL_STATUS": "approved"}, "model_approval_status", "must be"),
         ({"RMSE_THRESHOLD": "1e300"}, "rmse_threshold", "at most 1"),
