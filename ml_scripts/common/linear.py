@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ml_scripts.common.reduction import LOCAL, Reducer, nan_extreme
+
 FORMAT_VERSION = 1
 SKEW_THRESHOLD = 0.75
 HUBER_ITERATIONS = 20
@@ -37,37 +39,79 @@ class _RidgeSystem:
 
     The unweighted cross products are computed once; each solve only subtracts the rows whose
     weight is not 1. Huber weights are 1 for most rows, so an iteration costs a fraction of a
-    full weighted Gram matrix (the fit was most of the training script's own time).
+    full weighted Gram matrix (the fit was most of the training script's own time). Every cross
+    product is a sum over rows, so with rows on several hosts each host adds its own and the
+    reducer sums them: every host then solves the same system.
     """
 
-    def __init__(self, z: np.ndarray, target: np.ndarray) -> None:
+    def __init__(self, z: np.ndarray, target: np.ndarray, reducer: Reducer = LOCAL) -> None:
+        self.reducer = reducer
         self.x = np.column_stack([np.ones(len(z)), z])
         self.y = np.asarray(target, dtype=np.float64)
-        self.gram = self.x.T @ self.x
-        self.rhs = self.x.T @ self.y
+        self.rows = int(reducer.sum(np.asarray([len(self.y)], dtype=np.int64))[0])
+        self.gram = reducer.sum(self.x.T @ self.x).reshape(self.x.shape[1], self.x.shape[1])
+        self.rhs = reducer.sum(self.x.T @ self.y)
 
     def solve(self, alpha: float, weights: np.ndarray) -> tuple[np.ndarray, float]:
         """Coefficients and intercept minimising sum w * resid**2 + alpha * mean(w) * |coef|**2."""
         changed = np.flatnonzero(weights != 1.0)
         rows = self.x[changed]
         deficit = 1.0 - weights[changed]
-        gram = self.gram - rows.T @ (deficit[:, None] * rows)
-        rhs = self.rhs - rows.T @ (deficit * self.y[changed])
-        penalty = np.full(len(gram), alpha * float(weights.mean()))
+        correction = self.reducer.sum(rows.T @ (deficit[:, None] * rows)).reshape(self.gram.shape)
+        gram = self.gram - correction
+        rhs = self.rhs - self.reducer.sum(rows.T @ (deficit * self.y[changed]))
+        weight_sum = float(self.reducer.sum(np.asarray([weights.sum()]))[0])
+        penalty = np.full(len(gram), alpha * (weight_sum / self.rows))
         penalty[0] = 0.0
         gram[np.diag_indices_from(gram)] += penalty
         theta = np.linalg.solve(gram, rhs)
         return theta[1:], float(theta[0])
 
 
-def huber_weights(residuals: np.ndarray, k: float) -> np.ndarray:
+def huber_weights(residuals: np.ndarray, k: float, reducer: Reducer = LOCAL) -> np.ndarray:
     """IRLS weights of the Huber loss, threshold k robust standard deviations (MAD)."""
-    spread = float(np.median(np.abs(residuals - np.median(residuals)))) / _MAD_TO_SD
+    center = float(reducer.nanmedian(residuals[:, None])[0])
+    deviation = np.abs(residuals - center)
+    spread = float(reducer.nanmedian(deviation[:, None])[0]) / _MAD_TO_SD
     limit = k * spread
     if limit <= 0:
         return np.ones(len(residuals))
     size = np.abs(residuals)
     return np.where(size <= limit, 1.0, limit / np.maximum(size, limit))
+
+
+@dataclass(frozen=True)
+class _ColumnShape:
+    """What decides which columns also enter as log1p: range and skewness over all rows."""
+
+    minimum: np.ndarray
+    maximum: np.ndarray
+    skew: np.ndarray
+
+
+def _column_shape(values: np.ndarray, reducer: Reducer) -> _ColumnShape:
+    """nanmin, nanmax and the skewness from nanmean and nanstd, as sums over every host."""
+    with np.errstate(all="ignore"):
+        present = reducer.sum((~np.isnan(values)).sum(axis=0).astype(np.int64))
+        mean = reducer.sum(np.nansum(values, axis=0)) / present
+        centred = values - mean
+        deviation = np.where(np.isnan(values), 0.0, centred)
+        spread = np.sqrt(reducer.sum((deviation * deviation).sum(axis=0)) / present)
+        skew = reducer.sum(np.nansum(centred**3, axis=0)) / present / spread**3
+    return _ColumnShape(
+        minimum=nan_extreme(values, reducer, lowest=True),
+        maximum=nan_extreme(values, reducer, lowest=False),
+        skew=skew,
+    )
+
+
+def _standardise(design: np.ndarray, reducer: Reducer) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (1 where constant) of each design column over every host."""
+    rows = reducer.sum(np.asarray([len(design)], dtype=np.int64))[0]
+    mean = reducer.sum(design.sum(axis=0)) / rows
+    scale = np.sqrt(reducer.sum(((design - mean) ** 2).sum(axis=0)) / rows)
+    scale[scale == 0] = 1.0
+    return mean, scale
 
 
 @dataclass
@@ -116,16 +160,18 @@ class RidgeModel:
         alpha: float,
         blend_weight: float,
         huber_k: float = 0.0,
+        reducer: Reducer = LOCAL,
     ) -> RidgeModel:
-        """Fit on training rows (NaN filled with training medians); Huber loss when huber_k > 0."""
+        """Fit on training rows (NaN filled with training medians); Huber loss when huber_k > 0.
+
+        With rows on several hosts, each host passes its own rows and a reducer over all of
+        them: every statistic is then taken over all rows and every host returns the same model.
+        """
         values = np.asarray(features, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            minimum = np.nanmin(values, axis=0)
-            maximum = np.nanmax(values, axis=0)
-            centred = values - np.nanmean(values, axis=0)
-            spread = np.nanstd(values, axis=0)
-            skew = np.nanmean(centred**3, axis=0) / spread**3
-        log_columns = np.flatnonzero((minimum >= 0) & (maximum > 1) & (skew > SKEW_THRESHOLD))
+        shape = _column_shape(values, reducer)
+        log_columns = np.flatnonzero(
+            (shape.minimum >= 0) & (shape.maximum > 1) & (shape.skew > SKEW_THRESHOLD)
+        )
         partial = cls(
             feature_names=list(feature_names),
             log_columns=[int(i) for i in log_columns],
@@ -141,21 +187,18 @@ class RidgeModel:
             huber_k=huber_k,
         )
         raw = np.column_stack([values, np.log1p(np.clip(values[:, log_columns], 0.0, None))])
-        with np.errstate(all="ignore"):
-            fill = np.nanmedian(raw, axis=0)
+        fill = reducer.nanmedian(raw)
         partial.fill = [float(v) if np.isfinite(v) else 0.0 for v in fill]
         design = partial._design(values)
-        partial.lower = [float(v) for v in design.min(axis=0)]
-        partial.upper = [float(v) for v in design.max(axis=0)]
-        mean = design.mean(axis=0)
-        scale = design.std(axis=0)
-        scale[scale == 0] = 1.0
+        partial.lower = [float(v) for v in nan_extreme(design, reducer, lowest=True)]
+        partial.upper = [float(v) for v in nan_extreme(design, reducer, lowest=False)]
+        mean, scale = _standardise(design, reducer)
         z = (design - mean) / scale
         y = np.asarray(target, dtype=np.float64)
-        system = _RidgeSystem(z, y)
+        system = _RidgeSystem(z, y, reducer)
         coef, intercept = system.solve(alpha, np.ones(len(y)))
         for _ in range(HUBER_ITERATIONS if huber_k > 0 else 0):
-            weights = huber_weights(y - z @ coef - intercept, huber_k)
+            weights = huber_weights(y - z @ coef - intercept, huber_k, reducer)
             previous = coef
             coef, intercept = system.solve(alpha, weights)
             # Converged: more solves would change nothing that matters (and the stopping
