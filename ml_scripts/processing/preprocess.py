@@ -1,10 +1,17 @@
-"""Processing step: raw CSV file(s) -> quarantine, clean train/validation/test splits, fitted
-feature transform and a report.
+"""Processing step: raw CSV file(s) -> quarantine, clean train/validation/test splits and a
+report.
 
 Every raw row ends up in exactly one place, so
 ``rows_in == rows_clean + rows_quarantined + rows_duplicate`` always holds (asserted per chunk
 and reported). Files are streamed in chunks, so memory stays bounded whatever the input size
 (the only growing state is 8 bytes per row for duplicate detection).
+
+On a job with several instances each one processes its shard of the input files and writes
+its own part files (``processing/cluster.py``). A row's split depends on the row alone (its
+content key and the seed), so the parts together hold the rows one instance would write;
+each clean row carries its key (``row_key``), so a row that two shards both hold is kept once
+where the parts are read together (``common/io.py``, ``training/shards.py``). The feature
+transform needs every training row, so the training step fits it.
 """
 
 from __future__ import annotations
@@ -24,8 +31,7 @@ from ml_scripts import layout
 from ml_scripts.common import contract
 from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.errors import DataContractError
-from ml_scripts.common.features import TransformFitter, exclusion_mask
-from ml_scripts.common.io import configure_logging, write_json
+from ml_scripts.common.io import ROW_KEY, configure_logging, write_json
 from ml_scripts.common.parse import parse_csv_records
 from ml_scripts.common.records import (
     DEFAULT_CHUNK_BYTES,
@@ -34,6 +40,7 @@ from ml_scripts.common.records import (
     open_csv_stream,
 )
 from ml_scripts.common.validate import check_header, validate
+from ml_scripts.processing.cluster import Instance, read_instance
 from ml_scripts.processing.inputs import select_inputs
 from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask, record_keys
 from ml_scripts.processing.keys import split_codes as assign_splits
@@ -41,9 +48,6 @@ from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolv
 
 DEFAULT_INPUT_DIR = layout.PROCESSING_INPUT_DIR
 DEFAULT_OUTPUT_DIR = layout.PROCESSING_OUTPUT_DIR
-TRANSFORM_FILE = Path(layout.TRANSFORM_OUTPUT) / layout.TRANSFORM_FILE
-REPORT_FILE = Path(layout.REPORT_OUTPUT) / "processing_report.json"
-QUARANTINE_FILE = Path(layout.QUARANTINE_OUTPUT) / "quarantine.csv"
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +68,8 @@ class ProcessingConfig:
     test_fraction: float = 0.15
     output_format: str = "auto"
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    # SageMaker's description of the job's instances; None: one instance (a run by hand).
+    resource_config: Path | None = None
 
 
 @dataclass
@@ -94,7 +100,7 @@ class ProcessingReport:
     missing: dict[str, int] = field(default_factory=dict)
     none: dict[str, int] = field(default_factory=dict)
     splits: dict[str, int] = field(default_factory=dict)
-    excluded_from_fit: int = 0
+    instance: Instance = field(default_factory=Instance)
     warnings: list[str] = field(default_factory=list)
     output_format: str = ""
 
@@ -119,13 +125,14 @@ class ProcessingReport:
             }
             for name in contract.REQUIRED_COLUMNS
         }
-        exclusions = [f"{e.column} > {e.above:g}: {e.reason}" for e in contract.TRAINING_EXCLUSIONS]
         return {
             "status": self.status,
             "failure": self.failure,
             "input_uri": config.input_uri,
             "input_version": config.input_version,
             "contract_version": contract.CONTRACT_VERSION,
+            "host": self.instance.current_host,
+            "hosts": list(self.instance.hosts),
             "rows_in": self.rows_in,
             "rows_clean": self.rows_clean,
             "rows_quarantined": self.rows_quarantined,
@@ -143,11 +150,6 @@ class ProcessingReport:
                 "validation_fraction": config.validation_fraction,
                 "test_fraction": config.test_fraction,
                 "method": "BLAKE2b content hash of each row, mixed with the seed",
-            },
-            "transform": {
-                "fitted_on": "train",
-                "rows_excluded_from_fit": self.excluded_from_fit,
-                "exclusions": exclusions,
             },
             "output_format": self.output_format,
             "warnings": self.warnings,
@@ -173,7 +175,6 @@ class _Processor:
         self.splits = splits
         self.quarantine = quarantine
         self.seen = KeySet()
-        self.fitter = TransformFitter()
 
     def process_file(self, path: Path, name: str) -> FileStats:
         stats = FileStats(file=name)
@@ -195,8 +196,10 @@ class _Processor:
             raise DataContractError(f"{name}: header-only file: no data rows")
         return stats
 
-    def _quarantine(self, stats: FileStats, line: int, reasons: list[str], raw: bytes) -> None:
-        self.quarantine.write(stats.file, line, "; ".join(reasons), raw)
+    def _quarantine(
+        self, stats: FileStats, line: int, reasons: list[str], raw: bytes, key: int | None = None
+    ) -> None:
+        self.quarantine.write(stats.file, line, "; ".join(reasons), raw, key)
         self.report.reasons.update(reasons)
         stats.rows_quarantined += 1
 
@@ -227,7 +230,8 @@ class _Processor:
             outcome = validate(parsed, with_target=True)
             for position, reasons in sorted(outcome.reasons.items()):
                 row = int(rows[position])
-                self._quarantine(stats, int(chunk.line_numbers[row]), reasons, records[row])
+                line = int(chunk.line_numbers[row])
+                self._quarantine(stats, line, reasons, records[row], int(keys[position]))
             self._write_clean(outcome.clean, keys[outcome.passed])
             for name, count in outcome.missing_counts.items():
                 self.report.missing[name] = self.report.missing.get(name, 0) + count
@@ -254,12 +258,7 @@ class _Processor:
             validation_fraction=self.config.validation_fraction,
             test_fraction=self.config.test_fraction,
         )
-        self.splits.write(clean, codes)
-        train = clean.iloc[np.flatnonzero(codes == SPLITS.index(layout.TRAIN_SPLIT))]
-        if len(train):
-            excluded = exclusion_mask(train)
-            self.report.excluded_from_fit += int(excluded.sum())
-            self.fitter.update(train.iloc[np.flatnonzero(~excluded)])
+        self.splits.write(clean.assign(**{ROW_KEY: keys}), codes)
 
 
 def _join(records: list[bytes], rows: np.ndarray) -> bytes:
@@ -269,7 +268,9 @@ def _join(records: list[bytes], rows: np.ndarray) -> bytes:
 def _check_outcome(report: ProcessingReport, config: ProcessingConfig) -> None:
     if not report.invariant_holds:
         raise AssertionError("row invariant broken: rows_in != clean + quarantined + duplicate")
-    if report.rows_clean == 0:
+    # An instance whose shard holds no input has nothing to check: the others have the rows.
+    alone = report.instance.size == 1
+    if report.rows_clean == 0 and (report.rows_in or alone):
         raise DataContractError(
             f"zero valid rows: all {report.rows_in} rows were quarantined or duplicates"
         )
@@ -280,6 +281,24 @@ def _check_outcome(report: ProcessingReport, config: ProcessingConfig) -> None:
             f"{config.max_quarantine_rate:.2%} ({report.rows_quarantined} of {report.rows_in} "
             f"rows; most common: {top})"
         )
+    if alone and report.splits.get("train", 0) == 0:
+        raise DataContractError("no rows landed in the train split: the input is too small")
+
+
+def _shard_inputs(config: ProcessingConfig, instance: Instance) -> tuple[list[Path], list[str]]:
+    """The files this instance reads: what InputData names, among the objects of its shard."""
+    try:
+        return select_inputs(config.input_path, config.input_uri)
+    except DataContractError:
+        # With several instances an object lands in one shard only: the others find nothing
+        # (and the training step fails when no instance found a row).
+        if instance.size == 1:
+            raise
+        note = (
+            f"{instance.current_host}: this instance's shard holds nothing InputData names "
+            f"({instance.size} instances share the input); its outputs are empty"
+        )
+        return [], [note]
 
 
 def run_processing(config: ProcessingConfig) -> ProcessingReport:
@@ -287,14 +306,21 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
     _check_fractions(config)
     report = ProcessingReport()
     output = config.output_dir
+    report_name = report.instance.file_name("processing_report", ".json")
     try:
-        files, ignored = select_inputs(config.input_path, config.input_uri)
+        report.instance = instance = read_instance(config.resource_config)
+        report_name = instance.file_name("processing_report", ".json")
+        files, ignored = _shard_inputs(config, instance)
         report.warnings.extend(ignored)
         fmt = resolve_format(config.output_format)
         report.output_format = fmt
+        quarantine_file = (
+            output / layout.QUARANTINE_OUTPUT / instance.file_name("quarantine", ".csv")
+        )
+        columns = [*contract.CLEAN_COLUMNS, ROW_KEY]
         with (
-            SplitWriters(output, SPLITS, contract.CLEAN_COLUMNS, fmt) as splits,
-            QuarantineWriter(output / QUARANTINE_FILE) as quarantine,
+            SplitWriters(output, SPLITS, columns, fmt, name_suffix=instance.name_suffix) as splits,
+            QuarantineWriter(quarantine_file) as quarantine,
         ):
             processor = _Processor(config, report, splits, quarantine)
             for path in files:
@@ -306,16 +332,13 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
                 report.rows_duplicate += stats.rows_duplicate
             report.splits = dict(splits.counts)
         _check_outcome(report, config)
-        if report.splits.get("train", 0) == 0:
-            raise DataContractError("no rows landed in the train split: the input is too small")
-        processor.fitter.finish().save(output / TRANSFORM_FILE)
         report.status = "succeeded"
     except DataContractError as exc:
         report.status = "failed"
         report.failure = str(exc)
         raise
     finally:
-        write_json(output / REPORT_FILE, report.to_dict(config))
+        write_json(output / layout.REPORT_OUTPUT / report_name, report.to_dict(config))
     _log_summary(report)
     return report
 
@@ -381,6 +404,13 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         help="auto = parquet when pyarrow is installed, else CSV",
     )
     parser.add_argument("--chunk-bytes", type=int, default=DEFAULT_CHUNK_BYTES)
+    parser.add_argument(
+        "--resource-config",
+        type=Path,
+        default=None,
+        help="the job's resourceconfig.json (current_host, hosts): with several instances, "
+        "each processes its shard and names its files after itself; default: one instance",
+    )
     args = parser.parse_args(argv)
     config = ProcessingConfig(
         input_path=args.input_dir,
@@ -393,6 +423,7 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         test_fraction=args.test_fraction,
         output_format=args.output_format,
         chunk_bytes=args.chunk_bytes,
+        resource_config=args.resource_config,
     )
     try:
         _check_fractions(config)

@@ -16,7 +16,9 @@ import pandas as pd
 from ml_scripts.common import contract
 
 OutputFormat = Literal["parquet", "csv"]
-QUARANTINE_COLUMNS = ("source_file", "line_number", "reason", "raw_row")
+# row_key: the row's content key (processing/keys.py), empty for a row of the wrong shape
+# (its key was never taken): the same bad row quarantined by two instances has the same key.
+QUARANTINE_COLUMNS = ("source_file", "line_number", "reason", "raw_row", "row_key")
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +56,18 @@ class SplitWriters(_ClosedOnExit):
     """One table per split under `<output>/<split>/`, written chunk by chunk.
 
     Parquet text columns are dictionary-encoded: smaller, faster to write, and read back by
-    pandas as categoricals.
+    pandas as categoricals. The row key is an unsigned 64-bit column. `name_suffix` tells the
+    files of one instance from another's (`train-algo-2.parquet`).
     """
 
     def __init__(
-        self, output_dir: Path, splits: Sequence[str], columns: Sequence[str], fmt: OutputFormat
+        self,
+        output_dir: Path,
+        splits: Sequence[str],
+        columns: Sequence[str],
+        fmt: OutputFormat,
+        *,
+        name_suffix: str = "",
     ) -> None:
         self.format = fmt
         self.splits = tuple(splits)
@@ -68,7 +77,7 @@ class SplitWriters(_ClosedOnExit):
         for split in self.splits:
             directory = output_dir / split
             directory.mkdir(parents=True, exist_ok=True)
-            self._paths[split] = directory / f"{split}.{fmt}"
+            self._paths[split] = directory / f"{split}{name_suffix}.{fmt}"
         self._writers: dict[str, Any] = {}
         self._schema: Any = None
         # Parquet encoding releases the GIL: one background writer overlaps it with parsing of
@@ -88,14 +97,15 @@ class SplitWriters(_ClosedOnExit):
 
         text = pa.dictionary(pa.int32(), pa.string())
         self._pa = pa
-        self._schema = pa.schema(
-            [
-                pa.field(c, pa.float64() if contract.BY_NAME[c].is_numeric else text)
-                for c in self.columns
-            ]
-        )
+        self._schema = pa.schema([pa.field(c, self._arrow_type(c, text)) for c in self.columns])
         for split, path in self._paths.items():
             self._writers[split] = pq.ParquetWriter(str(path), self._schema)
+
+    def _arrow_type(self, column: str, text: Any) -> Any:
+        spec = contract.BY_NAME.get(column)
+        if spec is None:
+            return self._pa.uint64()
+        return self._pa.float64() if spec.is_numeric else text
 
     def write(self, frame: pd.DataFrame, codes: np.ndarray) -> None:
         """Append rows; codes[i] is the index in `splits` of row i's split."""
@@ -149,10 +159,12 @@ class QuarantineWriter(_ClosedOnExit):
         self._writer.writerow(QUARANTINE_COLUMNS)
         self.rows = 0
 
-    def write(self, source: str, line_number: int, reason: str, raw: bytes) -> None:
-        """Record one quarantined row."""
+    def write(
+        self, source: str, line_number: int, reason: str, raw: bytes, key: int | None = None
+    ) -> None:
+        """Record one quarantined row (with its content key when it has one)."""
         text = raw.decode("utf-8", errors="replace")
-        self._writer.writerow((source, line_number, reason, text))
+        self._writer.writerow((source, line_number, reason, text, "" if key is None else key))
         self.rows += 1
 
     def close(self) -> None:

@@ -72,7 +72,11 @@ def _library_versions() -> dict[str, str | None]:
 
 
 def model_card(
-    result: TrainingResult, hp: Hyperparameters, data_sha256: dict[str, dict[str, str]]
+    result: TrainingResult,
+    hp: Hyperparameters,
+    data_sha256: dict[str, dict[str, str]],
+    *,
+    hosts: int = 1,
 ) -> dict[str, Any]:
     """Provenance and quality of the trained model; `data_sha256` fingerprints its inputs."""
     return {
@@ -95,6 +99,9 @@ def model_card(
         "xgboost_params": hp.xgboost_params(),
         "data_sha256": data_sha256,
         "rows": result.rows,
+        # Hosts that trained this model together (TrainingInstanceCount); the transform, the
+        # ridge and the validation figures are taken over all of their rows.
+        "training_hosts": hosts,
         "training_exclusions": [
             {"column": e.column, "above": e.above, "reason": e.reason}
             for e in contract.TRAINING_EXCLUSIONS
@@ -110,6 +117,8 @@ def save_model(
     hp: Hyperparameters,
     model_dir: Path,
     data_sha256: dict[str, dict[str, str]],
+    *,
+    hosts: int = 1,
 ) -> dict[str, Any]:
     """Write model.ubj, transform.json, linear.json, model_card.json and code/ into model_dir."""
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -117,7 +126,7 @@ def save_model(
     result.model.transform.save(model_dir / TRANSFORM_FILE)
     if result.model.linear is not None:
         result.model.linear.save(model_dir / LINEAR_FILE)
-    card = model_card(result, hp, data_sha256)
+    card = model_card(result, hp, data_sha256, hosts=hosts)
     card["serving_code"] = copy_serving_code(model_dir / layout.SERVING_CODE_DIR)
     write_json(model_dir / MODEL_CARD_FILE, card)
     return card

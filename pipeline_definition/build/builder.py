@@ -6,12 +6,14 @@ ProcessData -> TrainModel -> EvaluateModel -> CheckQuality --(rmse <= threshold)
 ```
 
 - ProcessData (scikit-learn container) validates the raw CSV against the data contract,
-  quarantines bad rows and writes train/validation/test splits plus the fitted feature transform.
-- TrainModel (XGBoost container, `ModelTrainer` script mode) trains XGBoost blended with a
-  robust ridge on log price (early stopping on validation, then a refit on train + validation)
-  and writes the booster, the transform and the serving code into `model.tar.gz`.
-- EvaluateModel (XGBoost container) scores the test split and writes `evaluation.json`,
-  declared as the `EvaluationReport` property file.
+  quarantines bad rows and writes train/validation/test splits. On ProcessingInstanceCount
+  instances, each one gets a shard of the raw objects (ShardedByS3Key) and writes its own parts.
+- TrainModel (XGBoost container, `ModelTrainer` script mode) fits the feature transform and
+  trains XGBoost blended with a robust ridge on log price (early stopping on validation, then a
+  refit on train + validation) and writes the booster, the transform and the serving code into
+  `model.tar.gz`. On TrainingInstanceCount hosts they train one model together.
+- EvaluateModel (XGBoost container, one instance) scores the test split and writes
+  `evaluation.json`, declared as the `EvaluationReport` property file.
 - CheckQuality compares `regression_metrics.rmse.value` with the RmseThreshold parameter.
 - RegisterModel registers the model package with its metrics; FailOnQuality stops the run
   with a message that states the measured value and the threshold.
@@ -148,12 +150,13 @@ def _processor(
     image_uri: str,
     module: str,
     base_job_name: str,
+    instance_count: object,
     env: dict[str, object] | None = None,
 ) -> Processor:
     return Processor(
         role=ctx.config.role_arn,
         image_uri=image_uri,
-        instance_count=ctx.parameters.processing_instance_count,
+        instance_count=instance_count,
         instance_type=ctx.parameters.processing_instance_type,
         entrypoint=["python3", "-m", module],
         volume_size_in_gb=VOLUME_SIZE_GB,
@@ -174,7 +177,9 @@ def _code_input(ctx: _Context, bundle: str) -> ProcessingInput:
     )
 
 
-def _s3_input(name: str, uri: object, local_path: str) -> ProcessingInput:
+def _s3_input(
+    name: str, uri: object, local_path: str, distribution: str = "FullyReplicated"
+) -> ProcessingInput:
     return ProcessingInput(
         input_name=name,
         s3_input=ProcessingS3Input(
@@ -182,7 +187,7 @@ def _s3_input(name: str, uri: object, local_path: str) -> ProcessingInput:
             local_path=local_path,
             s3_data_type="S3Prefix",
             s3_input_mode="File",
-            s3_data_distribution_type="FullyReplicated",
+            s3_data_distribution_type=distribution,
         ),
     )
 
@@ -200,6 +205,7 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         image_uri=image_uris.retrieve("sklearn", region=ctx.region, version=SKLEARN_VERSION),
         module="ml_scripts.processing",
         base_job_name="process-data",
+        instance_count=ctx.parameters.processing_instance_count,
         # SageMaker's cache key for a processing step is its arguments (AppSpecification,
         # Environment, ProcessingInputs), never the data behind InputData: the input's version
         # here makes a new upload of the same key run again instead of reusing the last result.
@@ -208,7 +214,11 @@ def _process_step(ctx: _Context) -> ProcessingStep:
     output_dir = layout.PROCESSING_OUTPUT_DIR
     step_args = processor.run(
         inputs=[
-            _s3_input("raw", ctx.parameters.input_data, layout.PROCESSING_INPUT_DIR),
+            # Each instance gets a share of the raw objects; a row's split depends on the row
+            # alone, so the instances' parts together are what one instance would write.
+            _s3_input(
+                "raw", ctx.parameters.input_data, layout.PROCESSING_INPUT_DIR, "ShardedByS3Key"
+            ),
             _code_input(ctx, "processing"),
         ],
         outputs=[
@@ -228,6 +238,8 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             ctx.parameters.input_data,
             "--output-dir",
             output_dir,
+            "--resource-config",
+            layout.PROCESSING_RESOURCE_CONFIG,
         ],
     )
     return ProcessingStep(
@@ -301,6 +313,8 @@ def _evaluate_step(
         image_uri=image_uris.retrieve("xgboost", region=ctx.region, version=XGBOOST_VERSION),
         module="ml_scripts.evaluation",
         base_job_name="evaluate-model",
+        # Scoring the test split is one small job: more instances would each repeat it.
+        instance_count=1,
     )
     step_args = processor.run(
         inputs=[

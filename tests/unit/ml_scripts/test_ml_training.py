@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from ml_scripts.common import contract
-from ml_scripts.common.features import FeatureTransform, exclusion_mask
+from ml_scripts.common.features import exclusion_mask
 from ml_scripts.common.io import read_split
 from ml_scripts.common.linear import RidgeModel, _RidgeSystem
 from ml_scripts.inference.model import HousePriceModel
-from ml_scripts.training.fit import train_model
+from ml_scripts.training.fit import fit_feature_transform, train_model
 from ml_scripts.training.hyperparameters import (
     FIELD_TYPES,
     Hyperparameters,
@@ -131,7 +131,7 @@ def test_model_card_says_the_model_was_refitted_on_train_and_validation(model_di
 def _small_training(processed_dir: Path, *, refit: int = 1) -> tuple[HousePriceModel, int]:
     train = read_split(processed_dir / "train")
     validation = read_split(processed_dir / "validation")
-    transform = FeatureTransform.load(processed_dir / "transform" / "transform.json")
+    transform = fit_feature_transform(train)
     hp = Hyperparameters(num_round=60, eta=0.2, refit_on_validation=refit)
     result = train_model(train, validation, transform, hp, verbose_eval=False)
     return result.model, result.best_iteration
