@@ -20,6 +20,7 @@ import json
 import logging
 import socket
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ T = TypeVar("T")
 # export SM_MASTER_PORT (7777), which no other process of this job uses.
 DEFAULT_PORT = 9099
 RESOLVE_SECONDS = 300.0
-JOIN_ATTEMPTS = 60
+# How long a host waits for the first host's tracker (instances may start minutes apart).
+JOIN_SECONDS = 600.0
 
 logger = logging.getLogger(__name__)
 
@@ -171,21 +173,32 @@ class CollectiveReducer:
         return values
 
 
-def _join(args: dict[str, Any]) -> Any:
-    """Enter the collective, retrying while the first host's tracker is not up yet."""
+def _join(args: dict[str, Any], *, seconds: float = JOIN_SECONDS) -> Any:
+    """Enter the collective, retrying while the first host's tracker is not up yet.
+
+    XGBoost's own connection retries back off for seconds; one attempt per call
+    (dmlc_retry 1) retried here every half second joins as soon as the tracker listens. A raw
+    probe of the tracker's port is no shortcut: the tracker would take it for a worker.
+    """
     from xgboost import collective  # noqa: PLC0415
 
-    for attempt in range(1, JOIN_ATTEMPTS + 1):
-        context = collective.CommunicatorContext(**args)
+    deadline = time.monotonic() + seconds
+    next_note = time.monotonic() + 10.0
+    while True:
+        context = collective.CommunicatorContext(**args, dmlc_retry=1)
         try:
-            context.__enter__()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # one "failed to connect" per attempt
+                context.__enter__()
         except Exception:  # XGBoost raises its own error type: retried, then raised
-            if attempt == JOIN_ATTEMPTS:
+            if time.monotonic() > deadline:
                 raise
-            time.sleep(2.0)
+            if time.monotonic() > next_note:
+                logger.info("waiting for the tracker on %s", args["dmlc_tracker_uri"])
+                next_note = time.monotonic() + 10.0
+            time.sleep(0.5)
             continue
         return context
-    raise ClusterError("could not join the collective")
 
 
 @contextmanager
@@ -233,8 +246,29 @@ def joined(cluster: Cluster) -> Iterator[Reducer]:
         collective.signal_error()
         raise
     finally:
+        _leave(context, tracker, failed=failed)
+
+
+def _leave(context: Any, tracker: Any, *, failed: bool) -> None:
+    """Leave the collective; the first host waits for every host to leave its tracker.
+
+    After a failure the collective is broken: leaving may fail too, and that is not news.
+    """
+    try:
         context.__exit__(None, None, None)
+        if tracker is not None and not failed:
+            tracker.wait_for()
+    except Exception:  # XGBoost raises its own error type
+        if not failed:
+            raise
+    finally:
         if tracker is not None:
-            if not failed:
-                tracker.wait_for()
-            tracker.free()
+            _free(tracker, failed=failed)
+
+
+def _free(tracker: Any, *, failed: bool) -> None:
+    try:
+        tracker.free()
+    except Exception:  # XGBoost raises its own error type
+        if not failed:
+            raise

@@ -161,8 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info("hyperparameters: %s", dataclasses.asdict(hp))
         run_training(paths, hp, cluster=Cluster.from_environment(os.environ))
     except (ValueError, FileNotFoundError, KeyError) as exc:
-        return report_failure(logger, "training", exc)
+        return report_failure(logger, "training", ValueError(_without_stack(str(exc))))
     return 0
+
+
+def _without_stack(message: str) -> str:
+    """An XGBoost error without its native stack trace (a host whose peer stopped gets one)."""
+    return message.split("Stack trace:", 1)[0].strip()
 
 
 if __name__ == "__main__":
