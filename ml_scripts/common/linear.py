@@ -90,14 +90,22 @@ class _ColumnShape:
 
 
 def _column_shape(values: np.ndarray, reducer: Reducer) -> _ColumnShape:
-    """nanmin, nanmax and the skewness from nanmean and nanstd, as sums over every host."""
+    """nanmin, nanmax and the skewness from nanmean and nanstd, as sums over every host.
+
+    The same arithmetic as numpy's nan-functions (NaN taken as 0 in each sum), with at most
+    two temporaries the size of `values`: it is large on a host with millions of rows.
+    """
+    missing = np.isnan(values)
     with np.errstate(all="ignore"):
-        present = reducer.sum((~np.isnan(values)).sum(axis=0).astype(np.int64))
+        present = reducer.sum((~missing).sum(axis=0).astype(np.int64))
         mean = reducer.sum(np.nansum(values, axis=0)) / present
         centred = values - mean
-        deviation = np.where(np.isnan(values), 0.0, centred)
-        spread = np.sqrt(reducer.sum((deviation * deviation).sum(axis=0)) / present)
-        skew = reducer.sum(np.nansum(centred**3, axis=0)) / present / spread**3
+        power = centred * centred
+        power[missing] = 0.0
+        spread = np.sqrt(reducer.sum(power.sum(axis=0)) / present)
+        np.power(centred, 3, out=power)
+        power[missing] = 0.0
+        skew = reducer.sum(power.sum(axis=0)) / present / spread**3
     return _ColumnShape(
         minimum=nan_extreme(values, reducer, lowest=True),
         maximum=nan_extreme(values, reducer, lowest=False),
@@ -109,7 +117,9 @@ def _standardise(design: np.ndarray, reducer: Reducer) -> tuple[np.ndarray, np.n
     """Mean and standard deviation (1 where constant) of each design column over every host."""
     rows = reducer.sum(np.asarray([len(design)], dtype=np.int64))[0]
     mean = reducer.sum(design.sum(axis=0)) / rows
-    scale = np.sqrt(reducer.sum(((design - mean) ** 2).sum(axis=0)) / rows)
+    deviation = design - mean
+    np.square(deviation, out=deviation)
+    scale = np.sqrt(reducer.sum(deviation.sum(axis=0)) / rows)
     scale[scale == 0] = 1.0
     return mean, scale
 
@@ -133,13 +143,20 @@ class RidgeModel:
     huber_k: float = 0.0
 
     def _design(self, features: np.ndarray) -> np.ndarray:
+        """Features, then log1p of the log columns; NaN filled, clipped to the training range.
+
+        Built in one new array, changed in place (the fit's rows may be millions).
+        """
         values = np.asarray(features, dtype=np.float64)
-        logs = np.log1p(np.clip(values[:, self.log_columns], 0.0, None))
-        design = np.column_stack([values, logs]) if self.log_columns else values
-        filled = np.where(np.isnan(design), np.asarray(self.fill), design)
-        if not self.lower:
-            return filled
-        return np.clip(filled, np.asarray(self.lower), np.asarray(self.upper))
+        width = values.shape[1]
+        design = np.empty((len(values), width + len(self.log_columns)))
+        design[:, :width] = values
+        if self.log_columns:
+            design[:, width:] = np.log1p(np.clip(values[:, self.log_columns], 0.0, None))
+        np.copyto(design, np.asarray(self.fill), where=np.isnan(design))
+        if self.lower:
+            np.clip(design, np.asarray(self.lower), np.asarray(self.upper), out=design)
+        return design
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Predicted log1p(price) for a feature matrix laid out as `feature_names`."""
@@ -186,14 +203,19 @@ class RidgeModel:
             blend_weight=blend_weight,
             huber_k=huber_k,
         )
-        raw = np.column_stack([values, np.log1p(np.clip(values[:, log_columns], 0.0, None))])
-        fill = reducer.nanmedian(raw)
+        logs = np.log1p(np.clip(values[:, log_columns], 0.0, None))
+        fill = np.concatenate([reducer.nanmedian(values), reducer.nanmedian(logs)])
+        del logs
         partial.fill = [float(v) if np.isfinite(v) else 0.0 for v in fill]
         design = partial._design(values)
+        del values
         partial.lower = [float(v) for v in nan_extreme(design, reducer, lowest=True)]
         partial.upper = [float(v) for v in nan_extreme(design, reducer, lowest=False)]
         mean, scale = _standardise(design, reducer)
-        z = (design - mean) / scale
+        # Standardised in place: z is the design, scaled.
+        design -= mean
+        design /= scale
+        z = design
         y = np.asarray(target, dtype=np.float64)
         system = _RidgeSystem(z, y, reducer)
         coef, intercept = system.solve(alpha, np.ones(len(y)))
