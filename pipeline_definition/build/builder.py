@@ -6,12 +6,11 @@ ProcessData -> TrainModel -> EvaluateModel -> CheckQuality --(rmse <= threshold)
 ```
 
 - ProcessData (scikit-learn container) validates the raw CSV against the data contract,
-  quarantines bad rows and writes train/validation/test splits. On ProcessingInstanceCount
-  instances, each one gets a shard of the raw objects (ShardedByS3Key) and writes its own parts.
+  quarantines bad rows and writes train/validation/test splits (each instance its shard's).
 - TrainModel (XGBoost container, `ModelTrainer` script mode) fits the feature transform and
-  trains XGBoost blended with a robust ridge on log price (early stopping on validation, then a
-  refit on train + validation) and writes the booster, the transform and the serving code into
-  `model.tar.gz`. On TrainingInstanceCount hosts they train one model together.
+  XGBoost blended with a robust ridge on log price (early stopping on validation, then a refit
+  on train + validation; several hosts train one model) and writes the booster, the transform
+  and the serving code into `model.tar.gz`.
 - EvaluateModel (XGBoost container, one instance) scores the test split and writes
   `evaluation.json`, declared as the `EvaluationReport` property file.
 - CheckQuality compares `regression_metrics.rmse.value` with the RmseThreshold parameter.
@@ -177,9 +176,7 @@ def _code_input(ctx: _Context, bundle: str) -> ProcessingInput:
     )
 
 
-def _s3_input(
-    name: str, uri: object, local_path: str, distribution: str = "FullyReplicated"
-) -> ProcessingInput:
+def _s3_input(name: str, uri: object, local_path: str, sharded: bool = False) -> ProcessingInput:
     return ProcessingInput(
         input_name=name,
         s3_input=ProcessingS3Input(
@@ -187,7 +184,7 @@ def _s3_input(
             local_path=local_path,
             s3_data_type="S3Prefix",
             s3_input_mode="File",
-            s3_data_distribution_type=distribution,
+            s3_data_distribution_type="ShardedByS3Key" if sharded else "FullyReplicated",
         ),
     )
 
@@ -216,9 +213,7 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         inputs=[
             # Each instance gets a share of the raw objects; a row's split depends on the row
             # alone, so the instances' parts together are what one instance would write.
-            _s3_input(
-                "raw", ctx.parameters.input_data, layout.PROCESSING_INPUT_DIR, "ShardedByS3Key"
-            ),
+            _s3_input("raw", ctx.parameters.input_data, layout.PROCESSING_INPUT_DIR, sharded=True),
             _code_input(ctx, "processing"),
         ],
         outputs=[
@@ -247,7 +242,7 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         step_args=step_args,
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Validate the raw data, quarantine bad rows, split and fit the transform",
+        description="Validate the raw data, quarantine bad rows, split (each instance its shard)",
     )
 
 
@@ -301,7 +296,7 @@ def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
         step_args=step_args,
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Train XGBoost + ridge on log price; early stopping, then refit on train+val",
+        description="Fit the transform, train XGBoost + ridge on log price, refit on train+val",
     )
 
 
