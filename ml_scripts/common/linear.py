@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ml_scripts.common.reduction import LOCAL, Reducer, nan_extreme
+from ml_scripts.common.reduction import (
+    BLOCK_COLUMNS,
+    LOCAL,
+    Reducer,
+    column_blocks,
+    nan_extreme,
+)
 
 FORMAT_VERSION = 1
 SKEW_THRESHOLD = 0.75
@@ -44,9 +50,10 @@ class _RidgeSystem:
     reducer sums them: every host then solves the same system.
     """
 
-    def __init__(self, z: np.ndarray, target: np.ndarray, reducer: Reducer = LOCAL) -> None:
+    def __init__(self, x: np.ndarray, target: np.ndarray, reducer: Reducer = LOCAL) -> None:
+        # x: the standardised design after a column of ones (the intercept's).
         self.reducer = reducer
-        self.x = np.column_stack([np.ones(len(z)), z])
+        self.x = x
         self.y = np.asarray(target, dtype=np.float64)
         self.rows = int(reducer.sum(np.asarray([len(self.y)], dtype=np.int64))[0])
         self.gram = reducer.sum(self.x.T @ self.x).reshape(self.x.shape[1], self.x.shape[1])
@@ -89,39 +96,69 @@ class _ColumnShape:
     skew: np.ndarray
 
 
-def _column_shape(values: np.ndarray, reducer: Reducer) -> _ColumnShape:
+def _column_shape(features: np.ndarray, reducer: Reducer) -> _ColumnShape:
     """nanmin, nanmax and the skewness from nanmean and nanstd, as sums over every host.
 
-    The same arithmetic as numpy's nan-functions (NaN taken as 0 in each sum), with at most
-    two temporaries the size of `values`: it is large on a host with millions of rows.
+    The same arithmetic as numpy's nan-functions (NaN taken as 0 in each sum), a block of
+    columns at a time: a host may hold millions of rows.
     """
-    missing = np.isnan(values)
+    blocks = column_blocks(features.shape[1])
+    counts, sums = [], []
+    for columns in blocks:
+        block = np.asarray(features[:, columns], dtype=np.float64)
+        counts.append((~np.isnan(block)).sum(axis=0))
+        sums.append(np.nansum(block, axis=0))
+    present = reducer.sum(np.concatenate(counts).astype(np.int64))
+    squares, cubes = [], []
     with np.errstate(all="ignore"):
-        present = reducer.sum((~missing).sum(axis=0).astype(np.int64))
-        mean = reducer.sum(np.nansum(values, axis=0)) / present
-        centred = values - mean
-        power = centred * centred
-        power[missing] = 0.0
-        spread = np.sqrt(reducer.sum(power.sum(axis=0)) / present)
-        np.power(centred, 3, out=power)
-        power[missing] = 0.0
-        skew = reducer.sum(power.sum(axis=0)) / present / spread**3
+        mean = reducer.sum(np.concatenate(sums)) / present
+        for columns in blocks:
+            centred = np.asarray(features[:, columns], dtype=np.float64) - mean[columns]
+            missing = np.isnan(centred)
+            power = centred * centred
+            power[missing] = 0.0
+            squares.append(power.sum(axis=0))
+            np.power(centred, 3, out=power)
+            power[missing] = 0.0
+            cubes.append(power.sum(axis=0))
+        spread = np.sqrt(reducer.sum(np.concatenate(squares)) / present)
+        skew = reducer.sum(np.concatenate(cubes)) / present / spread**3
     return _ColumnShape(
-        minimum=nan_extreme(values, reducer, lowest=True),
-        maximum=nan_extreme(values, reducer, lowest=False),
+        minimum=nan_extreme(features, reducer, lowest=True),
+        maximum=nan_extreme(features, reducer, lowest=False),
         skew=skew,
     )
 
 
 def _standardise(design: np.ndarray, reducer: Reducer) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation (1 where constant) of each design column over every host."""
+    """Standardise the design in place over every host's rows; return its means and scales."""
     rows = reducer.sum(np.asarray([len(design)], dtype=np.int64))[0]
-    mean = reducer.sum(design.sum(axis=0)) / rows
-    deviation = design - mean
-    np.square(deviation, out=deviation)
-    scale = np.sqrt(reducer.sum(deviation.sum(axis=0)) / rows)
+    blocks = column_blocks(design.shape[1])
+    mean = reducer.sum(np.concatenate([design[:, c].sum(axis=0) for c in blocks])) / rows
+    squares = []
+    for columns in blocks:
+        deviation = design[:, columns] - mean[columns]
+        np.square(deviation, out=deviation)
+        squares.append(deviation.sum(axis=0))
+    scale = np.sqrt(reducer.sum(np.concatenate(squares)) / rows)
     scale[scale == 0] = 1.0
+    for columns in blocks:
+        design[:, columns] -= mean[columns]
+        design[:, columns] /= scale[columns]
     return mean, scale
+
+
+def _medians(features: np.ndarray, log_columns: np.ndarray, reducer: Reducer) -> np.ndarray:
+    """Median of each feature and of the log1p of each log column, a block at a time."""
+    parts = [
+        reducer.nanmedian(np.asarray(features[:, c], dtype=np.float64))
+        for c in column_blocks(features.shape[1])
+    ]
+    for start in range(0, len(log_columns), BLOCK_COLUMNS):
+        chosen = log_columns[start : start + BLOCK_COLUMNS]
+        values = np.asarray(features[:, chosen], dtype=np.float64)
+        parts.append(reducer.nanmedian(np.log1p(np.clip(values, 0.0, None))))
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 @dataclass
@@ -143,20 +180,27 @@ class RidgeModel:
     huber_k: float = 0.0
 
     def _design(self, features: np.ndarray) -> np.ndarray:
-        """Features, then log1p of the log columns; NaN filled, clipped to the training range.
-
-        Built in one new array, changed in place (the fit's rows may be millions).
-        """
-        values = np.asarray(features, dtype=np.float64)
-        width = values.shape[1]
-        design = np.empty((len(values), width + len(self.log_columns)))
-        design[:, :width] = values
-        if self.log_columns:
-            design[:, width:] = np.log1p(np.clip(values[:, self.log_columns], 0.0, None))
-        np.copyto(design, np.asarray(self.fill), where=np.isnan(design))
-        if self.lower:
-            np.clip(design, np.asarray(self.lower), np.asarray(self.upper), out=design)
+        """Features, then log1p of the log columns; NaN filled, clipped to the training range."""
+        design = np.empty((len(features), features.shape[1] + len(self.log_columns)))
+        self._write_design(features, design)
         return design
+
+    def _write_design(self, features: np.ndarray, design: np.ndarray) -> None:
+        """Write the design of `features` into `design`, a block of columns at a time (the
+        fit's rows may be millions: no full-size temporary)."""
+        width = features.shape[1]
+        for columns in column_blocks(width):
+            design[:, columns] = features[:, columns]
+        for position, column in enumerate(self.log_columns):
+            values = np.asarray(features[:, column], dtype=np.float64)
+            design[:, width + position] = np.log1p(np.clip(values, 0.0, None))
+        fill = np.asarray(self.fill)
+        for columns in column_blocks(design.shape[1]):
+            block = design[:, columns]
+            np.copyto(block, fill[columns], where=np.isnan(block))
+            if self.lower:
+                lower, upper = np.asarray(self.lower)[columns], np.asarray(self.upper)[columns]
+                np.clip(block, lower, upper, out=block)
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Predicted log1p(price) for a feature matrix laid out as `feature_names`."""
@@ -184,8 +228,7 @@ class RidgeModel:
         With rows on several hosts, each host passes its own rows and a reducer over all of
         them: every statistic is then taken over all rows and every host returns the same model.
         """
-        values = np.asarray(features, dtype=np.float64)
-        shape = _column_shape(values, reducer)
+        shape = _column_shape(features, reducer)
         log_columns = np.flatnonzero(
             (shape.minimum >= 0) & (shape.maximum > 1) & (shape.skew > SKEW_THRESHOLD)
         )
@@ -203,21 +246,19 @@ class RidgeModel:
             blend_weight=blend_weight,
             huber_k=huber_k,
         )
-        logs = np.log1p(np.clip(values[:, log_columns], 0.0, None))
-        fill = np.concatenate([reducer.nanmedian(values), reducer.nanmedian(logs)])
-        del logs
+        fill = _medians(features, log_columns, reducer)
         partial.fill = [float(v) if np.isfinite(v) else 0.0 for v in fill]
-        design = partial._design(values)
-        del values
-        partial.lower = [float(v) for v in nan_extreme(design, reducer, lowest=True)]
-        partial.upper = [float(v) for v in nan_extreme(design, reducer, lowest=False)]
-        mean, scale = _standardise(design, reducer)
-        # Standardised in place: z is the design, scaled.
-        design -= mean
-        design /= scale
-        z = design
+        # One matrix holds the intercept's column of ones and the design, standardised in
+        # place into z: the fit keeps one full-size array.
+        x = np.empty((len(features), 1 + features.shape[1] + len(log_columns)))
+        x[:, 0] = 1.0
+        z = x[:, 1:]
+        partial._write_design(features, z)
+        partial.lower = [float(v) for v in nan_extreme(z, reducer, lowest=True)]
+        partial.upper = [float(v) for v in nan_extreme(z, reducer, lowest=False)]
+        mean, scale = _standardise(z, reducer)
         y = np.asarray(target, dtype=np.float64)
-        system = _RidgeSystem(z, y, reducer)
+        system = _RidgeSystem(x, y, reducer)
         coef, intercept = system.solve(alpha, np.ones(len(y)))
         for _ in range(HUBER_ITERATIONS if huber_k > 0 else 0):
             weights = huber_weights(y - z @ coef - intercept, huber_k, reducer)

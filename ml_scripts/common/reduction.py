@@ -21,6 +21,9 @@ T = TypeVar("T")
 _SIGN = np.uint64(1 << 63)
 _BYTE = np.uint64(0xFF)
 _SHIFTS = tuple(np.uint64(s) for s in range(56, -1, -8))
+# Column statistics of a large matrix are taken this many columns at a time, so temporaries
+# stay a small fraction of it (numpy reduces each column over the rows in order either way).
+BLOCK_COLUMNS = 32
 
 
 class Reducer(Protocol):
@@ -83,16 +86,26 @@ class LocalReducer:
 LOCAL = LocalReducer()
 
 
+def column_blocks(width: int) -> list[slice]:
+    """Slices of at most BLOCK_COLUMNS columns that cover `width` columns."""
+    return [
+        slice(start, min(start + BLOCK_COLUMNS, width)) for start in range(0, width, BLOCK_COLUMNS)
+    ]
+
+
 def nan_extreme(values: np.ndarray, reducer: Reducer, *, lowest: bool) -> np.ndarray:
     """Per-column minimum (or maximum) over every host's rows, NaN ignored; NaN if none."""
     fill = np.inf if lowest else -np.inf
-    rows = np.asarray(values, dtype=np.float64)
-    present = reducer.sum((~np.isnan(rows)).sum(axis=0).astype(np.int64))
-    if len(rows):
-        local = np.where(np.isnan(rows), fill, rows)
-        local = local.min(axis=0) if lowest else local.max(axis=0)
-    else:
-        local = np.full(rows.shape[1:], fill)
+    width = values.shape[1]
+    present = np.zeros(width, dtype=np.int64)
+    local = np.full(width, fill)
+    for columns in column_blocks(width) if len(values) else []:
+        block = np.asarray(values[:, columns], dtype=np.float64)
+        missing = np.isnan(block)
+        present[columns] = (~missing).sum(axis=0)
+        block = np.where(missing, fill, block)
+        local[columns] = block.min(axis=0) if lowest else block.max(axis=0)
+    present = reducer.sum(present)
     total = reducer.min(local) if lowest else reducer.max(local)
     return np.where(present > 0, total, np.nan)
 

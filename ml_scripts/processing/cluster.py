@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml_scripts.common.errors import DataContractError
+from ml_scripts.processing.inputs import select_inputs
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,24 @@ def read_instance(path: Path | None) -> Instance:
             f"resource config {path} must name current_host and the hosts that include it"
         )
     return Instance(current_host=str(current), hosts=tuple(sorted(str(h) for h in hosts)))
+
+
+def shard_inputs(
+    input_path: Path, input_uri: str | None, instance: Instance
+) -> tuple[list[Path], list[str]]:
+    """The files this instance reads (what InputData names among its shard's objects), notes.
+
+    An object lands in one shard only, and a folder may have fewer files than there are
+    instances: an instance that finds nothing InputData names has an empty shard, not an
+    error (the training step fails when no instance found a row).
+    """
+    try:
+        return select_inputs(input_path, input_uri)
+    except DataContractError:
+        if instance.size == 1:
+            raise
+        note = (
+            f"{instance.current_host}: this instance's shard holds nothing InputData names "
+            f"({instance.size} instances share the input); its outputs are empty"
+        )
+        return [], [note]

@@ -6,12 +6,8 @@ Every raw row ends up in exactly one place, so
 and reported). Files are streamed in chunks, so memory stays bounded whatever the input size
 (the only growing state is 8 bytes per row for duplicate detection).
 
-On a job with several instances each one processes its shard of the input files and writes
-its own part files (``processing/cluster.py``). A row's split depends on the row alone (its
-content key and the seed), so the parts together hold the rows one instance would write;
-each clean row carries its key (``row_key``), so a row that two shards both hold is kept once
-where the parts are read together (``common/io.py``, ``training/shards.py``). The feature
-transform needs every training row, so the training step fits it.
+On several instances each processes its shard and writes its own parts (processing/cluster.py);
+a row's split depends on the row alone, and each clean row carries its key (``row_key``).
 """
 
 from __future__ import annotations
@@ -40,8 +36,7 @@ from ml_scripts.common.records import (
     open_csv_stream,
 )
 from ml_scripts.common.validate import check_header, validate
-from ml_scripts.processing.cluster import Instance, read_instance
-from ml_scripts.processing.inputs import select_inputs
+from ml_scripts.processing.cluster import Instance, read_instance, shard_inputs
 from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask, record_keys
 from ml_scripts.processing.keys import split_codes as assign_splits
 from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolve_format
@@ -258,7 +253,7 @@ class _Processor:
             validation_fraction=self.config.validation_fraction,
             test_fraction=self.config.test_fraction,
         )
-        self.splits.write(clean.assign(**{ROW_KEY: keys}), codes)
+        self.splits.write(clean, codes, keys)
 
 
 def _join(records: list[bytes], rows: np.ndarray) -> bytes:
@@ -285,22 +280,6 @@ def _check_outcome(report: ProcessingReport, config: ProcessingConfig) -> None:
         raise DataContractError("no rows landed in the train split: the input is too small")
 
 
-def _shard_inputs(config: ProcessingConfig, instance: Instance) -> tuple[list[Path], list[str]]:
-    """The files this instance reads: what InputData names, among the objects of its shard."""
-    try:
-        return select_inputs(config.input_path, config.input_uri)
-    except DataContractError:
-        # With several instances an object lands in one shard only: the others find nothing
-        # (and the training step fails when no instance found a row).
-        if instance.size == 1:
-            raise
-        note = (
-            f"{instance.current_host}: this instance's shard holds nothing InputData names "
-            f"({instance.size} instances share the input); its outputs are empty"
-        )
-        return [], [note]
-
-
 def run_processing(config: ProcessingConfig) -> ProcessingReport:
     """Run the whole step; raises DataContractError (after writing the report) on a breach."""
     _check_fractions(config)
@@ -310,16 +289,22 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
     try:
         report.instance = instance = read_instance(config.resource_config)
         report_name = instance.file_name("processing_report", ".json")
-        files, ignored = _shard_inputs(config, instance)
+        files, ignored = shard_inputs(config.input_path, config.input_uri, instance)
         report.warnings.extend(ignored)
         fmt = resolve_format(config.output_format)
         report.output_format = fmt
         quarantine_file = (
             output / layout.QUARANTINE_OUTPUT / instance.file_name("quarantine", ".csv")
         )
-        columns = [*contract.CLEAN_COLUMNS, ROW_KEY]
         with (
-            SplitWriters(output, SPLITS, columns, fmt, name_suffix=instance.name_suffix) as splits,
+            SplitWriters(
+                output,
+                SPLITS,
+                contract.CLEAN_COLUMNS,
+                fmt,
+                name_suffix=instance.name_suffix,
+                key_column=ROW_KEY,
+            ) as splits,
             QuarantineWriter(quarantine_file) as quarantine,
         ):
             processor = _Processor(config, report, splits, quarantine)
@@ -405,11 +390,7 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
     )
     parser.add_argument("--chunk-bytes", type=int, default=DEFAULT_CHUNK_BYTES)
     parser.add_argument(
-        "--resource-config",
-        type=Path,
-        default=None,
-        help="the job's resourceconfig.json (current_host, hosts): with several instances, "
-        "each processes its shard and names its files after itself; default: one instance",
+        "--resource-config", type=Path, help="the job's resourceconfig.json; none: one instance"
     )
     args = parser.parse_args(argv)
     config = ProcessingConfig(

@@ -56,8 +56,9 @@ class SplitWriters(_ClosedOnExit):
     """One table per split under `<output>/<split>/`, written chunk by chunk.
 
     Parquet text columns are dictionary-encoded: smaller, faster to write, and read back by
-    pandas as categoricals. The row key is an unsigned 64-bit column. `name_suffix` tells the
-    files of one instance from another's (`train-algo-2.parquet`).
+    pandas as categoricals. `key_column` names the rows' content keys, passed beside the
+    frame and stored as an unsigned 64-bit last column. `name_suffix` tells the files of one
+    instance from another's (`train-algo-2.parquet`).
     """
 
     def __init__(
@@ -68,10 +69,12 @@ class SplitWriters(_ClosedOnExit):
         fmt: OutputFormat,
         *,
         name_suffix: str = "",
+        key_column: str | None = None,
     ) -> None:
         self.format = fmt
         self.splits = tuple(splits)
         self.columns = list(columns)
+        self.key_column = key_column
         self.counts = dict.fromkeys(self.splits, 0)
         self._paths: dict[str, Path] = {}
         for split in self.splits:
@@ -87,8 +90,9 @@ class SplitWriters(_ClosedOnExit):
         if fmt == "parquet":
             self._open_parquet()
         else:
+            header = [*self.columns, *([key_column] if key_column else [])]
             for path in self._paths.values():
-                pd.DataFrame({c: [] for c in self.columns}).to_csv(path, index=False)
+                pd.DataFrame({c: [] for c in header}).to_csv(path, index=False)
 
     def _open_parquet(self) -> None:
         # pyarrow is optional in the container: imported only when parquet was chosen.
@@ -97,20 +101,23 @@ class SplitWriters(_ClosedOnExit):
 
         text = pa.dictionary(pa.int32(), pa.string())
         self._pa = pa
-        self._schema = pa.schema([pa.field(c, self._arrow_type(c, text)) for c in self.columns])
+        fields = [
+            pa.field(c, pa.float64() if contract.BY_NAME[c].is_numeric else text)
+            for c in self.columns
+        ]
+        if self.key_column:
+            fields.append(pa.field(self.key_column, pa.uint64()))
+        self._schema = pa.schema(fields)
         for split, path in self._paths.items():
             self._writers[split] = pq.ParquetWriter(str(path), self._schema)
 
-    def _arrow_type(self, column: str, text: Any) -> Any:
-        spec = contract.BY_NAME.get(column)
-        if spec is None:
-            return self._pa.uint64()
-        return self._pa.float64() if spec.is_numeric else text
-
-    def write(self, frame: pd.DataFrame, codes: np.ndarray) -> None:
-        """Append rows; codes[i] is the index in `splits` of row i's split."""
+    def write(self, frame: pd.DataFrame, codes: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """Append rows; codes[i] is the index in `splits` of row i's split, keys[i] its key."""
         if self.format == "parquet":
             table = self._pa.Table.from_pandas(frame[self.columns], preserve_index=False)
+            if self.key_column:
+                column = self._pa.array(np.asarray(keys, dtype=np.uint64))
+                table = table.append_column(self.key_column, column)
             table = table.cast(self._schema)
             parts = {}
             for index, split in enumerate(self.splits):
@@ -122,9 +129,12 @@ class SplitWriters(_ClosedOnExit):
             self._pending = self._executor.submit(self._write_parts, parts)
             return
         for index, split in enumerate(self.splits):
-            part = frame.iloc[np.flatnonzero(codes == index)]
+            rows = np.flatnonzero(codes == index)
+            part = frame.iloc[rows][self.columns]
+            if self.key_column:
+                part = part.assign(**{self.key_column: np.asarray(keys)[rows]})
             if len(part):
-                part[self.columns].to_csv(
+                part.to_csv(
                     self._paths[split], mode="a", header=False, index=False, encoding="utf-8"
                 )
                 self.counts[split] += len(part)

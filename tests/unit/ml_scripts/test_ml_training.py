@@ -186,7 +186,8 @@ def test_reweighted_solve_matches_a_direct_weighted_ridge() -> None:
     target = z @ np.array([0.5, -1.0, 2.0, 0.0]) + 3.0 + rng.normal(size=120)
     weights = np.where(rng.random(120) < 0.2, rng.random(120), 1.0)
     alpha = 2.5
-    coef, intercept = _RidgeSystem(z, target).solve(alpha, weights)
+    x = np.column_stack([np.ones(len(z)), z])
+    coef, intercept = _RidgeSystem(x, target).solve(alpha, weights)
     # Reference: weighted centring, then the penalised normal equations of the centred problem.
     total = weights.sum()
     centre = weights @ z / total
