@@ -240,6 +240,9 @@ def train_model(
     )
     best = int(booster.best_iteration)
     timing = {"early_stopping": timer.summary()}
+    # The quantised matrices are as large as the features: freed before the ridge's design is
+    # built (the booster keeps no reference to them), so the peak is one large matrix lower.
+    del dtrain, dvalid
     linear = _fit_linear(features, target, transform, hp, reducer)
     model = HousePriceModel(booster[: best + 1], transform, linear)
     metrics = _validation_metrics(model, validation, reducer)
@@ -247,6 +250,7 @@ def train_model(
         kept = ~exclusion_mask(validation)
         all_features = np.vstack([features, valid_features[kept]])
         all_target = np.concatenate([target, valid_target[kept]])
+        del features, valid_features
         rows["validation_fitted"] = total(reducer, int(kept.sum()))
         logger.info(
             "refitting on %d train + validation rows, %d rounds",
@@ -261,6 +265,7 @@ def train_model(
             hp.xgboost_params(), dall, num_boost_round=best + 1, callbacks=[refit_timer]
         )
         timing["refit"] = refit_timer.summary()
+        del dall
         model = HousePriceModel(
             refitted, transform, _fit_linear(all_features, all_target, transform, hp, reducer)
         )
