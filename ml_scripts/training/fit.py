@@ -49,8 +49,8 @@ class TrainingResult:
     best_iteration: int
     validation_metrics: dict[str, Any]
     rows: dict[str, int] = field(default_factory=dict)
-    # Wall time of the boosting rounds (early stopping, refit): not part of the model card,
-    # which stays the same for the same data.
+    # Wall time of the boosting rounds (early stopping, refit) and of the ridge fits: not part
+    # of the model card, which stays the same for the same data.
     timing: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -135,10 +135,13 @@ def _fit_linear(
     transform: FeatureTransform,
     hp: Hyperparameters,
     reducer: Reducer,
+    *,
+    timing: dict[str, dict[str, float]],
 ) -> RidgeModel | None:
     if hp.linear_weight <= 0:
         return None
-    return RidgeModel.fit(
+    started = time.perf_counter()
+    ridge = RidgeModel.fit(
         features,
         target,
         transform.feature_names,
@@ -147,6 +150,10 @@ def _fit_linear(
         huber_k=hp.ridge_huber,
         reducer=reducer,
     )
+    spent = timing.setdefault("ridge", {"fits": 0, "seconds": 0.0})
+    spent["fits"] += 1
+    spent["seconds"] += time.perf_counter() - started
+    return ridge
 
 
 def _validation_metrics(
@@ -243,7 +250,7 @@ def train_model(
     # The quantised matrices are as large as the features: freed before the ridge's design is
     # built (the booster keeps no reference to them), so the peak is one large matrix lower.
     del dtrain, dvalid
-    linear = _fit_linear(features, target, transform, hp, reducer)
+    linear = _fit_linear(features, target, transform, hp, reducer, timing=timing)
     model = HousePriceModel(booster[: best + 1], transform, linear)
     metrics = _validation_metrics(model, validation, reducer)
     if hp.refit_on_validation:
@@ -267,6 +274,8 @@ def train_model(
         timing["refit"] = refit_timer.summary()
         del dall
         model = HousePriceModel(
-            refitted, transform, _fit_linear(all_features, all_target, transform, hp, reducer)
+            refitted,
+            transform,
+            _fit_linear(all_features, all_target, transform, hp, reducer, timing=timing),
         )
     return TrainingResult(model, best, metrics, rows, timing)

@@ -128,6 +128,15 @@ def test_model_card_says_the_model_was_refitted_on_train_and_validation(model_di
     assert "before any refit" in card["validation_metrics"]["model"]
 
 
+def test_training_summary_times_the_boosting_rounds_and_both_ridge_fits(model_dir: Path) -> None:
+    summary = json.loads((model_dir.parent / "output" / "training_summary.json").read_text())
+    timing = summary["hosts"][0]["timing"]
+    assert timing["early_stopping"]["rounds"] >= timing["refit"]["rounds"] > 0
+    assert timing["ridge"]["fits"] == 2  # on train, then on train + validation
+    assert timing["ridge"]["seconds"] > 0
+    assert "timing" not in json.loads((model_dir / "model_card.json").read_text())
+
+
 def _small_training(processed_dir: Path, *, refit: int = 1) -> tuple[HousePriceModel, int]:
     train = read_split(processed_dir / "train")
     validation = read_split(processed_dir / "validation")
