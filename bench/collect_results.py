@@ -13,6 +13,8 @@ FRAGMENTS = (
     "processing",
     "processing_10m",
     "training",
+    "scale_out_processing",
+    "scale_out_training",
     "security",
 )
 INTRO = """# Benchmark results
