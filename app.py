@@ -1,5 +1,9 @@
 """CDK entry point: read the settings once, build the stack, add cdk-nag, synthesize.
 
+`main` starts rendering the pipeline definition in a subprocess before the CDK libraries load
+(see `pipeline_definition.build.prefetch`), so that a synth whose render is not cached yet
+renders while CDK builds the other constructs.
+
 After synth each template is checked against the size CloudFormation accepts: the CDK CLI
 deploys templates from S3 (the bootstrap bucket), where the limit is 1 MB, which cfn-lint's
 E1002 counts as 1,000,000 bytes. The pipeline definition sits inside, JSON-escaped.
@@ -7,18 +11,24 @@ E1002 counts as 1,000,000 bytes. The pipeline definition sits inside, JSON-escap
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_cdk import App, Environment, Validations, cx_api
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from pipeline_definition.build import prefetch
+from pipeline_definition.build.config import pipeline_config
+from project.paths import CDK_JSON, RENDER_CACHE_DIR, STAGING_ROOT
+from project.settings import SOURCES, SettingsError, cdk_context, load_settings
 
-from project.paths import RENDER_CACHE_DIR, STAGING_ROOT
-from project.settings import SOURCES, SettingsError, load_settings
-from stacks.ml_pipeline_stack import MlPipelineStack
+if TYPE_CHECKING:
+    from aws_cdk import App, cx_api
+
+# How the CDK CLI hands the app its context: a JSON variable, or a file when that is too long.
+CONTEXT_VARIABLE = "CDK_CONTEXT_JSON"
+CONTEXT_FILE_VARIABLE = "CONTEXT_OVERFLOW_LOCATION"
 
 
 def build_app(
@@ -34,6 +44,12 @@ def build_app(
     The CDK CLI passes `cdk.json` context through the environment; tests pass it explicitly.
     Renders are cached in `build/render-cache` (keyed by their inputs); None renders afresh.
     """
+    # Imported here, not at the top: main() starts the render before these load.
+    from aws_cdk import App, Environment, Validations  # noqa: PLC0415
+    from cdk_nag import AwsSolutionsChecks, ServerlessChecks  # noqa: PLC0415
+
+    from stacks.ml_pipeline_stack import MlPipelineStack  # noqa: PLC0415
+
     app = App(outdir=outdir, context=dict(context) if context is not None else None)
     context = {key: app.node.try_get_context(key) for key, _ in SOURCES.values()}
     settings = load_settings(context, environ)
@@ -68,8 +84,32 @@ def oversized_templates(assembly: cx_api.CloudAssembly) -> list[str]:
     return messages
 
 
+def cli_context(environ: Mapping[str, str], cdk_json: Path = CDK_JSON) -> dict[str, Any]:
+    """The context the CDK CLI passes (cdk.json, cdk.context.json and -c), read without CDK."""
+    try:
+        if environ.get(CONTEXT_VARIABLE):
+            context = json.loads(environ[CONTEXT_VARIABLE])
+        elif environ.get(CONTEXT_FILE_VARIABLE):
+            context = json.loads(Path(environ[CONTEXT_FILE_VARIABLE]).read_text())
+        else:
+            context = cdk_context(cdk_json)
+    except (OSError, ValueError):
+        return {}
+    return context if isinstance(context, dict) else {}
+
+
+def prefetch_render(environ: Mapping[str, str], cache_dir: Path = RENDER_CACHE_DIR) -> bool:
+    """Start rendering for the settings the CLI passes, unless cached; True when started."""
+    try:
+        settings = load_settings(cli_context(environ), environ)
+    except SettingsError:
+        return False  # build_app reports it, naming the setting
+    return prefetch.start(pipeline_config(settings), cache_dir)
+
+
 def main() -> int:
     """Synthesize; a bad setting or an oversized template stops synth with a message."""
+    prefetch_render(os.environ)
     try:
         app = build_app(os.environ)
     except SettingsError as error:

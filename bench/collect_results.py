@@ -8,8 +8,11 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 FRAGMENTS = (
     "synth",
+    "diff",
     "run_local",
+    "parity",
     "model_quality",
+    "intervals",
     "processing",
     "processing_10m",
     "training",

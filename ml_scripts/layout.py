@@ -18,6 +18,11 @@ PROCESSING_OUTPUT_DIR = f"{PROCESSING_ROOT}/output"
 EVALUATION_MODEL_DIR = f"{PROCESSING_ROOT}/model"
 EVALUATION_TEST_DIR = f"{PROCESSING_ROOT}/test"
 EVALUATION_OUTPUT_DIR = f"{PROCESSING_ROOT}/evaluation"
+# EvaluateModel's champion input: the champion's model.tar.gz, or NO_CHAMPION_FILE when the run
+# has none (the ChampionModelData parameter's default names that placeholder, which the stack
+# deploys with the code: a processing input cannot be empty).
+EVALUATION_CHAMPION_DIR = f"{PROCESSING_ROOT}/champion"
+NO_CHAMPION_FILE = "NO_CHAMPION.json"
 # ProcessData's environment variable that holds the InputVersion parameter: the version id (or
 # ETag) of the input object. It is there for SageMaker's cache key, which compares a processing
 # job's Environment but never the data behind a URI; the script records it in its report.
@@ -59,6 +64,10 @@ TRANSFORM_FILE = "transform.json"
 EVALUATION_FILE = "evaluation.json"
 # Where the quality gate reads the metric inside EVALUATION_FILE.
 GATE_METRIC_PATH = "regression_metrics.rmse.value"
+# Where it reads how much higher the new model's RMSE is than the champion's (0 with none), and
+# the sentence with both figures that its Fail step quotes (evaluation/champion.py).
+CHAMPION_GATE_PATH = "champion.rmse_above_champion"
+CHAMPION_DESCRIPTION_PATH = "champion.description"
 
 # --- Serving code inside model.tar.gz (training writes it; the registered model names it).
 SERVING_CODE_DIR = "code"
@@ -72,3 +81,9 @@ PACKAGE_MODULES = ("__init__.py", "layout.py")
 DEFAULT_MAX_DEPTH = 4
 DEFAULT_ETA = 0.03
 DEFAULT_NUM_ROUND = 4000
+
+# --- Input limits of ProcessData, per file (ml_scripts/common/limits.py says how they are
+# sized). The builder passes them to the job as arguments, so the definition states them.
+DEFAULT_MAX_INPUT_BYTES = 10 * 1024**3
+DEFAULT_MAX_LINE_BYTES = 1024**2
+DEFAULT_MAX_ROWS = 20_000_000

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from pipeline_definition.commands import CommandError
+from pipeline_definition.operations.text import safe_lines
 
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -26,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run-local": (
         "pipeline_definition.commands.run_local",
         "run the definition on this machine, no Docker, no AWS",
+    ),
+    "registry": (
+        "pipeline_definition.commands.registry",
+        "list, approve or reject versions in run-local's model registry",
     ),
     "execute": ("pipeline_definition.commands.execute", "start (and monitor) an execution"),
     "status": ("pipeline_definition.commands.status", "show an execution and its steps"),
@@ -69,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _load(args.command).run(args)
     except CommandError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # Messages quote names, values and AWS's own words: control characters are escaped.
+        print(f"error: {safe_lines(error)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

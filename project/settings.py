@@ -23,6 +23,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from project.controls import (
+    DEFAULT_CHAMPION_TOLERANCE,
+    DEFAULT_MODEL_APPROVAL_STATUS,
+    DEFAULT_RMSE_THRESHOLD,
+    approval_status_problem,
+    champion_tolerance_problem,
+    rmse_threshold_problem,
+)
 from project.paths import CDK_JSON, SAMPLE_DATA
 
 PIPELINE_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -39,6 +47,9 @@ PREFIX_PATTERN = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)+$")
 # EventBridge rate expressions: the unit is singular for 1 and plural above.
 RATE_PATTERN = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|hour|day)(?P<plural>s?)\)$")
 CRON_PATTERN = re.compile(r"^cron\((?P<fields>.*)\)$")
+# An address SNS can send to: one @, no spaces or control characters, a dot in the domain.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+EMAIL_MAX_LENGTH = 254
 # SageMaker entity names (CreateModelPackageGroup's ModelPackageGroupName).
 MODEL_PACKAGE_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
@@ -115,6 +126,11 @@ SOURCES: dict[str, tuple[str, str | None]] = {
         "triggerReservedConcurrency",
         "TRIGGER_RESERVED_CONCURRENCY",
     ),
+    # Controls (project/controls.py): written into the definition, never run parameters.
+    "model_approval_status": ("modelApprovalStatus", "MODEL_APPROVAL_STATUS"),
+    "rmse_threshold": ("rmseThreshold", "RMSE_THRESHOLD"),
+    "champion_tolerance": ("championTolerance", "CHAMPION_TOLERANCE"),
+    "notification_email": ("notificationEmail", "NOTIFICATION_EMAIL"),
 }
 
 
@@ -143,6 +159,10 @@ class Settings:
     skip_if_running: bool
     existing_model_package_group: str | None = None
     trigger_reserved_concurrency: int | None = None
+    model_approval_status: str = DEFAULT_MODEL_APPROVAL_STATUS
+    rmse_threshold: float = DEFAULT_RMSE_THRESHOLD
+    champion_tolerance: float = DEFAULT_CHAMPION_TOLERANCE
+    notification_email: str | None = None
 
     @property
     def stack_name(self) -> str:
@@ -291,6 +311,16 @@ def reserved_concurrency_problem(raw: str) -> str | None:
     )
 
 
+def email_problem(address: str) -> str | None:
+    """Why `address` cannot receive the alarm topic's email, or None."""
+    if len(address) <= EMAIL_MAX_LENGTH and EMAIL_PATTERN.match(address) and address.isprintable():
+        return None
+    return (
+        f"{address!r} is not an email address (name@example.com, at most {EMAIL_MAX_LENGTH} "
+        "characters, no spaces)"
+    )
+
+
 def role_arn_problem(arn: str) -> str | None:
     """Why `arn` is not an IAM role ARN, or None."""
     from botocore.utils import ArnParser, InvalidArnException  # noqa: PLC0415
@@ -367,6 +397,10 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
             raw["trigger_reserved_concurrency"],
             reserved_concurrency_problem,
         ),
+        "model_approval_status": (raw["model_approval_status"], approval_status_problem),
+        "rmse_threshold": (raw["rmse_threshold"], rmse_threshold_problem),
+        "champion_tolerance": (raw["champion_tolerance"], champion_tolerance_problem),
+        "notification_email": (raw["notification_email"], email_problem),
     }
     for setting, (value, problem_of) in checks.items():
         _check(setting, value, problem_of)
@@ -374,6 +408,8 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
     if bucket is not None:
         validate_bucket_name(bucket)
     concurrency = raw["trigger_reserved_concurrency"]
+    threshold = raw["rmse_threshold"]
+    tolerance = raw["champion_tolerance"]
     return Settings(
         project_name=project_name,
         pipeline_name=pipeline_name,
@@ -386,6 +422,12 @@ def load_settings(context: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         skip_if_running=_parse_bool("skip_if_running", raw["skip_if_running"]),
         existing_model_package_group=raw["existing_model_package_group"],
         trigger_reserved_concurrency=int(concurrency) if concurrency is not None else None,
+        model_approval_status=raw["model_approval_status"] or DEFAULT_MODEL_APPROVAL_STATUS,
+        rmse_threshold=float(threshold) if threshold is not None else DEFAULT_RMSE_THRESHOLD,
+        champion_tolerance=(
+            float(tolerance) if tolerance is not None else DEFAULT_CHAMPION_TOLERANCE
+        ),
+        notification_email=raw["notification_email"],
     )
 
 

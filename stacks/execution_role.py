@@ -1,9 +1,12 @@
 """The SageMaker execution role: what the pipeline and its jobs run as.
 
-Trusted by `sagemaker.amazonaws.com` only. It reads the data bucket, writes processed data,
-reads the shipped code and writes models and evaluation reports, encrypts with the stack's key
-and writes job logs. The pipeline construct adds what running the pipeline needs (creating
-jobs, registering models, pulling its images). No managed policies are attached.
+Trusted by `sagemaker.amazonaws.com` only. It reads what runs read in the data bucket (the raw
+prefix, the sample object and `processed/`) and writes `processed/`; it reads the shipped code
+and writes and reads models and evaluation reports, without any delete (object versions under
+`models/` and `evaluation/` cannot be removed by a run); it encrypts with the stack's key,
+creates grants on it only for AWS resources (job volumes), and writes job logs. The pipeline
+construct adds what running the pipeline needs (creating jobs within limits, registering
+models, pulling its images). No managed policies are attached.
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.nag import (
-    READ_WRITE_GRANT_ACTIONS,
+    READ_GRANT_ACTIONS,
     acknowledge,
     grant_action_findings,
+    wildcard_action,
     wildcard_resource,
 )
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+PROCESSED = "processed/*"
+CODE = "code/*"
+MODELS = "models/*"
+EVALUATION = "evaluation/*"
 
 
 class SageMakerExecutionRole(Construct):
@@ -35,6 +43,8 @@ class SageMakerExecutionRole(Construct):
         data_bucket: s3.IBucket,
         artifact_bucket: s3.IBucket,
         key: kms.IKey,
+        raw_data_prefix: str,
+        sample_data_key: str,
         existing_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -53,14 +63,35 @@ class SageMakerExecutionRole(Construct):
             )
             self._allow_logs_and_metrics(self.role)
 
-        data_bucket.grant_read(self.role)
-        data_bucket.grant_put(self.role, "processed/*")
-        artifact_bucket.grant_read(self.role, "code/*")
-        for prefix in ("models/*", "evaluation/*"):
-            artifact_bucket.grant_read_write(self.role, prefix)
+        self.data_reads = {
+            data_bucket.arn_for_objects(f"{raw_data_prefix}*"): (
+                "InputData names a file or folder below the raw prefix (what the trigger sends)"
+            ),
+            data_bucket.arn_for_objects(sample_data_key): "",
+            data_bucket.arn_for_objects(PROCESSED): (
+                "ProcessData writes (put only, no delete) and TrainModel and EvaluateModel read "
+                "its per-execution outputs below processed/"
+            ),
+        }
+        for pattern in (f"{raw_data_prefix}*", sample_data_key, PROCESSED):
+            data_bucket.grant_read(self.role, pattern)
+        data_bucket.grant_put(self.role, PROCESSED)
+        artifact_bucket.grant_read(self.role, CODE)
+        # Put and read, never delete: a run cannot remove a registered model's versions.
+        for prefix in (MODELS, EVALUATION):
+            artifact_bucket.grant_put(self.role, prefix)
+            artifact_bucket.grant_read(self.role, prefix)
         key.grant_encrypt_decrypt(self.role)
-        # SageMaker encrypts job volumes through grants it creates with the role.
-        key.grant(self.role, "kms:CreateGrant", "kms:DescribeKey")
+        key.grant(self.role, "kms:DescribeKey")
+        # SageMaker encrypts job volumes through grants it creates with the role, for itself.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="GrantsForJobVolumesOnly",
+                actions=["kms:CreateGrant"],
+                resources=[key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
         if isinstance(self.role, iam.Role):
             self._acknowledge_wildcards(self.role, data_bucket, artifact_bucket)
 
@@ -105,22 +136,23 @@ class SageMakerExecutionRole(Construct):
     ) -> None:
         policy = role.node.find_child("DefaultPolicy")
         log_groups = self._log_groups_arn()
-        findings = grant_action_findings(READ_WRITE_GRANT_ACTIONS)
+        findings = grant_action_findings(READ_GRANT_ACTIONS)
+        findings[wildcard_action("s3:Abort*")] = (
+            "CDK put grant: aborting this role's own multipart uploads, only below processed/, "
+            "models/ and evaluation/ (large outputs are uploaded in parts)"
+        )
         resources = {
-            data_bucket.arn_for_objects("*"): (
-                "InputData may name any raw file in the data bucket, not only the default prefix"
-            ),
-            data_bucket.arn_for_objects("processed/*"): (
-                "ProcessData writes per-execution outputs below processed/"
-            ),
-            artifact_bucket.arn_for_objects("code/*"): (
+            **{arn: reason for arn, reason in self.data_reads.items() if reason},
+            artifact_bucket.arn_for_objects(CODE): (
                 "steps read their content-hashed code bundles below code/"
             ),
-            artifact_bucket.arn_for_objects("models/*"): (
-                "TrainModel writes and EvaluateModel reads per-execution models below models/"
+            artifact_bucket.arn_for_objects(MODELS): (
+                "TrainModel writes (put only, no delete) and EvaluateModel reads "
+                "per-execution models below models/"
             ),
-            artifact_bucket.arn_for_objects("evaluation/*"): (
-                "EvaluateModel writes and RegisterModel reads reports below evaluation/"
+            artifact_bucket.arn_for_objects(EVALUATION): (
+                "EvaluateModel writes (put only, no delete) and RegisterModel reads reports "
+                "below evaluation/"
             ),
             log_groups: "SageMaker creates one log group per job type below /aws/sagemaker/",
             f"{log_groups}:log-stream:*": "each job writes its own log streams",

@@ -11,16 +11,17 @@ from constructs import Construct
 from pipeline_definition.build.config import pipeline_config
 from project.run_parameters import definition_parameters
 from project.settings import Settings
+from stacks.alarms import PipelineAlarms
 from stacks.execution_role import SageMakerExecutionRole
 from stacks.model_deployer import ModelDeployerPolicy
 from stacks.model_registry import ModelRegistry
 from stacks.sagemaker_pipeline import SageMakerPipeline
 from stacks.storage import DataStorage
-from stacks.trigger.construct import PipelineTrigger
+from stacks.trigger.construct import PipelineTrigger, pipeline_arns
 
 
 class MlPipelineStack(Stack):
-    """Buckets, key, role, model registry, the SageMaker pipeline and its trigger, together."""
+    """Buckets, key, role, model registry, the SageMaker pipeline, its trigger and alarms."""
 
     def __init__(
         self,
@@ -45,6 +46,8 @@ class MlPipelineStack(Stack):
             data_bucket=storage.data_bucket,
             artifact_bucket=storage.artifact_bucket,
             key=storage.key,
+            raw_data_prefix=settings.raw_data_prefix,
+            sample_data_key=settings.sample_data_key,
             existing_role_arn=settings.existing_role_arn,
         )
         registry = ModelRegistry(
@@ -77,9 +80,24 @@ class MlPipelineStack(Stack):
             schedule=settings.trigger_schedule,
             skip_if_running=settings.skip_if_running,
             reserved_concurrency=settings.trigger_reserved_concurrency,
+            model_package_group_name=registry.group_name,
+            artifact_bucket=storage.artifact_bucket,
         )
         # The rules go live only once the pipeline exists.
         trigger.node.add_dependency(pipeline.pipeline)
+        alarms = PipelineAlarms(
+            self,
+            "Alarms",
+            key=storage.key,
+            pipeline_arns=pipeline_arns(self, settings.pipeline_name),
+            queues={
+                "UndeliveredEvents": trigger.undelivered_events,
+                "FailedEvents": trigger.failed_events,
+            },
+            function=trigger.function,
+            dead_letter_queue=trigger.undelivered_events,
+            email=settings.notification_email,
+        )
         deployer = ModelDeployerPolicy(
             self,
             "ModelDeployer",
@@ -107,3 +125,4 @@ class MlPipelineStack(Stack):
         CfnOutput(self, "ExecutionRoleArn", value=execution_role.role.role_arn)
         CfnOutput(self, "TriggerFunctionName", value=trigger.function.function_name)
         CfnOutput(self, "FailedEventsQueueUrl", value=trigger.failed_events.queue_url)
+        CfnOutput(self, "AlarmTopicArn", value=alarms.topic.topic_arn)

@@ -66,31 +66,29 @@ LAMBDA_BASIC_EXECUTION_FINDING = (
     "AWSLambdaBasicExecutionRole]"
 )
 
-# The wildcard actions of a CDK read-write grant on a bucket encrypted with a KMS key.
-READ_WRITE_GRANT_ACTIONS = (
+# The wildcard actions of CDK's read grant on a bucket encrypted with a KMS key (its key grant
+# is the encrypt/decrypt one where the same role also writes).
+READ_GRANT_ACTIONS = (
     "s3:GetObject*",
     "s3:GetBucket*",
     "s3:List*",
-    "s3:DeleteObject*",
-    "s3:Abort*",
     "kms:ReEncrypt*",
     "kms:GenerateDataKey*",
 )
 
 # Reasons for the wildcard actions that CDK's bucket and key grants emit.
 GRANT_ACTION_REASONS = {
-    "s3:GetObject*": "CDK bucket grant: object reads (versions, ACL, tags), only on the objects "
-    "the same statement names",
-    "s3:GetBucket*": "CDK bucket grant: bucket metadata reads, only on the bucket the same "
-    "statement names",
-    "s3:List*": "CDK bucket grant: listing, only the bucket the same statement names "
-    "(S3Prefix inputs need it)",
-    "s3:DeleteObject*": "CDK bucket grant: overwriting and deleting, only the objects the same "
-    "statement names",
-    "s3:Abort*": "CDK bucket grant: aborting multipart uploads, only on the objects the same "
-    "statement names",
-    "kms:ReEncrypt*": "CDK key grant: re-encryption with the stack's own key only",
-    "kms:GenerateDataKey*": "CDK key grant: data keys from the stack's own key only",
+    "s3:GetObject*": "CDK bucket read grant: GetObject and its version, ACL, tagging and "
+    "attributes reads, only on the object prefixes the same statement names",
+    "s3:GetBucket*": "CDK bucket read grant: bucket metadata reads (location, versioning, "
+    "policy status), only on the bucket the same statement names",
+    "s3:List*": "CDK bucket read grant: listing the bucket the same statement names (S3Prefix "
+    "inputs list by key prefix) and its multipart uploads",
+    "kms:ReEncrypt*": "CDK encrypt/decrypt grant on the stack's key, the one key of this stack's "
+    "buckets, queues, topic and log groups (no other key): S3 re-encrypts on copies",
+    "kms:GenerateDataKey*": "CDK encrypt/decrypt grant on the stack's key, the one key of this "
+    "stack's buckets, queues, topic and log groups (no other key): every SSE-KMS write asks "
+    "for a data key",
 }
 
 

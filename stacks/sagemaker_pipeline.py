@@ -9,35 +9,29 @@ resolved by `Fn::Sub`. The pipeline is created only once both deployments are in
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import ArnFormat, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from pipeline_definition.build.config import PipelineConfig
+from pipeline_definition.build.instance_types import (
+    PROCESSING_INSTANCE_TYPES,
+    TRAINING_INSTANCE_TYPES,
+)
 from pipeline_definition.build.render import RenderedDefinition, render_definition
 from pipeline_definition.check.validate import format_issues, validate_definition
 from pipeline_definition.model import placeholders
 from pipeline_definition.model.expressions import image_uris_in, repository_arns
 from project.paths import SAMPLE_DATA
-from stacks.checkov import CDK_HELPER_FUNCTION_SKIPS, skip_checks
-from stacks.log_groups import encrypted_log_group
+from stacks.deployments import ScopedDeployments
 from stacks.model_registry import model_package_arns
-from stacks.nag import (
-    LAMBDA_BASIC_EXECUTION_FINDING,
-    READ_WRITE_GRANT_ACTIONS,
-    acknowledge,
-    grant_action_findings,
-    wildcard_resource,
-)
+from stacks.nag import acknowledge, wildcard_resource
 
 
 class InvalidDefinitionError(ValueError):
@@ -72,25 +66,18 @@ class SageMakerPipeline(Construct):
                 f"the SageMaker API model ({len(issues)} issue(s)):\n{format_issues(issues)}"
             )
         self.pipeline_name = config.pipeline_name
-        code_asset = s3_assets.Asset(self, "CodeAsset", path=str(self.rendered.staging_dir))
-        code_logs = encrypted_log_group(self, "CodeDeploymentLogs", key)
-        self.code = s3deploy.BucketDeployment(
+        self.deployments = ScopedDeployments(
             self,
-            "Code",
-            sources=[s3deploy.Source.bucket(code_asset.bucket, code_asset.s3_object_key)],
-            destination_bucket=artifact_bucket,
-            # Keys are content hashes: old code stays for cached and running executions.
-            prune=False,
-            retain_on_delete=True,
-            server_side_encryption=s3deploy.ServerSideEncryption.AWS_KMS,
-            server_side_encryption_aws_kms_key_id=key.key_id,
-            log_group=code_logs,
-            memory_limit=512,
+            "Deployments",
+            staging_dir=self.rendered.staging_dir,
+            artifact_bucket=artifact_bucket,
+            sample_data=sample_data,
+            sample_key=config.sample_data_key,
+            data_bucket=data_bucket,
+            key=key,
         )
-        key.grant_encrypt_decrypt(self.code.handler_role)
-        self.sample_data = self._ship_sample_data(
-            sample_data, config.sample_data_key, data_bucket, key, code_logs
-        )
+        self.code = self.deployments.code
+        self.sample_data = self.deployments.sample_data
 
         variables = {
             placeholders.ARTIFACT_BUCKET: artifact_bucket.bucket_name,
@@ -113,44 +100,26 @@ class SageMakerPipeline(Construct):
         # that the deployments put in place.
         self.pipeline.node.add_dependency(self.code, self.sample_data)
 
-        self._allow_running(role, config)
-        self._acknowledge_code_deployment(code_asset, artifact_bucket, data_bucket)
+        self._allow_running(role, config, key)
 
-    def _ship_sample_data(
-        self,
-        sample_data: Path,
-        sample_key: str,
-        data_bucket: s3.IBucket,
-        key: kms.IKey,
-        log_group: logs.ILogGroup,
-    ) -> s3deploy.BucketDeployment:
-        """Deploy the sample file, alone, to `sample_key` in the data bucket."""
-        prefix, name = posixpath.split(sample_key)
-        if name != sample_data.name:
-            raise ValueError(
-                f"the sample key {sample_key!r} must end with the file name {sample_data.name!r}"
-            )
-        return s3deploy.BucketDeployment(
-            self,
-            "SampleData",
-            # The folder asset holds the one file: everything else in its folder is excluded.
-            sources=[
-                s3deploy.Source.asset(
-                    str(sample_data.parent), exclude=["*", f"!{sample_data.name}"]
-                )
-            ],
-            destination_bucket=data_bucket,
-            destination_key_prefix=f"{prefix}/",
-            # Other objects near the sample are the user's: never delete them.
-            prune=False,
-            retain_on_delete=True,
-            server_side_encryption=s3deploy.ServerSideEncryption.AWS_KMS,
-            server_side_encryption_aws_kms_key_id=key.key_id,
-            log_group=log_group,
-            memory_limit=512,
-        )
+    def _job_conditions(self, instance_types: tuple[str, ...], key: kms.IKey) -> dict[str, Any]:
+        """What every job the pipeline creates must request: allowed instance types only, no
+        network, encrypted traffic, volumes and outputs under the stack's key."""
+        return {
+            "ForAllValues:StringEquals": {"sagemaker:InstanceTypes": list(instance_types)},
+            # ForAllValues holds for an empty set too: the key must be in the request.
+            "Null": {"sagemaker:InstanceTypes": "false"},
+            "Bool": {
+                "sagemaker:NetworkIsolation": "true",
+                "sagemaker:InterContainerTrafficEncryption": "true",
+            },
+            "ArnEquals": {
+                "sagemaker:VolumeKmsKey": key.key_arn,
+                "sagemaker:OutputKmsKey": key.key_arn,
+            },
+        }
 
-    def _allow_running(self, role: iam.IRole, config: PipelineConfig) -> None:
+    def _allow_running(self, role: iam.IRole, config: PipelineConfig, key: kms.IKey) -> None:
         stack = Stack.of(self)
 
         def arn(resource: str, name: str) -> str:
@@ -162,22 +131,33 @@ class SageMakerPipeline(Construct):
             )
 
         # Pipelines name the jobs they start "pipelines-<execution>-<step>-<suffix>".
-        jobs = [arn("processing-job", "pipelines-*"), arn("training-job", "pipelines-*")]
+        processing_jobs = arn("processing-job", "pipelines-*")
+        training_jobs = arn("training-job", "pipelines-*")
         # By name: the group may be created by this stack or adopted from an earlier one.
         group, model_packages = model_package_arns(self, config.model_package_group_name)
         statements = [
             iam.PolicyStatement(
-                sid="RunPipelineJobs",
+                sid="CreateProcessingJobsWithinLimits",
+                actions=["sagemaker:CreateProcessingJob"],
+                resources=[processing_jobs],
+                conditions=self._job_conditions(PROCESSING_INSTANCE_TYPES, key),
+            ),
+            iam.PolicyStatement(
+                sid="CreateTrainingJobsWithinLimits",
+                actions=["sagemaker:CreateTrainingJob"],
+                resources=[training_jobs],
+                conditions=self._job_conditions(TRAINING_INSTANCE_TYPES, key),
+            ),
+            iam.PolicyStatement(
+                sid="TrackPipelineJobs",
                 actions=[
                     "sagemaker:AddTags",
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:CreateTrainingJob",
                     "sagemaker:DescribeProcessingJob",
                     "sagemaker:DescribeTrainingJob",
                     "sagemaker:StopProcessingJob",
                     "sagemaker:StopTrainingJob",
                 ],
-                resources=jobs,
+                resources=[processing_jobs, training_jobs],
             ),
             iam.PolicyStatement(
                 sid="RegisterModels",
@@ -215,55 +195,18 @@ class SageMakerPipeline(Construct):
         for statement in statements:
             role.add_to_principal_policy(statement)
         if isinstance(role, iam.Role):
+            job_names = (
+                "SageMaker Pipelines names each job pipelines-<execution id>-<step>-<suffix>; "
+                "creating one also requires the allowed instance types, network isolation, "
+                "encrypted inter-container traffic and the stack key on volumes and outputs "
+                "(conditions of the Create statements)"
+            )
             acknowledge(
                 role.node.find_child("DefaultPolicy"),
                 {
-                    wildcard_resource(self, jobs[0]): "job names are generated per execution "
-                    "and step",
-                    wildcard_resource(self, jobs[1]): "job names are generated per execution "
-                    "and step",
-                    wildcard_resource(self, model_packages): "each registration is a new version",
+                    wildcard_resource(self, processing_jobs): job_names,
+                    wildcard_resource(self, training_jobs): job_names,
+                    wildcard_resource(self, model_packages): "each registration is a new "
+                    "version of this group's model package",
                 },
             )
-
-    def _acknowledge_code_deployment(
-        self, asset: s3_assets.Asset, bucket: s3.IBucket, data_bucket: s3.IBucket
-    ) -> None:
-        handler_role = self.code.handler_role
-        handler = handler_role.node.scope
-        assert handler is not None
-        skip_checks(
-            handler,
-            {
-                **CDK_HELPER_FUNCTION_SKIPS,
-                "CKV_AWS_173": "CDK-managed handler; its environment holds no secrets, only "
-                "settings aws-cdk-lib writes",
-            },
-        )
-        managed = "CDK's BucketDeployment handler, a singleton whose settings aws-cdk-lib owns"
-        acknowledge(
-            handler,
-            {
-                "AwsSolutions-L1": f"{managed}; its runtime follows aws-cdk-lib releases.",
-                "Serverless-LambdaDLQ": f"{managed}; CloudFormation reports its failures.",
-                "Serverless-LambdaLatestVersion": f"{managed}; its runtime follows aws-cdk-lib.",
-                "Serverless-LambdaTracing": f"{managed}; a one-shot copy needs no tracing.",
-            },
-        )
-        acknowledge(
-            handler_role,
-            {LAMBDA_BASIC_EXECUTION_FINDING: f"{managed}; the policy only allows writing logs."},
-        )
-        findings = grant_action_findings(READ_WRITE_GRANT_ACTIONS)
-        findings[wildcard_resource(self, asset.bucket.arn_for_objects("*"))] = (
-            "reads the staged code asset from the CDK bootstrap bucket"
-        )
-        findings[wildcard_resource(self, bucket.arn_for_objects("*"))] = (
-            "writes the code objects into the artifact bucket below code/"
-        )
-        # With S3_BUCKET one bucket plays both parts; then this repeats the finding above.
-        findings.setdefault(
-            wildcard_resource(self, data_bucket.arn_for_objects("*")),
-            "writes the sample data into the data bucket below data/sample/",
-        )
-        acknowledge(handler_role.node.find_child("DefaultPolicy"), findings)

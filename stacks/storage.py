@@ -13,11 +13,20 @@ Layout (one place to change it):
 
 With an existing bucket (`S3_BUCKET`), that bucket plays both data roles under the same prefixes
 and the stack neither creates nor changes it.
+
+Default encryption covers only uploads that ask for nothing. So that nothing lands in the data
+or artifact bucket under another key (or none), their policies refuse `s3:PutObject` that asks
+for another encryption, another KMS key, or SSE-KMS without naming a key (which would use the
+account's `aws/s3` key). Uploads that name the stack's key, by ARN or id, and uploads that name
+none pass: the two BucketDeployments and SageMaker's job outputs name it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -27,6 +36,7 @@ from stacks.nag import LAMBDA_BASIC_EXECUTION_FINDING
 
 ACCESS_LOG_RETENTION = Duration.days(365)
 NONCURRENT_VERSION_RETENTION = Duration.days(90)
+KMS_KEY_ID_CONDITION = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 NOTIFICATIONS_HANDLER_ID = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 
 
@@ -92,6 +102,34 @@ class DataStorage(Construct):
             ],
         )
 
+    def _require_stack_key(self, bucket: s3.Bucket) -> None:
+        """Refuse uploads encrypted otherwise than with the stack's key (see the docstring)."""
+        refusals: dict[str, dict[str, Any]] = {
+            "DenyEncryptionOtherThanKms": {
+                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+            },
+            "DenyKmsKeysOtherThanTheStackKey": {
+                "StringNotEqualsIfExists": {
+                    KMS_KEY_ID_CONDITION: [self.key.key_arn, self.key.key_id]
+                }
+            },
+            "DenyKmsWithoutAKey": {
+                "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                "Null": {KMS_KEY_ID_CONDITION: "true"},
+            },
+        }
+        for sid, conditions in refusals.items():
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[bucket.arn_for_objects("*")],
+                    conditions=conditions,
+                )
+            )
+
     def _bucket(
         self,
         construct_id: str,
@@ -100,7 +138,7 @@ class DataStorage(Construct):
         event_bridge: bool,
         lifecycle_rules: list[s3.LifecycleRule],
     ) -> s3.Bucket:
-        return s3.Bucket(
+        bucket = s3.Bucket(
             self,
             construct_id,
             encryption=s3.BucketEncryption.KMS,
@@ -116,6 +154,8 @@ class DataStorage(Construct):
             removal_policy=RemovalPolicy.RETAIN,
             lifecycle_rules=lifecycle_rules,
         )
+        self._require_stack_key(bucket)
+        return bucket
 
     def _acknowledge_notifications_handler(self) -> None:
         # event_bridge_enabled adds CDK's singleton that turns on the bucket's EventBridge
@@ -127,7 +167,8 @@ class DataStorage(Construct):
         Validations.of(handler.node.find_child("Role")).acknowledge(
             Acknowledgment(
                 id=LAMBDA_BASIC_EXECUTION_FINDING,
-                reason="CDK's bucket-notifications handler (managed by aws-cdk-lib) only writes "
-                "its own logs with this policy.",
+                reason="CDK's bucket-notifications handler (code and role settings are "
+                "aws-cdk-lib's): the managed policy lets it create and write any log group of the "
+                "account, which only this deploy-time function, invoked by CloudFormation, uses.",
             )
         )

@@ -42,7 +42,14 @@ DEFAULT_OUT = Path("build/batch-predictions")
 
 
 def _steps(pipeline: Any) -> dict[str, Any]:
-    return {step.name: step for step in pipeline.steps}
+    """Every step by name, branch steps included (ProcessData runs in CheckInstanceLimits')."""
+    found: dict[str, Any] = {}
+    pending = list(pipeline.steps)
+    while pending:
+        step = pending.pop()
+        found[step.name] = step
+        pending += [*getattr(step, "if_steps", []), *getattr(step, "else_steps", [])]
+    return found
 
 
 def add_batch_steps(pipeline: Any, config: PipelineConfig, session: Any) -> None:
@@ -115,12 +122,13 @@ def add_batch_steps(pipeline: Any, config: PipelineConfig, session: Any) -> None
 
 def csv_splits(definition: dict[str, Any]) -> dict[str, Any]:
     """ProcessData writes its splits as CSV, which the serving code takes (text/csv)."""
-    for step in definition["Steps"]:
+    pending = list(definition["Steps"])
+    while pending:
+        step = pending.pop()
+        arguments = step.get("Arguments", {})
         if step["Name"] == "ProcessData":
-            step["Arguments"]["AppSpecification"]["ContainerArguments"] += [
-                "--output-format",
-                "csv",
-            ]
+            arguments["AppSpecification"]["ContainerArguments"] += ["--output-format", "csv"]
+        pending += [*arguments.get("IfSteps", []), *arguments.get("ElseSteps", [])]
     return definition
 
 

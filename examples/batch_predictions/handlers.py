@@ -32,8 +32,14 @@ def _texts(uri: str) -> list[str]:
 
 
 def summarise(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """{"rows": how many prices, "mean_price": their mean} of the predictions."""
-    prices = [float(line) for text in _texts(event["predictions"]) for line in text.split()]
+    """{"rows": how many prices, "mean_price": their mean} of the predictions.
+
+    Each line of a `.out` object is `predicted_price,price_low,price_high` (the model's
+    serving code, ml_scripts/inference/serve.py).
+    """
+    prices = [
+        float(line.split(",")[0]) for text in _texts(event["predictions"]) for line in text.split()
+    ]
     mean = round(sum(prices) / len(prices), 2) if prices else 0.0
     print(f"{context.function_name}: {len(prices)} predictions, mean {mean}")
     return {"rows": len(prices), "mean_price": mean}

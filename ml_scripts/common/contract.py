@@ -34,6 +34,30 @@ ENCODING = "utf-8"
 MISSING_TOKENS: tuple[str, ...] = ("", "NA")
 NONE_CATEGORY = "None"
 
+# Plausible ranges: a finite value outside its column's range is quarantined with the value and
+# the range. The embedded data (2,637 Ames sales of 2006-2010) sits well inside every range;
+# the README's data contract lists them beside the data's own extremes.
+#
+# Sale price in US dollars. The data spans $12,789 to $755,000; the bounds lie a factor of about
+# 13 beyond on each side (about 2.6 either way in log price, the scale the model learns), so a
+# price typed in thousands ("215" for $215,000), with extra zeros, or absurd (1e300, 1e-300) is
+# quarantined while a real sale, a bargain or a mansion, is not.
+PRICE_MIN = 1_000.0
+PRICE_MAX = 10_000_000.0
+# Areas in square feet. Building areas (floors, basement, living area, garage, porches, deck,
+# veneer, pool) reach 6,110 in the data: 50,000 is beyond any single-family house. Lots reach
+# 215,245 (about 5 acres): 5,000,000 (about 115 acres) leaves room for farmsteads. Street
+# frontage reaches 313 feet.
+AREA_MAX = 50_000.0
+LOT_AREA_MAX = 5_000_000.0
+LOT_FRONTAGE_MAX = 5_000.0
+# Value of a miscellaneous feature (shed, tennis court, elevator) in dollars: at most 17,000 in
+# the data; no feature is worth more than the houses the price range allows.
+MISC_VALUE_MAX = 1_000_000.0
+# Counts of rooms, baths, kitchens, fireplaces and garage places reach 8 in the data; rooms above
+# grade reach 15.
+COUNT_MAX = 20.0
+ROOMS_MAX = 50.0
 # Year bounds wide enough for any real sale, narrow enough to catch typos such as 2207.
 YEAR_MIN = 1800.0
 YEAR_MAX = 2100.0
@@ -98,6 +122,7 @@ def _area(
     none_if_absent: str | None = None,
     *,
     minimum_exclusive: bool = False,
+    maximum: float = AREA_MAX,
 ) -> ColumnSpec:
     return ColumnSpec(
         name,
@@ -105,15 +130,25 @@ def _area(
         missing=missing,
         minimum=0.0,
         minimum_exclusive=minimum_exclusive,
+        maximum=maximum,
         none_if_absent=none_if_absent,
     )
 
 
 def _count(
-    name: str, missing: MissingPolicy = "unknown", none_if_absent: str | None = None
+    name: str,
+    missing: MissingPolicy = "unknown",
+    none_if_absent: str | None = None,
+    *,
+    maximum: float = COUNT_MAX,
 ) -> ColumnSpec:
     return ColumnSpec(
-        name, "integer", missing=missing, minimum=0.0, maximum=100.0, none_if_absent=none_if_absent
+        name,
+        "integer",
+        missing=missing,
+        minimum=0.0,
+        maximum=maximum,
+        none_if_absent=none_if_absent,
     )
 
 
@@ -171,8 +206,8 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         "MS SubClass", missing="forbidden", description="dwelling type code", numeric_looking=True
     ),
     _nominal("MS Zoning"),
-    _area("Lot Frontage"),
-    _area("Lot Area", missing="forbidden", minimum_exclusive=True),
+    _area("Lot Frontage", maximum=LOT_FRONTAGE_MAX),
+    _area("Lot Area", missing="forbidden", minimum_exclusive=True, maximum=LOT_AREA_MAX),
     _nominal("Street"),
     _nominal("Alley", missing="none"),
     _ordinal("Lot Shape", LOT_SHAPE_SCALE),
@@ -222,7 +257,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     _count("Bedroom AbvGr"),
     _count("Kitchen AbvGr"),
     _ordinal("Kitchen Qual", QUALITY_SCALE),
-    _count("TotRms AbvGrd"),
+    _count("TotRms AbvGrd", maximum=ROOMS_MAX),
     _ordinal("Functional", FUNCTIONAL_SCALE),
     _count("Fireplaces"),
     _ordinal("Fireplace Qu", QUALITY_SCALE, missing="none", none_if_absent="Fireplaces"),
@@ -243,7 +278,7 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     _ordinal("Pool QC", QUALITY_SCALE, missing="none", none_if_absent="Pool Area"),
     _nominal("Fence", missing="none"),
     _nominal("Misc Feature", missing="none"),
-    _area("Misc Val"),
+    _area("Misc Val", maximum=MISC_VALUE_MAX),
     ColumnSpec("Mo Sold", "integer", minimum=1.0, maximum=12.0),
     ColumnSpec("Yr Sold", "integer", missing="forbidden", minimum=1900.0, maximum=YEAR_MAX),
     _nominal("Sale Type"),
@@ -252,8 +287,8 @@ COLUMNS: tuple[ColumnSpec, ...] = (
         TARGET,
         "target",
         missing="forbidden",
-        minimum=0.0,
-        minimum_exclusive=True,
+        minimum=PRICE_MIN,
+        maximum=PRICE_MAX,
         description="sale price in US dollars",
     ),
 )

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -28,9 +28,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 logger = logging.getLogger(__name__)
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Plain logging to stdout (called by each main, never at import)."""
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stdout, force=True)
+def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Plain logging to stdout, or `stream` (called by each main, never at import)."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=stream or sys.stdout, force=True)
 
 
 def env_path(name: str, default: str) -> Path:

@@ -4,7 +4,9 @@ pandas silently pads short rows with NaN and cannot say which source line a row 
 the raw text is split into records here first. A record is one line, or several when a quoted
 field holds a newline (RFC 4180 quoting: a field is quoted when it starts with a double quote,
 and a quote inside it is doubled). Only then are complete, well-formed records handed to the
-pandas parser. Memory stays bounded by the chunk size whatever the file size.
+pandas parser. Memory stays bounded by the chunk size whatever the file size: a chunk ends
+on a line boundary found with a bounded read, never an unbounded `readline()`, and the limits
+(limits.py: bytes once decompressed, bytes per line, lines) are enforced as the bytes arrive.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +23,14 @@ from typing import Protocol
 import numpy as np
 
 from ml_scripts.common.errors import DataContractError
+from ml_scripts.common.limits import InputLimits
 
 DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
-# A quoted field longer than this is taken as an unterminated quote, not as data.
-MAX_RECORD_BYTES = 1024 * 1024
+# A chunk holds at most about this many lines, so memory follows the line count as well as the
+# bytes: 16 MiB of newlines would otherwise make 16 million records, 2 GB of Python objects. A
+# chunk of the embedded data's rows has about 50,000 lines, so real data is never cut further.
+MAX_CHUNK_LINES = 131_072
+_COUNT_WINDOW = 65_536
 UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -38,7 +45,7 @@ class ByteStream(Protocol):
         ...
 
     def readline(self, size: int = -1, /) -> bytes:
-        """Read up to the next newline."""
+        """Read up to the next newline, or at most `size` bytes."""
         ...
 
 
@@ -114,6 +121,43 @@ def split_records(data: bytes, first_line: int) -> tuple[list[bytes], list[int],
     return records, numbers, pending, open_start
 
 
+def split_dense(
+    block: bytes, max_lines: int = MAX_CHUNK_LINES, window: int = _COUNT_WINDOW
+) -> Iterator[bytes]:
+    """`block` cut after newlines into pieces of at most `max_lines` lines plus the lines of
+    one `window` of bytes, in which the lines are counted."""
+    if block.count(b"\n") <= max_lines:
+        yield block
+        return
+    start = position = lines = 0
+    while position < len(block):
+        end = min(position + window, len(block))
+        lines += block.count(b"\n", position, end)
+        position = end
+        if lines >= max_lines:
+            cut = block.rfind(b"\n", start, position) + 1
+            yield block[start:cut]
+            start, lines = cut, 0
+    if start < len(block):
+        yield block[start:]
+
+
+def line_longer_than(block: bytes, limit: int) -> int | None:
+    """Index of the first line in `block` longer than `limit` bytes (newline not counted).
+
+    Such a line spans more than `limit` consecutive bytes, so it covers a multiple of `limit`:
+    only the lines at those few offsets are measured, whatever the number of lines.
+    """
+    for point in range(0, len(block), max(limit, 1)):
+        if block[point] == ord("\n"):
+            continue
+        start = block.rfind(b"\n", 0, point) + 1
+        end = block.find(b"\n", point)
+        if (len(block) if end < 0 else end) - start > limit:
+            return block.count(b"\n", 0, start)
+    return None
+
+
 def check_utf8(data: bytes, source: str, first_line: int) -> None:
     """Raise a DataContractError naming the line of the first byte that is not UTF-8."""
     if data.isascii():
@@ -132,11 +176,19 @@ class CsvRecordReader:
     """Reads one CSV stream: `header` first, then `chunks()` of data records."""
 
     def __init__(
-        self, stream: ByteStream, source: str, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+        self,
+        stream: ByteStream,
+        source: str,
+        *,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        limits: InputLimits | None = None,
     ) -> None:
         self._stream = stream
         self._source = source
         self._chunk_bytes = chunk_bytes
+        self._limits = limits or InputLimits()
+        self._bytes_read = 0
+        self._lines_read = 0
         self._batches = self._record_batches()
         self._first: RecordChunk | None = None
         self._header: tuple[str, ...] | None = None
@@ -178,17 +230,50 @@ class CsvRecordReader:
             return tuple(name.strip() for name in names)
         raise DataContractError(f"{self._source}: empty file: no header and no data rows")
 
+    def _read_block(self) -> bytes:
+        """The next chunk, finished to the end of its last line by a read bounded by the line
+        limit: a line longer than the limit shows up as such, however long it really is."""
+        try:
+            block = self._stream.read(self._chunk_bytes)
+            if block and not block.endswith(b"\n"):
+                tail = len(block) - (block.rfind(b"\n") + 1)
+                room = max(self._limits.max_line_bytes - tail, 0)
+                block += self._stream.readline(room + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataContractError(f"{self._source}: cannot decompress: {exc}") from exc
+        return block
+
+    def _check_limits(self, block: bytes) -> None:
+        """Raise a DataContractError when this block breaks one of the limits."""
+        limits = self._limits
+        first_line = self._lines_read + 1
+        self._bytes_read += len(block)
+        # A last line without its newline is a line too.
+        self._lines_read += block.count(b"\n") + (1 if block and block[-1:] != b"\n" else 0)
+        if self._bytes_read > limits.max_input_bytes:
+            raise DataContractError(
+                f"{self._source}: too large: more than {limits.max_input_bytes:,} bytes once "
+                "decompressed (the limit is --max-input-bytes)"
+            )
+        index = line_longer_than(block, limits.max_line_bytes)
+        if index is not None:
+            raise DataContractError(
+                f"{self._source}: line {first_line + index} is longer than "
+                f"{limits.max_line_bytes:,} bytes (the limit is --max-line-bytes)"
+            )
+        # The header takes one line; every other line counts, blank or inside quotes.
+        if self._lines_read > limits.max_rows + 1:
+            raise DataContractError(
+                f"{self._source}: too many rows: more than {limits.max_rows:,} lines after the "
+                "header (the limit is --max-rows)"
+            )
+
     def _blocks(self) -> Iterator[tuple[bytes, bool]]:
         """Blocks of whole lines (the last block may lack its final newline)."""
         first = True
         while True:
-            try:
-                block = self._stream.read(self._chunk_bytes)
-                if block and not block.endswith(b"\n"):
-                    # Finish the line so every block ends on a line boundary (one copy at most).
-                    block += self._stream.readline()
-            except (OSError, EOFError) as exc:
-                raise DataContractError(f"{self._source}: cannot decompress: {exc}") from exc
+            block = self._read_block()
+            self._check_limits(block)
             if first:
                 first = False
                 if block.startswith(_UTF16_BOMS):
@@ -198,7 +283,8 @@ class CsvRecordReader:
                 block = block.removeprefix(UTF8_BOM)
             if not block:
                 return
-            yield block, not block.endswith(b"\n")
+            for piece in split_dense(block, MAX_CHUNK_LINES, _COUNT_WINDOW):
+                yield piece, not piece.endswith(b"\n")
 
     def _record_batches(self) -> Iterator[RecordChunk]:
         next_line = 1
@@ -210,15 +296,27 @@ class CsvRecordReader:
             check_utf8(block, self._source, next_line)
             next_line += block.count(b"\n")
             records, numbers, pending, pending_start = split_records(data, start_line)
-            if pending and (last or len(pending) > MAX_RECORD_BYTES):
+            if pending and (last or len(pending) > self._limits.max_line_bytes):
                 raise DataContractError(
                     f"{self._source}: unterminated quoted field starting at line {pending_start}"
                 )
+            if _QUOTE in data:
+                self._check_record_lengths(records, numbers)
             yield self._make_chunk(records, numbers, data, whole=not pending)
         if pending:
             raise DataContractError(
                 f"{self._source}: unterminated quoted field starting at line {pending_start}"
             )
+
+    def _check_record_lengths(self, records: list[bytes], numbers: list[int]) -> None:
+        """A record joined from lines by a quoted field obeys the line limit too."""
+        limit = self._limits.max_line_bytes
+        for record, number in zip(records, numbers, strict=True):
+            if len(record) > limit:
+                raise DataContractError(
+                    f"{self._source}: the record starting at line {number} is longer than "
+                    f"{limit:,} bytes (the limit is --max-line-bytes)"
+                )
 
     def _make_chunk(
         self, records: list[bytes], numbers: list[int], data: bytes, *, whole: bool

@@ -10,7 +10,9 @@ evaluation.json follows SageMaker's model-quality shape. Every figure under
 - ``r2``: coefficient of determination of log1p(price).
 
 ``standard_deviation`` is the spread of the metric over 200 seeded bootstrap resamples of the
-test rows. Dollar figures (RMSE, MAE, MAPE) are under ``price_metrics``.
+test rows. Dollar figures (RMSE, MAE, MAPE) are under ``price_metrics``. ``champion`` scores the
+champion on the same rows (evaluation/champion.py); ``prediction_interval`` gives the price
+interval's coverage and width (evaluation/coverage.py).
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.features import model_to_price
 from ml_scripts.common.io import configure_logging, read_split, write_json
 from ml_scripts.common.metrics import log_scale_metrics, price_metrics
+from ml_scripts.evaluation.champion import champion_report
+from ml_scripts.evaluation.coverage import interval_report
 from ml_scripts.evaluation.plots import write_plots
 from ml_scripts.inference.model import HousePriceModel, model_directory
 
 DEFAULT_MODEL_DIR = layout.EVALUATION_MODEL_DIR
 DEFAULT_TEST_DIR = layout.EVALUATION_TEST_DIR
 DEFAULT_OUTPUT_DIR = layout.EVALUATION_OUTPUT_DIR
+DEFAULT_CHAMPION_DIR = layout.EVALUATION_CHAMPION_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ def evaluate(
     if not np.all(np.isfinite(predicted)):
         raise ValueError("the model produced non-finite predictions")
     log_actual = np.log1p(actual)
+    ranges = model.predict_ranges(test)
     report = {
         "regression_metrics": log_scale_metrics(actual, predicted, seed=seed),
         "price_metrics": price_metrics(actual, predicted),
@@ -59,6 +65,7 @@ def evaluate(
             "ridge": None if ridge is None else float(np.sqrt(np.mean((ridge - log_actual) ** 2))),
         },
         "rows": len(test),
+        "prediction_interval": interval_report(actual, ranges, test),
         "quality_gate_metric": layout.GATE_METRIC_PATH,
         "metric_scale": "log1p(SalePrice): rmse == rmsle; dollar figures under price_metrics",
     }
@@ -71,18 +78,28 @@ def feature_importance(model: HousePriceModel) -> dict[str, float]:
     return {str(name): float(np.asarray(value).sum()) for name, value in scores.items()}
 
 
-def run_evaluation(model_location: Path, test_dir: Path, output_dir: Path) -> dict[str, Any]:
-    """Load the model (model.tar.gz or a directory), score the test split, write outputs."""
+def run_evaluation(
+    model_location: Path,
+    test_dir: Path,
+    output_dir: Path,
+    *,
+    champion_dir: Path | None = None,
+    champion_uri: str | None = None,
+) -> dict[str, Any]:
+    """Load the model (model.tar.gz or a directory), score the test split and, when the
+    champion input holds one, the champion's model on it; write the outputs."""
     test = read_split(test_dir)
     with model_directory(model_location) as model_dir:
         model = HousePriceModel.load(model_dir)
     report, predicted = evaluate(model, test)
     actual = test[contract.TARGET].to_numpy(dtype=np.float64)
+    rmse = report["regression_metrics"]["rmse"]["value"]
+    report["champion"] = champion_report(champion_dir, champion_uri or None, test, actual, rmse)
     plots = write_plots(output_dir / "plots", actual, predicted, feature_importance(model))
     report["plots"] = [f"plots/{name}" for name in plots]
     write_json(output_dir / layout.EVALUATION_FILE, report)
-    rmse = report["regression_metrics"]["rmse"]["value"]
     logger.info("test rows %d; rmse of log1p(price) (= rmsle) %.5f", len(test), rmse)
+    logger.info("champion: %s", report["champion"]["description"])
     return report
 
 
@@ -99,6 +116,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--test-dir", type=Path, default=Path(DEFAULT_TEST_DIR))
     parser.add_argument("--output-dir", type=Path, default=Path(DEFAULT_OUTPUT_DIR))
+    parser.add_argument(
+        "--champion-dir",
+        type=Path,
+        default=None,
+        help="folder with the champion's model.tar.gz, or the no-champion placeholder "
+        f"{layout.NO_CHAMPION_FILE} (the pipeline passes {DEFAULT_CHAMPION_DIR}); "
+        "without it there is no champion",
+    )
+    parser.add_argument(
+        "--champion-uri",
+        default="",
+        help="the ChampionModelData the champion input came from, for the report",
+    )
     return parser.parse_args(argv)
 
 
@@ -107,7 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     args = parse_args(argv)
     try:
-        run_evaluation(args.model_dir, args.test_dir, args.output_dir)
+        run_evaluation(
+            args.model_dir,
+            args.test_dir,
+            args.output_dir,
+            champion_dir=args.champion_dir,
+            champion_uri=args.champion_uri,
+        )
     except (ValueError, FileNotFoundError) as exc:
         return report_failure(logger, "evaluation", exc)
     return 0

@@ -26,6 +26,7 @@ from ml_scripts.common.linear import RidgeModel
 from ml_scripts.common.parse import ParsedFrame, parse_csv_records
 from ml_scripts.common.records import CsvRecordReader, RecordChunk
 from ml_scripts.common.validate import check_header, validate
+from ml_scripts.inference.intervals import INTERVAL_FILE, PriceInterval
 
 MODEL_FILE = "model.ubj"
 LINEAR_FILE = "linear.json"
@@ -37,7 +38,8 @@ MAX_LISTED_ERRORS = 20
 
 @dataclass
 class HousePriceModel:
-    """The booster, the optional ridge blended with it, and their feature transform.
+    """The booster, the optional ridge blended with it, their feature transform, and the
+    calibrated price interval (none in models trained before intervals existed).
 
     Prediction in log space: (1 - w) * trees + w * ridge, w = the ridge's blend_weight
     (trees alone when there is no linear.json).
@@ -46,10 +48,11 @@ class HousePriceModel:
     booster: xgb.Booster
     transform: FeatureTransform
     linear: RidgeModel | None = None
+    interval: PriceInterval | None = None
 
     @classmethod
     def load(cls, model_dir: Path) -> HousePriceModel:
-        """Load model.ubj, transform.json and (when present) linear.json."""
+        """Load model.ubj, transform.json and (when present) linear.json and interval.json."""
         booster = xgb.Booster()
         booster.load_model(str(model_dir / MODEL_FILE))
         transform = FeatureTransform.load(model_dir / TRANSFORM_FILE)
@@ -57,7 +60,9 @@ class HousePriceModel:
             raise ValueError("model and feature transform disagree on the feature names")
         linear_path = model_dir / LINEAR_FILE
         linear = RidgeModel.load(linear_path) if linear_path.is_file() else None
-        return cls(booster, transform, linear)
+        interval_path = model_dir / INTERVAL_FILE
+        interval = PriceInterval.load(interval_path) if interval_path.is_file() else None
+        return cls(booster, transform, linear, interval)
 
     def predict_components(self, clean: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         """(trees, ridge or None) predictions of log1p(price) for clean rows."""
@@ -83,6 +88,28 @@ class HousePriceModel:
     def predict_prices(self, clean: pd.DataFrame) -> np.ndarray:
         """Predicted sale prices in dollars for clean rows."""
         return model_to_price(self.predict_log(clean))
+
+    def predict_ranges(self, clean: pd.DataFrame) -> PriceRanges:
+        """Predicted prices with the interval's ends (NaN when the model has no interval)."""
+        log_price = self.predict_log(clean)
+        if self.interval is None:
+            missing = np.full(len(log_price), np.nan)
+            return PriceRanges(model_to_price(log_price), missing, missing.copy(), None)
+        low, high = self.interval.price_bounds(log_price, clean)
+        return PriceRanges(model_to_price(log_price), low, high, self.interval.level)
+
+
+@dataclass(frozen=True)
+class PriceRanges:
+    """Predicted prices and the ends of their interval, in dollars, one entry per row."""
+
+    price: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    level: float | None
+
+    def __len__(self) -> int:
+        return len(self.price)
 
 
 @dataclass

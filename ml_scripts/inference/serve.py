@@ -8,8 +8,13 @@ extra columns ignored):
 
 The saved feature transform is applied to them, exactly as in training. A request with a row
 that breaks the data contract fails as a whole, with a message naming each bad row.
-Responses: ``text/csv`` (one price per line, in request order) or ``application/json``
-(``{"predictions": [...]}``). `output_fn` returns ``(body, content type)``: the container
+Each row gets its predicted price and the ends of its 90% interval (inference/intervals.py).
+Responses, in request order: ``text/csv``, one line per row,
+``predicted_price,price_low,price_high`` (no header, so that batch transform can join the
+answers of many requests), or ``application/json``: ``{"predictions": [{"predicted_price": ...,
+"price_low": ..., "price_high": ...}, ...], "interval_level": 0.9}``. A model trained before
+intervals existed leaves both ends empty (null in JSON). `output_fn` returns ``(body, content
+type)``: the container
 (sagemaker-containers' ``_transformer.Transformer.transform``) turns that tuple into a response
 with that Content-Type, where a bare body would go out as Flask's ``text/html``.
 """
@@ -27,6 +32,7 @@ from ml_scripts.common.parse import parse_json_records
 from ml_scripts.common.validate import check_header
 from ml_scripts.inference.model import (
     HousePriceModel,
+    PriceRanges,
     ScoringRows,
     check_scoring_rows,
     csv_scoring_rows,
@@ -81,17 +87,31 @@ def input_fn(request_body: Any, request_content_type: str | None) -> ScoringRows
     raise ValueError(f"unsupported content type {request_content_type!r}: use {CSV} or {JSON}")
 
 
-def predict_fn(input_data: ScoringRows, model: HousePriceModel) -> np.ndarray:
-    """Predicted sale prices in dollars, one per input row, in order."""
-    return model.predict_prices(input_data.clean)
+def predict_fn(input_data: ScoringRows, model: HousePriceModel) -> PriceRanges:
+    """Predicted sale prices and their interval in dollars, one per input row, in order."""
+    return model.predict_ranges(input_data.clean)
 
 
-def output_fn(prediction: np.ndarray, accept: str | None) -> tuple[bytes, str]:
-    """The prices as CSV (one per line) or JSON ({"predictions": [...]}), with that type."""
+def _cents(value: float) -> float | None:
+    return round(float(value), 2) if np.isfinite(value) else None
+
+
+def csv_line(price: float, low: float, high: float) -> str:
+    """`price,low,high` with cents; an end the model cannot give is left empty."""
+    return ",".join("" if not np.isfinite(v) else f"{v:.2f}" for v in (price, low, high))
+
+
+def output_fn(prediction: PriceRanges, accept: str | None) -> tuple[bytes, str]:
+    """The prices and their ranges as CSV lines or JSON records, with that content type."""
     media = _media_type(accept, CSV)
-    values = [round(float(v), 2) for v in np.asarray(prediction).ravel()]
+    rows = zip(prediction.price, prediction.low, prediction.high, strict=True)
     if media == JSON:
-        return json.dumps({"predictions": values}).encode("utf-8"), JSON
+        records = [
+            {"predicted_price": _cents(p), "price_low": _cents(lo), "price_high": _cents(hi)}
+            for p, lo, hi in rows
+        ]
+        body = {"predictions": records, "interval_level": prediction.level}
+        return json.dumps(body).encode("utf-8"), JSON
     if media == CSV:
-        return "".join(f"{v:.2f}\n" for v in values).encode("utf-8"), CSV
+        return "".join(csv_line(*row) + "\n" for row in rows).encode("utf-8"), CSV
     raise ValueError(f"unsupported accept type {accept!r}: use {CSV} or {JSON}")

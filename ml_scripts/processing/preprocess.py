@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +26,7 @@ from ml_scripts.common import contract
 from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.errors import DataContractError
 from ml_scripts.common.io import ROW_KEY, configure_logging, write_json
+from ml_scripts.common.limits import InputLimits
 from ml_scripts.common.parse import parse_csv_records
 from ml_scripts.common.records import (
     DEFAULT_CHUNK_BYTES,
@@ -36,9 +35,10 @@ from ml_scripts.common.records import (
     open_csv_stream,
 )
 from ml_scripts.common.validate import check_header, validate
-from ml_scripts.processing.cluster import Instance, read_instance, shard_inputs
+from ml_scripts.processing.cluster import read_instance, shard_inputs
 from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask, record_keys
 from ml_scripts.processing.keys import split_codes as assign_splits
+from ml_scripts.processing.report import FileStats, ProcessingReport
 from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolve_format
 
 DEFAULT_INPUT_DIR = layout.PROCESSING_INPUT_DIR
@@ -63,92 +63,9 @@ class ProcessingConfig:
     test_fraction: float = 0.15
     output_format: str = "auto"
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    limits: InputLimits = field(default_factory=InputLimits)
     # SageMaker's description of the job's instances; None: one instance (a run by hand).
     resource_config: Path | None = None
-
-
-@dataclass
-class FileStats:
-    """Row counts of one input file."""
-
-    file: str
-    rows_in: int = 0
-    rows_clean: int = 0
-    rows_quarantined: int = 0
-    rows_duplicate: int = 0
-    blank_lines: int = 0
-    extra_columns: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ProcessingReport:
-    """What the step did, written to report/processing_report.json."""
-
-    status: str = "running"
-    failure: str | None = None
-    rows_in: int = 0
-    rows_clean: int = 0
-    rows_quarantined: int = 0
-    rows_duplicate: int = 0
-    files: list[FileStats] = field(default_factory=list)
-    reasons: Counter[str] = field(default_factory=Counter)
-    missing: dict[str, int] = field(default_factory=dict)
-    none: dict[str, int] = field(default_factory=dict)
-    splits: dict[str, int] = field(default_factory=dict)
-    instance: Instance = field(default_factory=Instance)
-    warnings: list[str] = field(default_factory=list)
-    output_format: str = ""
-
-    @property
-    def invariant_holds(self) -> bool:
-        """rows_in == rows_clean + rows_quarantined + rows_duplicate."""
-        return self.rows_in == self.rows_clean + self.rows_quarantined + self.rows_duplicate
-
-    @property
-    def quarantine_rate(self) -> float:
-        """Share of input rows that were quarantined."""
-        return self.rows_quarantined / self.rows_in if self.rows_in else 0.0
-
-    def to_dict(self, config: ProcessingConfig) -> dict[str, Any]:
-        """JSON-ready report."""
-        clean = max(self.rows_clean, 1)
-        missing = {
-            name: {
-                "missing_rate": self.missing.get(name, 0) / clean,
-                "none_rate": self.none.get(name, 0) / clean,
-                "unknown_rate": (self.missing.get(name, 0) - self.none.get(name, 0)) / clean,
-            }
-            for name in contract.REQUIRED_COLUMNS
-        }
-        return {
-            "status": self.status,
-            "failure": self.failure,
-            "input_uri": config.input_uri,
-            "input_version": config.input_version,
-            "contract_version": contract.CONTRACT_VERSION,
-            "host": self.instance.current_host,
-            "hosts": list(self.instance.hosts),
-            "rows_in": self.rows_in,
-            "rows_clean": self.rows_clean,
-            "rows_quarantined": self.rows_quarantined,
-            "rows_duplicate": self.rows_duplicate,
-            "invariant": "rows_in == rows_clean + rows_quarantined + rows_duplicate",
-            "invariant_holds": self.invariant_holds,
-            "quarantine_rate": self.quarantine_rate,
-            "max_quarantine_rate": config.max_quarantine_rate,
-            "reasons": dict(sorted(self.reasons.items())),
-            "files": [asdict(f) for f in self.files],
-            "missing": missing,
-            "splits": self.splits,
-            "split": {
-                "seed": config.seed,
-                "validation_fraction": config.validation_fraction,
-                "test_fraction": config.test_fraction,
-                "method": "BLAKE2b content hash of each row, mixed with the seed",
-            },
-            "output_format": self.output_format,
-            "warnings": self.warnings,
-        }
 
 
 def _display_name(path: Path, root: Path) -> str:
@@ -173,9 +90,13 @@ class _Processor:
 
     def process_file(self, path: Path, name: str) -> FileStats:
         stats = FileStats(file=name)
+        # Listed before reading, so a file the step stops in still counts in the report.
+        self.report.files.append(stats)
         logger.info("reading %s", name)
         with open_csv_stream(path) as stream:
-            reader = CsvRecordReader(stream, name, chunk_bytes=self.config.chunk_bytes)
+            reader = CsvRecordReader(
+                stream, name, chunk_bytes=self.config.chunk_bytes, limits=self.config.limits
+            )
             header = reader.header
             stats.extra_columns = check_header(header, name, with_target=True)
             if stats.extra_columns:
@@ -185,17 +106,26 @@ class _Processor:
             layout = RowLayout(header)
             for chunk in reader.chunks():
                 self._process_chunk(chunk, header, layout, stats)
+                stats.blank_lines = reader.blank_lines
                 logger.info("%s: %d rows read so far", name, stats.rows_in)
-            stats.blank_lines = reader.blank_lines
         if stats.rows_in == 0:
             raise DataContractError(f"{name}: header-only file: no data rows")
         return stats
 
     def _quarantine(
-        self, stats: FileStats, line: int, reasons: list[str], raw: bytes, key: int | None = None
+        self,
+        stats: FileStats,
+        line: int,
+        reasons: list[str],
+        raw: bytes,
+        *,
+        kinds: list[str] | None = None,
+        key: int | None = None,
     ) -> None:
+        """Write one bad row with its reasons (values included) and its content key (when it
+        has one); count the reasons' kinds."""
         self.quarantine.write(stats.file, line, "; ".join(reasons), raw, key)
-        self.report.reasons.update(reasons)
+        self.report.reasons.update(kinds if kinds is not None else reasons)
         stats.rows_quarantined += 1
 
     def _process_chunk(
@@ -204,7 +134,6 @@ class _Processor:
         expected = len(header)
         records = chunk.records
         before = (stats.rows_clean, stats.rows_quarantined, stats.rows_duplicate)
-        stats.rows_in += len(records)
         shape_ok = chunk.field_counts == expected
         for i in np.flatnonzero(~shape_ok):
             found = int(chunk.field_counts[i])
@@ -226,7 +155,9 @@ class _Processor:
             for position, reasons in sorted(outcome.reasons.items()):
                 row = int(rows[position])
                 line = int(chunk.line_numbers[row])
-                self._quarantine(stats, line, reasons, records[row], int(keys[position]))
+                kinds = outcome.kinds[position]
+                key = int(keys[position])
+                self._quarantine(stats, line, reasons, records[row], kinds=kinds, key=key)
             self._write_clean(outcome.clean, keys[outcome.passed])
             for name, count in outcome.missing_counts.items():
                 self.report.missing[name] = self.report.missing.get(name, 0) + count
@@ -245,6 +176,9 @@ class _Processor:
             raise AssertionError(
                 f"{stats.file}: row invariant broken: {len(records)} rows in, {added} accounted"
             )
+        # Counted once the chunk is accounted for, so a report written after an error mid-chunk
+        # still balances.
+        stats.rows_in += len(records)
 
     def _write_clean(self, clean: pd.DataFrame, keys: np.ndarray) -> None:
         codes = assign_splits(
@@ -309,20 +243,22 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
         ):
             processor = _Processor(config, report, splits, quarantine)
             for path in files:
-                stats = processor.process_file(path, _display_name(path, config.input_path))
-                report.files.append(stats)
-                report.rows_in += stats.rows_in
-                report.rows_clean += stats.rows_clean
-                report.rows_quarantined += stats.rows_quarantined
-                report.rows_duplicate += stats.rows_duplicate
+                processor.process_file(path, _display_name(path, config.input_path))
             report.splits = dict(splits.counts)
+        report.add_up()
         _check_outcome(report, config)
         report.status = "succeeded"
     except DataContractError as exc:
         report.status = "failed"
         report.failure = str(exc)
         raise
+    except Exception as exc:
+        # Out of memory, a full disk or a bug: the report says so rather than "running".
+        report.status = "failed"
+        report.failure = f"internal error: {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
+        raise
     finally:
+        report.add_up()
         write_json(output / layout.REPORT_OUTPUT / report_name, report.to_dict(config))
     _log_summary(report)
     return report
@@ -334,6 +270,9 @@ def _check_fractions(config: ProcessingConfig) -> None:
         raise ValueError("validation and test fractions must be in (0, 1) and sum to < 1")
     if not 0.0 <= config.max_quarantine_rate <= 1.0:
         raise ValueError("--max-quarantine-rate must be between 0 and 1")
+    problem = config.limits.problem()
+    if problem:
+        raise ValueError(problem)
 
 
 def _log_summary(report: ProcessingReport) -> None:
@@ -392,6 +331,25 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
     parser.add_argument(
         "--resource-config", type=Path, help="the job's resourceconfig.json; none: one instance"
     )
+    bounds = parser.add_argument_group("input limits, per file (ml_scripts/common/limits.py)")
+    bounds.add_argument(
+        "--max-input-bytes",
+        type=int,
+        default=layout.DEFAULT_MAX_INPUT_BYTES,
+        help="fail when a file holds more bytes than this once decompressed",
+    )
+    bounds.add_argument(
+        "--max-line-bytes",
+        type=int,
+        default=layout.DEFAULT_MAX_LINE_BYTES,
+        help="fail when a line (or a quoted field spanning lines) is longer than this",
+    )
+    bounds.add_argument(
+        "--max-rows",
+        type=int,
+        default=layout.DEFAULT_MAX_ROWS,
+        help="fail when a file has more lines than this after its header, blank ones included",
+    )
     args = parser.parse_args(argv)
     config = ProcessingConfig(
         input_path=args.input_dir,
@@ -405,6 +363,11 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         output_format=args.output_format,
         chunk_bytes=args.chunk_bytes,
         resource_config=args.resource_config,
+        limits=InputLimits(
+            max_input_bytes=args.max_input_bytes,
+            max_line_bytes=args.max_line_bytes,
+            max_rows=args.max_rows,
+        ),
     )
     try:
         _check_fractions(config)
@@ -421,4 +384,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_processing(config)
     except DataContractError as exc:
         return report_failure(logger, "processing", exc)
+    except MemoryError as exc:
+        return report_failure(logger, "processing", MemoryError(f"out of memory {exc}".strip()))
     return 0

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ml_scripts.common import contract
+from ml_scripts.common.cells import neutralised
 
 OutputFormat = Literal["parquet", "csv"]
 # row_key: the row's content key (processing/keys.py), empty for a row of the wrong shape
@@ -160,7 +161,11 @@ class SplitWriters(_ClosedOnExit):
 
 
 class QuarantineWriter(_ClosedOnExit):
-    """quarantine.csv: one line per bad row, with its file, line number, reason and raw text."""
+    """quarantine.csv: one line per bad row, with its file, line number, reason and raw text.
+
+    The text cells come from the input, so each is neutralised (cells.py): a cell that would
+    start like a spreadsheet formula gets a leading `'`.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +179,8 @@ class QuarantineWriter(_ClosedOnExit):
     ) -> None:
         """Record one quarantined row (with its content key when it has one)."""
         text = raw.decode("utf-8", errors="replace")
-        self._writer.writerow((source, line_number, reason, text, "" if key is None else key))
+        cells = (neutralised(source), line_number, neutralised(reason), neutralised(text))
+        self._writer.writerow((*cells, "" if key is None else key))
         self.rows += 1
 
     def close(self) -> None:

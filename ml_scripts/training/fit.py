@@ -35,6 +35,7 @@ from ml_scripts.common.features import (
 from ml_scripts.common.linear import RidgeModel
 from ml_scripts.common.metrics import log_metric_values, price_metrics, rmse
 from ml_scripts.common.reduction import LOCAL, Reducer
+from ml_scripts.inference.intervals import PriceInterval, segment_of
 from ml_scripts.inference.model import HousePriceModel
 from ml_scripts.training.hyperparameters import Hyperparameters
 
@@ -72,6 +73,18 @@ class RoundTimer(xgb.callback.TrainingCallback):
         seconds = time.perf_counter() - self.started
         per_round = seconds / self.rounds if self.rounds else 0.0
         return {"rounds": self.rounds, "seconds": seconds, "seconds_per_round": per_round}
+
+
+def calibrate_interval(
+    model: HousePriceModel, validation: pd.DataFrame, reducer: Reducer = LOCAL
+) -> PriceInterval:
+    """The price interval from the validation residuals of the model fitted on train only; with
+    several hosts, from every host's validation rows (so every host calibrates the same)."""
+    residuals = _labels(validation) - model.predict_log(validation)
+    parts = reducer.gather((residuals, segment_of(validation)))
+    return PriceInterval.calibrate(
+        np.concatenate([part[0] for part in parts]), np.concatenate([part[1] for part in parts])
+    )
 
 
 def quantile_matrix(
@@ -253,6 +266,9 @@ def train_model(
     linear = _fit_linear(features, target, transform, hp, reducer, timing=timing)
     model = HousePriceModel(booster[: best + 1], transform, linear)
     metrics = _validation_metrics(model, validation, reducer)
+    # Conformal calibration needs rows the model did not fit: the validation rows, before the
+    # refit below uses them too (inference/intervals.py).
+    model.interval = calibrate_interval(model, validation, reducer)
     if hp.refit_on_validation:
         kept = ~exclusion_mask(validation)
         all_features = np.vstack([features, valid_features[kept]])
@@ -273,9 +289,6 @@ def train_model(
         )
         timing["refit"] = refit_timer.summary()
         del dall
-        model = HousePriceModel(
-            refitted,
-            transform,
-            _fit_linear(all_features, all_target, transform, hp, reducer, timing=timing),
-        )
+        linear = _fit_linear(all_features, all_target, transform, hp, reducer, timing=timing)
+        model = HousePriceModel(refitted, transform, linear, model.interval)
     return TrainingResult(model, best, metrics, rows, timing)

@@ -1,5 +1,6 @@
 """The model directory training leaves behind: model.ubj (XGBoost UBJSON, portable across
-versions), transform.json, linear.json (when the ridge is blended in), model_card.json, and
+versions), transform.json, linear.json (when the ridge is blended in), interval.json (the
+calibrated price interval, inference/intervals.py), model_card.json, and
 code/, the serving bundle (code/inference.py plus code/ml_scripts/{__init__.py, layout.py,
 common/, inference/}), so the XGBoost serving container loads the model without a repack job.
 """
@@ -20,6 +21,7 @@ import ml_scripts
 from ml_scripts import layout
 from ml_scripts.common import contract
 from ml_scripts.common.io import write_json
+from ml_scripts.inference.intervals import INTERVAL_FILE
 from ml_scripts.inference.model import (
     LINEAR_FILE,
     MODEL_CARD_FILE,
@@ -107,6 +109,11 @@ def model_card(
             for e in contract.TRAINING_EXCLUSIONS
         ],
         "validation_metrics": result.validation_metrics,
+        "interval": (
+            {"file": INTERVAL_FILE, **result.model.interval.to_dict()}
+            if result.model.interval is not None
+            else None
+        ),
         "contract_version": contract.CONTRACT_VERSION,
         "library_versions": _library_versions(),
     }
@@ -120,12 +127,14 @@ def save_model(
     *,
     hosts: int = 1,
 ) -> dict[str, Any]:
-    """Write model.ubj, transform.json, linear.json, model_card.json and code/ into model_dir."""
+    """Write model.ubj, transform.json, linear.json, interval.json, model_card.json and code/."""
     model_dir.mkdir(parents=True, exist_ok=True)
     result.model.booster.save_model(str(model_dir / MODEL_FILE))
     result.model.transform.save(model_dir / TRANSFORM_FILE)
     if result.model.linear is not None:
         result.model.linear.save(model_dir / LINEAR_FILE)
+    if result.model.interval is not None:
+        result.model.interval.save(model_dir / INTERVAL_FILE)
     card = model_card(result, hp, data_sha256, hosts=hosts)
     card["serving_code"] = copy_serving_code(model_dir / layout.SERVING_CODE_DIR)
     write_json(model_dir / MODEL_CARD_FILE, card)

@@ -1,21 +1,30 @@
 """The pipeline factory: the whole graph, built with the SageMaker Python SDK v3.
 
 ```
-ProcessData -> TrainModel -> EvaluateModel -> CheckQuality --(rmse <= threshold)--> RegisterModel
-                                                           \\--(otherwise)----------> FailOnQuality
+CheckInstanceLimits --(counts within 1..4)--> ProcessData -> TrainModel -> EvaluateModel -> ...
+                    \\--(otherwise)---------> FailOnInstanceLimits
+... -> CheckQuality --(rmse <= threshold, not worse than the champion)--> RegisterModel
+                    \\--(otherwise)-------------------------------------> FailOnQuality
 ```
 
+- CheckInstanceLimits ends the run before any job starts when ProcessingInstanceCount or
+  TrainingInstanceCount is outside the bounds in instance_types.py (gates.py says why a
+  Condition step and not allowed values).
 - ProcessData (scikit-learn container) validates the raw CSV against the data contract,
   quarantines bad rows and writes train/validation/test splits (each instance its shard's).
 - TrainModel (XGBoost container, `ModelTrainer` script mode) fits the feature transform and
   XGBoost blended with a robust ridge on log price (early stopping on validation, then a refit
   on train + validation; several hosts train one model) and writes the booster, the transform
   and the serving code into `model.tar.gz`.
-- EvaluateModel (XGBoost container, one instance) scores the test split and writes
-  `evaluation.json`, declared as the `EvaluationReport` property file.
-- CheckQuality compares `regression_metrics.rmse.value` with the RmseThreshold parameter.
-- RegisterModel registers the model package with its metrics; FailOnQuality stops the run
-  with a message that states the measured value and the threshold.
+- EvaluateModel (XGBoost container, one instance) scores the test split, and the champion
+  (ChampionModelData: the newest Approved version's model, or a placeholder meaning none) on the
+  same rows, and writes `evaluation.json`, declared as the `EvaluationReport` property file.
+- CheckQuality compares `regression_metrics.rmse.value` with the RMSE threshold and
+  `champion.rmse_above_champion` with the tolerance, deploy-time settings written here as
+  literals (project/controls.py): no run parameter can move them.
+- RegisterModel registers the model package with its metrics, with the approval status the
+  deploy-time setting names (PendingManualApproval unless it says Approved); FailOnQuality
+  stops the run with a message that states the measured value and the threshold.
 
 Every job step encrypts volumes and outputs with the stack's KMS key, encrypts traffic between
 containers, runs with network isolation (none of them needs the network: SageMaker moves the
@@ -47,12 +56,9 @@ from sagemaker.core.training.configs import (
     OutputDataConfig,
     SourceCode,
 )
-from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
-from sagemaker.core.workflow.functions import Join, JsonGet
+from sagemaker.core.workflow.functions import Join
 from sagemaker.core.workflow.properties import PropertyFile
-from sagemaker.mlops.workflow.condition_step import ConditionStep
-from sagemaker.mlops.workflow.fail_step import FailStep
 from sagemaker.mlops.workflow.model_step import ModelStep
 from sagemaker.mlops.workflow.pipeline import Pipeline
 from sagemaker.mlops.workflow.retry import (
@@ -66,19 +72,19 @@ from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train import ModelTrainer
 
 from ml_scripts import layout
+from pipeline_definition.build.champion import stage_no_champion
 from pipeline_definition.build.code_bundles import stage_bundle
 from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, PipelineConfig
+from pipeline_definition.build.gates import REGISTER_STEP, instance_limits_gate, quality_gate
 from pipeline_definition.build.offline_session import OfflinePipelineSession
 from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
 from pipeline_definition.build.serving import serving_environment
+from project.champion import MODELS_AREA
 
 # Step names are part of the contract with the executor, the diff and the monitoring CLI.
 PROCESS_STEP = "ProcessData"
 TRAIN_STEP = "TrainModel"
 EVALUATE_STEP = "EvaluateModel"
-CHECK_STEP = "CheckQuality"
-REGISTER_STEP = "RegisterModel"
-FAIL_STEP = "FailOnQuality"
 
 EVALUATION_PROPERTY_FILE = "EvaluationReport"
 
@@ -235,6 +241,13 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             output_dir,
             "--resource-config",
             layout.PROCESSING_RESOURCE_CONFIG,
+            # Per-file input limits, stated in the definition (ml_scripts/common/limits.py).
+            "--max-input-bytes",
+            str(layout.DEFAULT_MAX_INPUT_BYTES),
+            "--max-line-bytes",
+            str(layout.DEFAULT_MAX_LINE_BYTES),
+            "--max-rows",
+            str(layout.DEFAULT_MAX_ROWS),
         ],
     )
     return ProcessingStep(
@@ -272,7 +285,7 @@ def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
         stopping_condition=StoppingCondition(max_runtime_in_seconds=MAX_RUNTIME_SECONDS),
         output_data_config=OutputDataConfig(
             s3_output_path=_execution_uri(
-                ctx.config.artifact_bucket, "models", TRAIN_STEP, "model"
+                ctx.config.artifact_bucket, MODELS_AREA, TRAIN_STEP, "model"
             ),
             kms_key_id=ctx.config.kms_key_arn,
             compression_type="GZIP",
@@ -323,6 +336,10 @@ def _evaluate_step(
                 process.properties.ProcessingOutputConfig.Outputs[layout.TEST_SPLIT].S3Output.S3Uri,
                 layout.EVALUATION_TEST_DIR,
             ),
+            # Always an object: the champion's model.tar.gz or the no-champion placeholder.
+            _s3_input(
+                "champion", ctx.parameters.champion_model_data, layout.EVALUATION_CHAMPION_DIR
+            ),
             _code_input(ctx, "evaluation"),
         ],
         outputs=[
@@ -339,6 +356,10 @@ def _evaluate_step(
             layout.EVALUATION_TEST_DIR,
             "--output-dir",
             layout.EVALUATION_OUTPUT_DIR,
+            "--champion-dir",
+            layout.EVALUATION_CHAMPION_DIR,
+            "--champion-uri",
+            ctx.parameters.champion_model_data,
         ],
     )
     return ProcessingStep(
@@ -347,7 +368,7 @@ def _evaluate_step(
         property_files=[report],
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Score the held-out test split and write evaluation.json and plots",
+        description="Score the test split, and the champion on it; write evaluation.json",
     )
 
 
@@ -374,7 +395,8 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
         response_types=["text/csv", "application/json"],
         inference_instances=["ml.t2.medium", "ml.m5.large"],
         transform_instances=["ml.m5.large"],
-        approval_status=ctx.parameters.model_approval_status,
+        # A deploy-time setting, never a run parameter: a run cannot register Approved.
+        approval_status=ctx.config.model_approval_status,
         model_metrics=metrics,
         description="House-price model: XGBoost + Huber ridge on log1p(price), from the pipeline",
     )
@@ -388,7 +410,8 @@ def _register_step(ctx: _Context, train: TrainingStep, evaluate: ProcessingStep)
 
 def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> Pipeline:
     """Build the pipeline; uploads go to the session's staging folder."""
-    parameters = pipeline_parameters(config.default_input_data)
+    no_champion = stage_no_champion(session.staging, config.artifact_bucket)
+    parameters = pipeline_parameters(config.default_input_data, no_champion)
     ctx = _Context(config=config, session=session, parameters=parameters)
     report = PropertyFile(
         name=EVALUATION_PROPERTY_FILE,
@@ -401,33 +424,19 @@ def build_pipeline(config: PipelineConfig, session: OfflinePipelineSession) -> P
     evaluate = _evaluate_step(ctx, process, train, report)
     register = _register_step(ctx, train, evaluate)
 
-    rmse = JsonGet(step_name=evaluate.name, property_file=report, json_path=layout.GATE_METRIC_PATH)
-    fail = FailStep(
-        name=FAIL_STEP,
-        error_message=Join(
-            on="",
-            values=[
-                "Model quality gate failed: RMSE of log price ",
-                rmse,
-                " is above the RmseThreshold of ",
-                parameters.rmse_threshold,
-                "; the model was not registered.",
-            ],
-        ),
-        description="Stop the run when the model misses the quality bar",
+    # Both gates compare with deploy-time values written as literals: no run can move them.
+    check = quality_gate(
+        evaluate, report, config.rmse_threshold, config.champion_tolerance, register
     )
-    check = ConditionStep(
-        name=CHECK_STEP,
-        conditions=[ConditionLessThanOrEqualTo(left=rmse, right=parameters.rmse_threshold)],
-        if_steps=[register],
-        else_steps=[fail],
-        description="Register only when RMSE of log price <= RmseThreshold",
+    # ProcessData runs only in the limits check's true branch; every other job follows it.
+    limits = instance_limits_gate(
+        [parameters.processing_instance_count, parameters.training_instance_count], [process]
     )
 
     return Pipeline(
         name=config.pipeline_name,
         parameters=parameters.as_list(),
-        steps=[process, train, evaluate, check],
+        steps=[limits, train, evaluate, check],
         sagemaker_session=session,
         # Experiment tracking would need extra IAM permissions and creates resources per run.
         pipeline_experiment_config=None,

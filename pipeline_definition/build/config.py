@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline_definition.model import placeholders
+from project.controls import (
+    DEFAULT_CHAMPION_TOLERANCE,
+    DEFAULT_MODEL_APPROVAL_STATUS,
+    DEFAULT_RMSE_THRESHOLD,
+)
 from project.paths import ML_SCRIPTS_DIR
 from project.settings import Settings
 
@@ -35,6 +40,10 @@ class PipelineConfig:
     artifact_bucket: str = placeholders.ref(placeholders.ARTIFACT_BUCKET)
     data_bucket: str = placeholders.ref(placeholders.DATA_BUCKET)
     kms_key_arn: str = placeholders.ref(placeholders.KMS_KEY_ARN)
+    # Controls, written into the definition as literals (project/controls.py).
+    model_approval_status: str = DEFAULT_MODEL_APPROVAL_STATUS
+    rmse_threshold: float = DEFAULT_RMSE_THRESHOLD
+    champion_tolerance: float = DEFAULT_CHAMPION_TOLERANCE
 
     @property
     def default_input_data(self) -> str:
@@ -49,4 +58,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         region=settings.region,
         model_package_group_name=settings.model_package_group_name,
         sample_data_key=settings.sample_data_key,
+        model_approval_status=settings.model_approval_status,
+        rmse_threshold=settings.rmse_threshold,
+        champion_tolerance=settings.champion_tolerance,
     )

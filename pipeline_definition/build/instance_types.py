@@ -10,6 +10,14 @@ more), and each value is in botocore's ProcessingInstanceType and TrainingInstan
 
 The list stays short on purpose: the trigger Lambda carries the declared values in an
 environment variable, and Lambda allows 4 KB for all of them.
+
+Instance counts are bounded too (`MIN_INSTANCE_COUNT`..`MAX_INSTANCE_COUNT` per job). Integer
+parameters cannot declare allowed values: the SDK's `ParameterInteger` takes no `enum_values`,
+and the published pipeline definition schema gives an Integer parameter only Name, Description,
+DefaultValue and Type. So the definition's first step, CheckInstanceLimits, compares both count
+parameters with these bounds and ends the run in FailOnInstanceLimits, naming the bound, before
+any job is created (ProcessData runs only in its true branch, and every other job follows it).
+IAM conditions on job creation can import the same constants.
 """
 
 from __future__ import annotations
@@ -38,3 +46,9 @@ PROCESSING_INSTANCE_TYPES = EBS_ONLY_INSTANCE_TYPES
 TRAINING_INSTANCE_TYPES = EBS_ONLY_INSTANCE_TYPES
 DEFAULT_PROCESSING_INSTANCE_TYPE = "ml.t3.medium"
 DEFAULT_TRAINING_INSTANCE_TYPE = "ml.m5.large"
+
+# Instances per job (ProcessData, TrainModel, EvaluateModel). The scripts are single-node, so a
+# second instance only repeats the work; the ceiling caps what a run can spend (4 x 16 vCPUs at
+# the largest allowed size) while leaving room for a distributed script without a new deploy.
+MIN_INSTANCE_COUNT = 1
+MAX_INSTANCE_COUNT = 4

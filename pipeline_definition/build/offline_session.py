@@ -139,16 +139,40 @@ def config_validated_once() -> Iterator[None]:
     validated for real here, then the SDK's check is skipped for that dictionary only.
     """
     from sagemaker.core.config.config_manager import SageMakerConfig  # noqa: PLC0415
+    from sagemaker.core.helper import session_helper  # noqa: PLC0415
 
     original = SageMakerConfig.validate_sagemaker_config
     original(SDK_CONFIG)
+    # The session validates its config once more through the function its module imported.
+    session_original = session_helper.validate_sagemaker_config
 
     def validate(sagemaker_config: dict[str, Any] | None = None) -> None:
         if sagemaker_config is not SDK_CONFIG:
             original(sagemaker_config)
 
     SageMakerConfig.validate_sagemaker_config = staticmethod(validate)
+    session_helper.validate_sagemaker_config = validate
     try:
         yield
     finally:
         SageMakerConfig.validate_sagemaker_config = staticmethod(original)
+        session_helper.validate_sagemaker_config = session_original
+
+
+@contextmanager
+def local_mode_unused() -> Iterator[None]:
+    """Keep the SDK from building a local-mode session just to read a method's name.
+
+    Each ProcessingStep checks where its arguments came from against
+    `LocalSagemakerClient().create_processing_job.__name__`; building that client creates a
+    local session with its own boto3 clients (about a third of a render). The class's own
+    attribute has the same name, so the check is unchanged.
+    """
+    from sagemaker.mlops.workflow import steps  # noqa: PLC0415
+
+    original = steps.LocalSagemakerClient
+    steps.LocalSagemakerClient = lambda *_, **__: original
+    try:
+        yield
+    finally:
+        steps.LocalSagemakerClient = original

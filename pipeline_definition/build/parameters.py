@@ -3,6 +3,12 @@
 They land in the definition's `Parameters`, which is what the trigger Lambda (through an
 environment variable set at synth), the execute CLI (from the deployed pipeline) and the local
 executor check values against; the README's parameter table documents this module.
+
+What guards the Model Registry is deliberately not here: approval on registration, the
+quality gate's threshold and the tolerance against the champion are deploy-time settings
+(`project/controls.py`) that the builder writes into the definition as literals, so no run can
+pass its own. ChampionModelData names the champion those compare with; whoever starts a run
+sets it from the registry and refuses a value from the user (`project/champion.py`).
 """
 
 from __future__ import annotations
@@ -25,11 +31,7 @@ from pipeline_definition.build.instance_types import (
     PROCESSING_INSTANCE_TYPES,
     TRAINING_INSTANCE_TYPES,
 )
-
-APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
-# RMSE of log1p(price) on the test split: the model reaches about 0.120 (bootstrap sd 0.020),
-# so the gate passes today's model with margin and stops a clearly worse one.
-DEFAULT_RMSE_THRESHOLD = 0.15
+from project.champion import CHAMPION_MODEL_DATA
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,7 @@ class PipelineParameters:
     max_depth: ParameterInteger
     eta: ParameterFloat
     num_round: ParameterInteger
-    rmse_threshold: ParameterFloat
-    model_approval_status: ParameterString
+    champion_model_data: ParameterString
 
     def as_list(self) -> list[Parameter]:
         """The parameters in the order the definition lists them."""
@@ -60,13 +61,13 @@ class PipelineParameters:
             self.max_depth,
             self.eta,
             self.num_round,
-            self.rmse_threshold,
-            self.model_approval_status,
+            self.champion_model_data,
         ]
 
 
-def pipeline_parameters(default_input_data: str) -> PipelineParameters:
-    """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample."""
+def pipeline_parameters(default_input_data: str, no_champion: str) -> PipelineParameters:
+    """Declare the parameters; `default_input_data` is the S3 URI of the embedded sample,
+    `no_champion` the placeholder that stands for "no champion" (build/champion.py)."""
     return PipelineParameters(
         input_data=ParameterString("InputData", default_value=default_input_data),
         # The version id (else the ETag) of InputData's object, set by whoever starts a run (the
@@ -88,10 +89,7 @@ def pipeline_parameters(default_input_data: str) -> PipelineParameters:
         max_depth=ParameterInteger("MaxDepth", default_value=DEFAULT_MAX_DEPTH),
         eta=ParameterFloat("Eta", default_value=DEFAULT_ETA),
         num_round=ParameterInteger("NumRound", default_value=DEFAULT_NUM_ROUND),
-        rmse_threshold=ParameterFloat("RmseThreshold", default_value=DEFAULT_RMSE_THRESHOLD),
-        model_approval_status=ParameterString(
-            "ModelApprovalStatus",
-            default_value="PendingManualApproval",
-            enum_values=list(APPROVAL_STATUSES),
-        ),
+        # The model.tar.gz of the newest Approved version, set by the trigger, `execute` and
+        # `run-local`; left out (this default) when there is none.
+        champion_model_data=ParameterString(CHAMPION_MODEL_DATA, default_value=no_champion),
     )

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline_definition.build import render_cache
+from pipeline_definition.build import prefetch, render_cache
 from pipeline_definition.build.config import PipelineConfig
-from pipeline_definition.build.sdk_environment import sdk_render_environment
+from pipeline_definition.build.sdk_environment import (
+    botocore_data_read_once,
+    sdk_render_environment,
+)
 from pipeline_definition.build.staging import CODE_PREFIX, CodeStaging
 from pipeline_definition.model import placeholders
 from pipeline_definition.model.placeholders import unknown_placeholders
@@ -104,6 +107,8 @@ def render_definition(
     """
     key = render_cache.cache_key(config) if cache_dir is not None else ""
     if cache_dir is not None:
+        # A render of these inputs started at app start (see `prefetch`) lands in the cache.
+        prefetch.wait(cache_dir, key)
         hit = render_cache.load(cache_dir, key, staging_dir)
         if hit is not None:
             body, code_keys = hit
@@ -118,15 +123,16 @@ def _render(config: PipelineConfig, staging_dir: Path) -> RenderedDefinition:
     shutil.rmtree(staging_dir / CODE_PREFIX, ignore_errors=True)
     staging_dir.mkdir(parents=True, exist_ok=True)
     staging = CodeStaging(staging_dir)
-    with sdk_render_environment(config.region), _quiet_sdk():
+    with sdk_render_environment(config.region), botocore_data_read_once(), _quiet_sdk():
         # The SDK can only be imported once the environment above is in place.
         from pipeline_definition.build.builder import build_pipeline  # noqa: PLC0415
         from pipeline_definition.build.offline_session import (  # noqa: PLC0415
             OfflinePipelineSession,
             config_validated_once,
+            local_mode_unused,
         )
 
-        with config_validated_once():
+        with config_validated_once(), local_mode_unused():
             session = OfflinePipelineSession(
                 region=config.region, default_bucket=config.artifact_bucket, staging=staging
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 from dataclasses import asdict
@@ -96,15 +97,61 @@ def load(cache_dir: Path, key: str, staging_dir: Path) -> tuple[str, tuple[str, 
 def store(cache_dir: Path, key: str, body: str, keys: tuple[str, ...], staging_dir: Path) -> None:
     """Record a fresh render; a half-written entry is never visible under its key."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = cache_dir / f".{key}.partial"
+    partial = cache_dir / f".{key}.{os.getpid()}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(staging_dir / CODE_PREFIX, partial / CODE_PREFIX)
     (partial / KEYS_FILE).write_text(json.dumps(list(keys)))
     (partial / BODY_FILE).write_text(body)
     entry = cache_dir / key
     shutil.rmtree(entry, ignore_errors=True)
-    partial.rename(entry)
+    try:
+        partial.rename(entry)
+    except OSError:
+        # Another render of the same inputs (a diff's other side) got there first.
+        shutil.rmtree(partial, ignore_errors=True)
     _prune(cache_dir)
+
+
+def share(cache_dir: Path, into: Path) -> None:
+    """Make every entry of `cache_dir` visible in `into` as a link, for a render elsewhere.
+
+    Another checkout (a commit in a temporary worktree) then hits this cache without writing
+    to it: what it renders afresh lands in `into`, and `adopt` brings it back.
+    """
+    into.mkdir(parents=True, exist_ok=True)
+    if not cache_dir.is_dir():
+        return
+    for entry in cache_dir.iterdir():
+        if entry.is_dir() and not entry.name.startswith(".") and not (into / entry.name).exists():
+            (into / entry.name).symlink_to(entry.resolve(), target_is_directory=True)
+
+
+def adopt(into: Path, cache_dir: Path) -> list[str]:
+    """Copy the entries rendered in `into` (not the links `share` made) into `cache_dir`.
+
+    An entry appears whole under its key or not at all; when two renders of the same key
+    finish together, the first one in stays. Returns the keys added.
+    """
+    if not into.is_dir():
+        return []
+    added: list[str] = []
+    for entry in sorted(into.iterdir()):
+        if entry.is_symlink() or not entry.is_dir() or entry.name.startswith("."):
+            continue
+        if (cache_dir / entry.name).exists():
+            continue
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cache_dir / f".{entry.name}.{os.getpid()}.adopting"
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(entry, partial)
+        try:
+            partial.rename(cache_dir / entry.name)
+            added.append(entry.name)
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
+    if added:
+        _prune(cache_dir)
+    return added
 
 
 def _prune(cache_dir: Path) -> None:

@@ -28,6 +28,22 @@ def operation_errors() -> Iterator[None]:
         raise CommandError(str(error)) from error
 
 
+@contextmanager
+def unexpected_answers() -> Iterator[None]:
+    """A backstop: an answer of a shape no check foresaw ends in one line, not a traceback.
+
+    The operations check every field they rely on (`executions.answered`); this catches what an
+    endpoint posing as SageMaker could still break (a number where a string belongs, ...).
+    """
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise CommandError(
+            f"unexpected answer from the endpoint ({type(error).__name__}: {str(error)[:200]}); "
+            "check AWS_ENDPOINT_URL and any proxy, or try again"
+        ) from error
+
+
 def operating_command(
     body: Callable[[argparse.Namespace, Operation], int],
     *,
@@ -40,7 +56,7 @@ def operating_command(
     """
 
     def run(args: argparse.Namespace, **overrides: Any) -> int:
-        with operation_errors():
+        with operation_errors(), unexpected_answers():
             region = default_region(args) if default_region else None
             return body(args, operate(args, default_region=region, **overrides))
 

@@ -14,6 +14,11 @@ from rich.console import Console
 
 from pipeline_definition.commands import operating_command
 from pipeline_definition.operations import OperationError
+from pipeline_definition.operations.champion import (
+    LOOKUP_ACTIONS,
+    deployed_champion,
+    refuse_user_champion,
+)
 from pipeline_definition.operations.client import aws_errors, s3_client
 from pipeline_definition.operations.display import print_steps
 from pipeline_definition.operations.executions import new_token, start_execution
@@ -27,7 +32,8 @@ from pipeline_definition.operations.monitor import (
 )
 from pipeline_definition.operations.parameters import (
     assignments,
-    deployed_parameters,
+    declared_parameters,
+    deployed_definition,
     validate_assignments,
 )
 from pipeline_definition.operations.target import (
@@ -37,6 +43,7 @@ from pipeline_definition.operations.target import (
     add_follow_arguments,
     add_pipeline_argument,
 )
+from pipeline_definition.operations.text import safe
 from project.run_parameters import (
     CLIENT_TOKEN_MAX_LENGTH,
     CLIENT_TOKEN_MIN_LENGTH,
@@ -56,7 +63,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="Name=Value",
         help="set a pipeline parameter (repeatable); checked against the deployed pipeline. "
-        "With InputData and no InputVersion, the object's version is read from S3",
+        "With InputData and no InputVersion, the object's version is read from S3. "
+        "ChampionModelData is set from the Model Registry, never here",
     )
     parser.add_argument(
         "--monitor", action="store_true", help="watch the execution until it finishes"
@@ -88,15 +96,18 @@ def _token(args: argparse.Namespace) -> str:
 def _start(args: argparse.Namespace, op: Operation) -> int:
     """Start (and maybe watch) an execution."""
     values = assignments(args.param)
+    refuse_user_champion(values)
     token = _token(args)
     pipeline_name: str = args.pipeline_name or op.settings.pipeline_name
     console, clock, target = op.console, op.clock, op.target
 
     with aws_errors(pipeline_name=pipeline_name, region=target.region):
-        specs = deployed_parameters(target.client, pipeline_name)
+        definition = deployed_definition(target.client, pipeline_name)
+    specs = declared_parameters(definition)
     parameters = validate_assignments(values, specs)
     if needs_lookup(parameters, specs):
         parameters[INPUT_VERSION] = _input_version(args, op, parameters[INPUT_DATA])
+    parameters.update(_champion(op, definition))
 
     console.print(
         f"Starting {pipeline_name} in {target.region} (ClientRequestToken {token})",
@@ -112,6 +123,7 @@ def _start(args: argparse.Namespace, op: Operation) -> int:
             display_name=args.display_name,
             description=args.description,
         )
+    execution_arn = safe(execution_arn)
     console.print(f"Execution ARN: {execution_arn}", markup=False, highlight=False)
     if not args.monitor:
         console.print(
@@ -136,8 +148,22 @@ def _input_version(args: argparse.Namespace, op: Operation, uri: str) -> str:
     s3 = s3_client(profile=args.profile, region=op.target.region, environ=op.environ)
     with aws_errors(region=op.target.region):
         version = input_version(s3, uri)
-    op.console.print(f"{INPUT_VERSION} {version} ({uri})", markup=False, highlight=False)
+    line = f"{INPUT_VERSION} {safe(version)} ({safe(uri)})"
+    op.console.print(line, markup=False, highlight=False)
     return version
+
+
+def _champion(op: Operation, definition: dict[str, object]) -> dict[str, str]:
+    """ChampionModelData from the Model Registry (nothing when there is no champion)."""
+    try:
+        with aws_errors(region=op.target.region):
+            lookup = deployed_champion(op.target.client, definition)
+    except OperationError as error:
+        raise OperationError(f"champion lookup ({LOOKUP_ACTIONS}): {error}") from error
+    if lookup is None:
+        return {}
+    op.console.print(lookup.describe(), markup=False, highlight=False)
+    return lookup.parameters()
 
 
 run = operating_command(_start)
@@ -167,7 +193,7 @@ def monitor_and_report(
     except KeyboardInterrupt:
         console.print(
             f"Stopped watching; the execution keeps running. "
-            f"Check it with: {STATUS_COMMAND} {execution_arn} --watch",
+            f"Check it with: {STATUS_COMMAND} {safe(execution_arn)} --watch",
             markup=False,
             highlight=False,
         )

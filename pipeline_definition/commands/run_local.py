@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from pipeline_definition.commands import CommandError
+from pipeline_definition.local.parity.envs import DEFAULT_CACHE_DIR, BuildProgress
 from pipeline_definition.local.runner import (
     DEFAULT_WORKDIR,
     SAMPLE_DATA_URI,
@@ -106,6 +107,43 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print one line per step change even on a terminal",
     )
+    parser.add_argument(
+        "--parity",
+        action="store_true",
+        help="run each job in its image's Python and library versions (pinned in "
+        "pipeline_definition/local/parity/locks/), training through the staged sm_train.sh",
+    )
+    parser.add_argument(
+        "--parity-envs",
+        type=Path,
+        default=DEFAULT_CACHE_DIR,
+        metavar="DIR",
+        help="where parity environments are built once and kept (default: .local/parity-envs)",
+    )
+    parser.add_argument(
+        "--no-namespace",
+        action="store_true",
+        help="with --parity: no user namespace even where it works (paths rewritten into the "
+        "sandbox, training without sm_train.sh), as on machines without one",
+    )
+    parser.add_argument(
+        "--envs-only",
+        action="store_true",
+        help="with --parity: build (or check) the environments the definition needs, then stop",
+    )
+
+
+def _build_progress(plain: bool) -> BuildProgress:
+    from rich.console import Console  # noqa: PLC0415
+
+    from pipeline_definition.local.parity.progress import (  # noqa: PLC0415
+        LiveBuildProgress,
+        PlainBuildProgress,
+    )
+
+    if sys.stderr.isatty() and not plain:
+        return LiveBuildProgress(Console(stderr=True))
+    return PlainBuildProgress(sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline_definition.local.results import ProgressListener  # noqa: PLC0415
     from pipeline_definition.local.summary import summary_lines  # noqa: PLC0415
 
+    for flag, given in (("--envs-only", args.envs_only), ("--no-namespace", args.no_namespace)):
+        if given and not args.parity:
+            raise CommandError(f"{flag} is an option of parity mode: add --parity", 2)
     options = RunOptions(
         workdir=args.workdir,
         definition=args.definition,
@@ -128,11 +169,17 @@ def run(args: argparse.Namespace) -> int:
         retry_interval_scale=args.retry_interval_scale,
         pipeline_name=args.pipeline_name,
         lambdas=tuple(args.lambdas),
+        parity=args.parity,
+        parity_envs=args.parity_envs,
+        parity_namespace=not args.no_namespace,
     )
     try:
-        prepared = prepare(options, sys.stderr)
+        prepared = prepare(options, sys.stderr, build_progress=_build_progress(args.plain))
     except RunError as error:
         raise CommandError(str(error), error.exit_code) from error
+    if args.envs_only:
+        print(f"parity environments ready in {args.parity_envs}")
+        return 0
     listener: ProgressListener
     if sys.stdout.isatty() and not args.plain:
         listener = LiveProgress(Console())

@@ -365,6 +365,13 @@ def diff_definitions(
     old: Mapping[str, Any], new: Mapping[str, Any], *, match_placeholders: bool = True
 ) -> DefinitionDiff:
     """Compare two parsed definitions; raise DefinitionError when they cannot be compared."""
+    return compare_definitions(old, new, match_placeholders=match_placeholders)[0]
+
+
+def compare_definitions(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, match_placeholders: bool = True
+) -> tuple[DefinitionDiff, dict[str, str]]:
+    """The diff of two definitions and the value each `${Name}` matched on the other side."""
     for side, definition in (("old", old), ("new", new)):
         if not isinstance(definition, Mapping):
             raise DefinitionError(f"{side} definition is not a JSON object")
@@ -376,6 +383,7 @@ def diff_definitions(
     rest_old = {k: v for k, v in old.items() if k not in ("Steps", "Parameters")}
     rest_new = {k: v for k, v in new.items() if k not in ("Steps", "Parameters")}
     pipeline = comparer.compare(rest_old, rest_new, "")
-    return DefinitionDiff(
+    diff = DefinitionDiff(
         steps=tuple(steps), parameters=tuple(parameters), pipeline=tuple(pipeline)
     )
+    return diff, dict(comparer.matcher.bindings)

@@ -1,4 +1,5 @@
-"""What a definition diff reports: the changed steps, parameters and pipeline-level values.
+"""What a diff reports: the changed steps, parameters, pipeline-level values, the pipeline
+resource's properties, the deploy-time values behind `${...}` and the code bundles' files.
 
 `pipeline_definition.diff.compare` builds a `DefinitionDiff`; `pipeline_definition.diff.formatting`
 prints it.
@@ -6,7 +7,7 @@ prints it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, Literal
@@ -24,6 +25,9 @@ Category = Literal[
     "depends-on",
     "location",
     "type",
+    "property",
+    "deploy-value",
+    "replacement",
 ]
 
 
@@ -106,17 +110,58 @@ class ParameterDiff:
 
 
 @dataclass(frozen=True)
+class FileChange:
+    """One file of a code bundle that was added, removed or changed."""
+
+    path: str
+    status: Status
+    # The unified diff of a changed text file, line by line (without line ends).
+    diff: tuple[str, ...] = ()
+    # What else changed or why there is no line diff: "binary", "executable bit set", ...
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BundleDiff:
+    """A code bundle whose content hash changed, and the files that made it change."""
+
+    name: str
+    old_hash: str
+    new_hash: str
+    files: tuple[FileChange, ...] = ()
+    # Why the files could not be compared (a side has no local copy of its bundle).
+    missing: str = ""
+
+    def files_with(self, status: Status) -> list[FileChange]:
+        """The files with the given status."""
+        return [change for change in self.files if change.status == status]
+
+
+@dataclass(frozen=True)
 class DefinitionDiff:
-    """Everything that differs between two definitions."""
+    """Everything that differs between two sides: definition, pipeline resource and code."""
 
     steps: tuple[StepDiff, ...] = ()
     parameters: tuple[ParameterDiff, ...] = ()
     pipeline: tuple[Change, ...] = ()
+    # The pipeline resource's properties besides its body: name, role, description, tags...
+    resource: tuple[Change, ...] = ()
+    # The values behind the definition's ${...} placeholders (the Fn::Sub variables).
+    values: tuple[Change, ...] = ()
+    bundles: tuple[BundleDiff, ...] = ()
+    # What a reviewer must not miss (a replacement), and what could not be compared, and why.
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
-        """True when the definitions differ in any way."""
-        return bool(self.steps or self.parameters or self.pipeline)
+        """True when the sides differ in any way a deploy would carry out."""
+        return bool(self.steps or self.parameters or self.pipeline or self.resource or self.values)
+
+    @property
+    def replacement(self) -> Change | None:
+        """The change that makes CloudFormation replace the pipeline, if there is one."""
+        return next((c for c in self.resource if c.category == "replacement"), None)
 
     def steps_with(self, status: Status) -> list[StepDiff]:
         """The steps with the given status, in report order."""
@@ -136,6 +181,9 @@ class DefinitionDiff:
             "parameters_removed": len(self.parameters_with("removed")),
             "parameters_changed": len(self.parameters_with("changed")),
             "pipeline_changes": len(self.pipeline),
+            "resource_changes": len(self.resource),
+            "values_changed": len(self.values),
+            "bundles_changed": len(self.bundles),
         }
 
     def summary(self) -> str:
@@ -144,11 +192,19 @@ class DefinitionDiff:
             return "no changes"
         counts = self.counts()
         parts = [
-            _count_phrase(noun, [(counts[f"{key}_{word}"], word) for word in STATUS_ORDER])
+            count_phrase(noun, [(counts[f"{key}_{word}"], word) for word in STATUS_ORDER])
             for noun, key in (("step", "steps"), ("parameter", "parameters"))
         ]
         if self.pipeline:
             parts.append(_plural(len(self.pipeline), "pipeline-level change"))
+        if self.resource:
+            parts.append(_plural(len(self.resource), "pipeline resource change"))
+        if self.values:
+            parts.append(_plural(len(self.values), "deploy-time value") + " changed")
+        if self.bundles:
+            parts.append(_plural(len(self.bundles), "code bundle") + " changed")
+        if self.replacement:
+            parts.append("the pipeline is REPLACED")
         return "; ".join(part for part in parts if part)
 
 
@@ -160,7 +216,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _count_phrase(noun: str, counted: list[tuple[int, str]]) -> str:
+def count_phrase(noun: str, counted: Sequence[tuple[int, str]]) -> str:
     """`2 steps changed, 1 added` from (count, word) pairs; empty when all are zero."""
     present = [(count, word) for count, word in counted if count]
     if not present:

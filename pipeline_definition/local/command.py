@@ -18,6 +18,16 @@ from pipeline_definition.local.errors import ExecutionStoppedError
 _DROPPED_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "TRAINING_JOB_NAME")
 _DROPPED_PREFIXES = ("SM_",)
 TERMINATE_GRACE_SECONDS = 5.0
+# What the images set with ENV: the XGBoost 3.2-0 and scikit-learn 1.9-0 Dockerfiles and the
+# scikit-learn 1.4-2 base Dockerfile alike. Every job gets them, so a job's output reaches its
+# log as it happens (PYTHONUNBUFFERED) whatever the shell that started run-local sets.
+IMAGE_ENVIRONMENT = {
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "PYTHONIOENCODING": "UTF-8",
+}
 
 
 @dataclass(frozen=True)
@@ -27,14 +37,19 @@ class JobCommand:
     argv: tuple[str, ...]
     cwd: Path
     environment: Mapping[str, str] = field(default_factory=dict)
+    # False: `environment` is all the job gets, as in a container (parity mode).
+    inherit: bool = True
 
     def full_environment(self) -> dict[str, str]:
         """This process's environment without host leaks, plus the job's variables."""
+        if not self.inherit:
+            return dict(self.environment)
         base = {
             name: value
             for name, value in os.environ.items()
             if name not in _DROPPED_VARIABLES and not name.startswith(_DROPPED_PREFIXES)
         }
+        base.update(IMAGE_ENVIRONMENT)
         base.update(self.environment)
         return base
 

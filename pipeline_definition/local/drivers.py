@@ -194,9 +194,12 @@ def training_environment(
 
 
 def driver_argv(
-    source_code: Mapping[str, Any], hyperparameters: Mapping[str, str], sandbox: Sandbox
+    source_code: Mapping[str, Any],
+    hyperparameters: Mapping[str, str],
+    sandbox: Sandbox,
+    python: str = sys.executable,
 ) -> list[str]:
-    """The command sm_train.sh ends up running, for this machine."""
+    """The command sm_train.sh ends up running, for this machine, with `python`."""
     command = source_code.get("command")
     entry_script = source_code.get("entry_script")
     if command:
@@ -204,14 +207,14 @@ def driver_argv(
         # hyperparameters are not passed as arguments in this form.
         parts = str(command).split()
         if parts and is_python(parts[0]):
-            parts[0] = shlex.quote(sys.executable)
+            parts[0] = shlex.quote(python)
         parts.extend(shlex.quote(str(arg)) for arg in source_code.get("args") or [])
         return ["/bin/bash", "-c", sandbox.map_text(" ".join(parts))]
     if not isinstance(entry_script, str) or not entry_script:
         raise LocalJobError("sourcecode.json has neither command nor entry_script", CLIENT_ERROR)
     args = hyperparameters_to_cli_args(hyperparameters)
     if entry_script.endswith(".py"):
-        return [sys.executable, entry_script, *args]
+        return [python, entry_script, *args]
     if entry_script.endswith(".sh"):
         quoted = " ".join(shlex.quote(arg) for arg in args)
         return ["/bin/sh", "-c", f"chmod +x {entry_script} && ./{entry_script} {quoted}"]

@@ -2,12 +2,12 @@
 
 A step starts when every step it depends on has ended as its run condition asks (by default:
 succeeded or reused from the cache; see `readiness`). What a step does is its kind's
-(`steps.KINDS`): job kinds run on a thread pool of `max_parallel` workers, a job as a
-subprocess; control kinds (Condition, Fail) are decided on the scheduler thread. A Condition
-decides which of its branches runs; the other branch's steps are "not run". After a failure no
-new step starts (as on SageMaker): running steps finish, steps downstream of the failure are
-"skipped", and the execution fails, unless a run condition waits for that failure (Trigger
-Failed or Any): then the run goes on and ends CompletedWithFailures.
+(`steps.KINDS`, or the caller's `kinds`): job kinds run on a pool of `max_parallel` workers, a
+job as a subprocess; control kinds (Condition, Fail) are decided on the scheduler thread. A
+Condition decides which of its branches runs; the other branch's steps are "not run". After a
+failure no new step starts (as on SageMaker): running steps finish, steps downstream of the
+failure are "skipped", and the execution fails, unless a run condition waits for that failure
+(Trigger Failed or Any): then the run goes on and ends CompletedWithFailures.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pipeline_definition.local.results import (
 from pipeline_definition.local.retry import RetryState, parse_policies
 from pipeline_definition.local.sandbox import Sandbox
 from pipeline_definition.local.scope import ExecutionScope
-from pipeline_definition.local.steps import KINDS, ControlKind, JobKind
+from pipeline_definition.local.steps import KINDS, ControlKind, JobKind, StepKind
 from pipeline_definition.local.store import LocalObjectStore
 from pipeline_definition.local.workspace import Workspace
 from pipeline_definition.model.graph import StepNode
@@ -63,6 +63,7 @@ class Executor:
         fault_injector: FaultInjector | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], datetime] = utc_now,
+        kinds: Mapping[str, StepKind] = KINDS,
     ) -> None:
         if max_parallel < 1:
             raise ValueError("max_parallel must be at least 1")
@@ -78,6 +79,7 @@ class Executor:
         self.listener: ProgressListener = listener or SilentListener()
         self.fault_injector = fault_injector
         self.clock = clock
+        self.kinds = kinds  # parity mode runs jobs in the images' environments
         self.store = LocalObjectStore(workspace.store)
         self.cache = StepCache(workspace.cache, execution.pipeline_name, self.store)
         self.registry = LocalModelRegistry(workspace.registry, self.store)
@@ -365,9 +367,6 @@ class Executor:
                 (condition.status, condition.properties) if condition is not None else None,
             )
 
-    def _halted(self) -> bool:
-        return self.tracker.stopped.is_set() or self.result.failed_step is not None
-
     def _advance(
         self, name: str, pool: ThreadPoolExecutor, running: dict[Future[None], str]
     ) -> bool:
@@ -377,10 +376,11 @@ class Executor:
             status = StepStatus.SKIPPED if decision == "skip" else StepStatus.NOT_RUN
             self._update(name, status=status, detail=reason)
             return True
-        if decision != "ready" or self._halted():
+        halted = self.tracker.stopped.is_set() or self.result.failed_step is not None
+        if decision != "ready" or halted:
             return False
         node = self.definition.nodes[name]
-        kind = KINDS[node.type]
+        kind = self.kinds[node.type]
         if isinstance(kind, ControlKind):
             self._run_control(node, kind)
         elif len(running) < self.max_parallel:

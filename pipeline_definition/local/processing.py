@@ -9,7 +9,8 @@ as SageMaker does, so files of the same name overwrite each other (a note says s
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pipeline_definition.local.command import JobCommand
@@ -27,6 +28,7 @@ from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import map_command
 
 CACHE_ATTRIBUTES = ("AppSpecification", "Environment", "ProcessingInputs")
+CommandBuilder = Callable[[JobContext, Mapping[str, Any]], JobCommand]
 
 
 def check_processing(arguments: Any) -> list[str]:
@@ -83,8 +85,8 @@ def _timeout(arguments: Mapping[str, Any]) -> float | None:
     return float(seconds) if isinstance(seconds, int | float) else None
 
 
-def build_command(ctx: JobContext, arguments: Mapping[str, Any]) -> JobCommand:
-    """The container command with Python and /opt/ml mapped to this machine."""
+def container_argv(arguments: Mapping[str, Any]) -> list[str]:
+    """The container's command as the job's arguments give it: entrypoint, then arguments."""
     app = arguments.get("AppSpecification") or {}
     entrypoint = app.get("ContainerEntrypoint") or []
     container_arguments = app.get("ContainerArguments") or []
@@ -94,11 +96,22 @@ def build_command(ctx: JobContext, arguments: Mapping[str, Any]) -> JobCommand:
             f"ContainerEntrypoint and ContainerArguments must be strings, got {parts!r}",
             CLIENT_ERROR,
         )
-    environment = arguments.get("Environment") or {}
+    return parts
+
+
+def job_environment(arguments: Mapping[str, Any]) -> dict[str, str]:
+    """The job's Environment, as strings."""
+    return {str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()}
+
+
+def build_command(
+    ctx: JobContext, arguments: Mapping[str, Any], python: str = sys.executable
+) -> JobCommand:
+    """The container command with Python (`python`) and /opt/ml mapped to this machine."""
     return JobCommand(
-        argv=tuple(map_command(parts, ctx.sandbox)),
+        argv=tuple(map_command(container_argv(arguments), ctx.sandbox, python)),
         cwd=ctx.sandbox.root,
-        environment=ctx.sandbox.map_environment({str(k): str(v) for k, v in environment.items()}),
+        environment=ctx.sandbox.map_environment(job_environment(arguments)),
     )
 
 
@@ -140,8 +153,13 @@ def _upload_outputs(ctx: JobContext, hosts: list[Host], arguments: Mapping[str, 
             ctx.store.upload_dir(folder, uri)
 
 
-def run_processing(ctx: JobContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """Run the job in fresh sandboxes (one per instance) and return its describe document."""
+def run_processing(
+    ctx: JobContext, arguments: Mapping[str, Any], command: CommandBuilder = build_command
+) -> dict[str, Any]:
+    """Run the job in fresh sandboxes (one per instance) and return its describe document.
+
+    `command` makes each host's command (parity mode runs it in the image's environment).
+    """
     created = ctx.clock()
     cluster = (arguments.get("ProcessingResources") or {}).get("ClusterConfig") or {}
     count = instance_count(cluster.get("InstanceCount"), "ClusterConfig.InstanceCount")
@@ -159,7 +177,7 @@ def run_processing(ctx: JobContext, arguments: Mapping[str, Any]) -> dict[str, A
     runs = [
         HostRun(
             host,
-            build_command(host.ctx, arguments),
+            command(host.ctx, arguments),
             (
                 host.ctx.sandbox.host_path("/opt/ml/output/failure"),
                 host.ctx.sandbox.host_path("/opt/ml/output/message"),

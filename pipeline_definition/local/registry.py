@@ -3,13 +3,17 @@
 `<root>/<ModelPackageGroupName>/<version>/model-package.json` holds the evaluated
 CreateModelPackage arguments plus what DescribeModelPackage adds; metrics files referenced by
 ModelMetrics and DriftCheckBaselines are copied beside it, so an entry stays readable after
-the local store is cleaned.
+the local store is cleaned. `update_status` changes a version's approval as UpdateModelPackage
+does, and `newest_approved` finds the champion as ListModelPackages does (the newest Approved
+version; versions are numbered in creation order).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +23,7 @@ from typing import Any
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
 from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.store import LocalObjectStore, StoreError
+from project.champion import APPROVED, Champion, model_data_url
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 PACKAGE_FILE = "model-package.json"
@@ -58,6 +63,18 @@ def _file_name(trail: tuple[str, ...], uri: str) -> str:
     words = [re.sub(r"(?<!^)(?=[A-Z])", "-", part).lower() for part in trail]
     suffix = Path(uri).suffix or ".json"
     return "-".join(words) + suffix
+
+
+class RegistryError(ValueError):
+    """A version that does not exist, or a status UpdateModelPackage would refuse."""
+
+
+def _write_atomically(path: Path, document: Mapping[str, Any]) -> None:
+    """Write JSON through a temporary file: a reader never sees half a document."""
+    handle, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    with os.fdopen(handle, "w") as out:
+        out.write(json.dumps(document, indent=2, sort_keys=True))
+    Path(scratch).replace(path)
 
 
 class LocalModelRegistry:
@@ -149,3 +166,61 @@ class LocalModelRegistry:
             path=directory / PACKAGE_FILE,
             approval_status=status,
         )
+
+    def groups(self) -> list[str]:
+        """The groups that hold at least one version, by name."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self.versions(p.name))
+
+    def describe(self, group: str, version: int) -> dict[str, Any]:
+        """A version's model-package.json (DescribeModelPackage); RegistryError if none."""
+        path = self.root / group / str(version) / PACKAGE_FILE
+        try:
+            document: dict[str, Any] = json.loads(path.read_text())
+        except FileNotFoundError:
+            known = ", ".join(str(v) for v in self.versions(group)) or "none"
+            raise RegistryError(
+                f"{group} has no version {version} in {self.root} (versions: {known})"
+            ) from None
+        return document
+
+    def update_status(
+        self, group: str, version: int, status: str, *, description: str | None, now: datetime
+    ) -> dict[str, Any]:
+        """Set a version's ModelApprovalStatus (and ApprovalDescription), as UpdateModelPackage."""
+        if status not in APPROVAL_STATUSES:
+            raise RegistryError(
+                f"ModelApprovalStatus {status!r} is not one of {', '.join(APPROVAL_STATUSES)}"
+            )
+        document = self.describe(group, version)
+        document["ModelApprovalStatus"] = status
+        document["LastModifiedTime"] = timestamp(now)
+        if description is not None:
+            document["ApprovalDescription"] = description
+        _write_atomically(self.root / group / str(version) / PACKAGE_FILE, document)
+        return document
+
+    def newest_approved(self, group: str) -> Champion | None:
+        """The newest Approved version of `group` with its model archive, or None."""
+        for version in reversed(self.versions(group)):
+            document = self.describe(group, version)
+            if document.get("ModelApprovalStatus") != APPROVED:
+                continue
+            url = model_data_url(document)
+            # As in the cloud lookup: the newest Approved version is the champion or none is.
+            if url is None:
+                return None
+            return Champion(group, version, str(document.get("ModelPackageArn")), url)
+        return None
+
+    def same_model(self, group: str, version: int) -> list[int]:
+        """Other versions of `group` registered with the same model archive as `version`."""
+        url = model_data_url(self.describe(group, version))
+        return [
+            other
+            for other in self.versions(group)
+            if other != version
+            and url is not None
+            and model_data_url(self.describe(group, other)) == url
+        ]

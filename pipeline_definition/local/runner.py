@@ -8,7 +8,9 @@ the staged code and the embedded sample at the key the stack ships it to, where 
 default points. A default that names anything else finds nothing there, and ProcessData fails
 as it would in AWS. InputVersion, when the definition declares it and the run does not set it,
 is a content hash of what InputData names: the local stand-in for the S3 version id the trigger
-and `execute` set.
+and `execute` set. ChampionModelData, when declared, is the newest Approved version's model from
+the local registry (local/champion.py), as the trigger and `execute` set it from the Model
+Registry; a run cannot pass its own.
 """
 
 from __future__ import annotations
@@ -17,18 +19,27 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from pipeline_definition.local.champion import ChampionError, local_champion
 from pipeline_definition.local.definition import DATA_BUCKET, LocalDefinition, load_definition
 from pipeline_definition.local.errors import DefinitionError
 from pipeline_definition.local.execution import new_execution
 from pipeline_definition.local.executor import Executor
 from pipeline_definition.local.faults import FaultInjector
+from pipeline_definition.local.parity.envs import DEFAULT_CACHE_DIR, BuildProgress
+from pipeline_definition.local.parity.kinds import parity_kinds
+from pipeline_definition.local.parity.namespace import NamespaceSupport, probe_namespace
+from pipeline_definition.local.parity.prepare import ParityError, prepare_parity
+from pipeline_definition.local.parity.progress import PlainBuildProgress
+from pipeline_definition.local.registry import LocalModelRegistry
 from pipeline_definition.local.results import ExecutionResult, ProgressListener
+from pipeline_definition.local.steps import KINDS, StepKind
 from pipeline_definition.local.store import SCHEME, LocalObjectStore, StoreError
 from pipeline_definition.local.workspace import Workspace
+from project.champion import ChampionLookup
 from project.paths import LOCAL_RUN_DIR, SAMPLE_DATA
 from project.run_parameters import (
     INPUT_DATA,
@@ -72,6 +83,9 @@ class RunOptions:
     retry_interval_scale: float = 0.0
     pipeline_name: str | None = None
     lambdas: tuple[str, ...] = ()  # --lambda NAME=package.module:function
+    parity: bool = False  # jobs in the images' Python and libraries (parity/)
+    parity_envs: Path = DEFAULT_CACHE_DIR
+    parity_namespace: bool = True  # False: rewritten paths even where namespaces work
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,8 @@ class PreparedRun:
     workspace: Workspace
     parameters: dict[str, Any]
     pipeline_name: str
+    kinds: Mapping[str, StepKind] = field(default_factory=lambda: KINDS)
+    notes: tuple[str, ...] = ()  # what the run should tell about its setup
 
 
 def _app_settings_pipeline_name() -> str:
@@ -250,6 +266,25 @@ def missing_default_note(
     )
 
 
+def champion_lookup(
+    definition: LocalDefinition, workspace: Workspace, assignments: tuple[str, ...]
+) -> ChampionLookup | None:
+    """The run's champion from the local registry (None when the definition has no champion)."""
+    store = LocalObjectStore(workspace.store)
+    try:
+        return local_champion(
+            definition.document,
+            definition.parameters,
+            parse_assignments(assignments),
+            LocalModelRegistry(workspace.registry, store),
+            store,
+        )
+    except ParameterError as error:
+        raise RunError(f"--param: {error}") from error
+    except ChampionError as error:
+        raise RunError(str(error)) from error
+
+
 def _exists(store: LocalObjectStore, uri: str) -> bool:
     try:
         return store.exists(uri)
@@ -257,8 +292,40 @@ def _exists(store: LocalObjectStore, uri: str) -> bool:
         raise RunError(str(error)) from error
 
 
-def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
-    """Render or read the definition, check it, and put code and data in the local store."""
+def _namespace_off() -> NamespaceSupport:
+    return NamespaceSupport(None, "--no-namespace was given")
+
+
+def _parity(
+    definition: LocalDefinition,
+    options: RunOptions,
+    log: TextIO,
+    progress: BuildProgress | None,
+) -> tuple[Mapping[str, StepKind], tuple[str, ...]]:
+    if not options.parity:
+        return KINDS, ()
+    try:
+        plan = prepare_parity(
+            definition,
+            cache_dir=options.parity_envs,
+            progress=progress or PlainBuildProgress(log),
+            probe=probe_namespace if options.parity_namespace else _namespace_off,
+        )
+    except ParityError as error:
+        raise RunError(str(error)) from error
+    for note in plan.notes:
+        log.write(note + "\n")
+    return parity_kinds(plan.runtime), tuple(plan.notes)
+
+
+def prepare(
+    options: RunOptions, log: TextIO, *, build_progress: BuildProgress | None = None
+) -> PreparedRun:
+    """Render or read the definition, check it, and put code and data in the local store.
+
+    In parity mode, also build (or reuse) the images' environments, reporting to
+    `build_progress` (default: lines on `log`).
+    """
     workspace = Workspace(options.workdir.resolve())
     workspace.root.mkdir(parents=True, exist_ok=True)
     if options.definition is None:
@@ -278,19 +345,26 @@ def prepare(options: RunOptions, log: TextIO) -> PreparedRun:
         definition = load_definition(definition_path.read_text(), lambdas=options.lambdas)
     except DefinitionError as error:
         raise RunError(str(error)) from error
+    kinds, notes = _parity(definition, options, log, build_progress)
     store = LocalObjectStore(workspace.store)
     seed_code(definition, code_dir, store)
     seed_sample_data(store)
+    champion = champion_lookup(definition, workspace, options.params)
     parameters = prepare_parameters(
         definition.parameters, options.params, store, options.input_data
     )
     log.write(missing_default_note(definition.parameters, parameters, store) or "")
+    if champion is not None:
+        log.write(champion.describe() + "\n")
+        parameters = {**parameters, **champion.parameters()}
     return PreparedRun(
         definition=definition,
         definition_path=definition_path.resolve(),
         workspace=workspace,
         parameters=parameters,
         pipeline_name=pipeline_name,
+        kinds=kinds,
+        notes=notes,
     )
 
 
@@ -314,8 +388,10 @@ def execute(
         listener=listener,
         fault_injector=fault_injector,
         sleep=sleep,
+        kinds=prepared.kinds,
     )
     executor.result.definition_path = prepared.definition_path
+    executor.result.notes.extend(prepared.notes)
     return executor.run()
 
 

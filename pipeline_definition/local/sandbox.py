@@ -58,11 +58,14 @@ def is_python(executable: str) -> bool:
     return bool(_PYTHON.match(PurePosixPath(executable).name))
 
 
-def map_command(command: Sequence[str], sandbox: Sandbox) -> list[str]:
-    """A container command for this machine: Python is this interpreter, paths the sandbox."""
+def map_command(
+    command: Sequence[str], sandbox: Sandbox, python: str = sys.executable
+) -> list[str]:
+    """A container command for this machine: Python is `python` (by default this
+    interpreter), paths the sandbox."""
     argv = [sandbox.map_text(part) for part in command]
     if len(argv) >= 2 and PurePosixPath(argv[0]).name == "env" and is_python(argv[1]):
         argv = argv[1:]
     if argv and is_python(argv[0]):
-        argv[0] = sys.executable
+        argv[0] = python
     return argv

@@ -1,4 +1,9 @@
-"""The report after a run: outcome, model metrics, registry entry, artifacts and log tails."""
+"""The report after a run: outcome, model metrics, registry entry, artifacts and log tails.
+
+A registered version whose model archive is one an earlier version already registered (a
+re-run whose training step was a cache hit registers the very same model.tar.gz again, as it
+would on SageMaker) says so under its entry.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from pipeline_definition.local.command import tail
 from pipeline_definition.local.definition import LocalDefinition
 from pipeline_definition.local.progress import format_duration
+from pipeline_definition.local.registry import LocalModelRegistry, RegistryEntry, RegistryError
 from pipeline_definition.local.results import COMPLETED, ExecutionResult, StepStatus
 from pipeline_definition.local.steps import artifacts_of, outputs_of
 from pipeline_definition.local.store import LocalObjectStore, StoreError
@@ -48,7 +54,8 @@ def extract_metrics(document: Any) -> list[tuple[str, float]]:
             leaves.append((trail, float(node)))
 
     walk(document, ())
-    chosen = valued or leaves
+    # Top-level figures first: a report's own metrics before those it nests (a champion's).
+    chosen = sorted(valued or leaves, key=lambda item: len(item[0]))
     names = Counter(trail[-1] for trail, _ in chosen)
     return [
         (trail[-1] if names[trail[-1]] == 1 else ".".join(trail), value)
@@ -105,6 +112,24 @@ def artifacts(result: ExecutionResult, store: LocalObjectStore) -> list[tuple[st
     return found
 
 
+def same_model_note(
+    entry: RegistryEntry, result: ExecutionResult, store: LocalObjectStore
+) -> str | None:
+    """A line when `entry` registers a model that earlier versions of its group registered."""
+    # The entry's file is <registry>/<group>/<version>/model-package.json.
+    registry = LocalModelRegistry(entry.path.parents[2], store)
+    try:
+        earlier = [v for v in registry.same_model(entry.group, entry.version) if v < entry.version]
+    except RegistryError:
+        return None
+    if not earlier:
+        return None
+    cached = [s.name for s in result.steps if s.status == StepStatus.CACHED]
+    why = f" ({', '.join(cached)} reused from the cache)" if cached else ""
+    listed = ", ".join(str(v) for v in earlier)
+    return f"  the same model as version {listed}: the same model.tar.gz registered again{why}"
+
+
 def summary_lines(
     result: ExecutionResult, definition: LocalDefinition, store: LocalObjectStore
 ) -> list[str]:
@@ -135,6 +160,9 @@ def summary_lines(
         lines.append("")
         lines.append(f"Registered: {entry.group} version {entry.version} ({entry.approval_status})")
         lines.append(f"  {display_path(entry.path)}")
+        same = same_model_note(entry, result, store)
+        if same:
+            lines.append(same)
     found = artifacts(result, store)
     if found:
         lines.append("")

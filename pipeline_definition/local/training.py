@@ -19,8 +19,9 @@ import gzip
 import json
 import os
 import re
+import sys
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ from pipeline_definition.local.jobs import FILE_MODES, JobContext, container_pat
 from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import map_command
 
+# Makes a job's command from its arguments and the drivers' environment.
+CommandBuilder = Callable[[JobContext, Mapping[str, Any], dict[str, str]], JobCommand]
 CACHE_ATTRIBUTES = (
     "AlgorithmSpecification",
     "CheckpointConfig",
@@ -193,23 +196,37 @@ def _hyperparameters(arguments: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
-def _command(
-    ctx: JobContext, arguments: Mapping[str, Any], environment: dict[str, str]
-) -> JobCommand:
+def container_argv(arguments: Mapping[str, Any]) -> list[str]:
+    """The container's command as the job's arguments give it: entrypoint, then arguments."""
     spec = arguments.get("AlgorithmSpecification") or {}
-    if not uses_drivers(arguments):
-        parts = [*(spec.get("ContainerEntrypoint") or []), *(spec.get("ContainerArguments") or [])]
-        return JobCommand(
-            argv=tuple(map_command([str(p) for p in parts], ctx.sandbox)),
-            cwd=ctx.sandbox.root,
-            environment=environment,
-        )
+    parts = [*(spec.get("ContainerEntrypoint") or []), *(spec.get("ContainerArguments") or [])]
+    return [str(part) for part in parts]
+
+
+def driver_source_code(ctx: JobContext) -> dict[str, Any]:
+    """The drivers' `sourcecode.json`; a client error for distributed training."""
     drivers = ctx.sandbox.host_path(f"{INPUT_DATA_DIR}/{DRIVERS_CHANNEL}")
-    source_code = _read_json(drivers / "sourcecode.json", "sourcecode.json")
     if _read_json(drivers / "distributed.json", "distributed.json"):
         raise LocalJobError(
             "distributed training (sm_drivers/distributed.json) cannot run locally", CLIENT_ERROR
         )
+    return _read_json(drivers / "sourcecode.json", "sourcecode.json")
+
+
+def entry_command(
+    ctx: JobContext,
+    arguments: Mapping[str, Any],
+    environment: dict[str, str],
+    python: str = sys.executable,
+) -> JobCommand:
+    """The command the drivers end up running, run directly with `python` (no bash)."""
+    if not uses_drivers(arguments):
+        return JobCommand(
+            argv=tuple(map_command(container_argv(arguments), ctx.sandbox, python)),
+            cwd=ctx.sandbox.root,
+            environment=environment,
+        )
+    source_code = driver_source_code(ctx)
     requirements = source_code.get("requirements")
     if requirements:
         ctx.note(
@@ -220,7 +237,7 @@ def _command(
     if not code_dir.is_dir():
         raise LocalJobError(f"the {CODE_CHANNEL!r} channel is missing", CLIENT_ERROR)
     return JobCommand(
-        argv=tuple(driver_argv(source_code, _hyperparameters(arguments), ctx.sandbox)),
+        argv=tuple(driver_argv(source_code, _hyperparameters(arguments), ctx.sandbox, python)),
         cwd=code_dir,
         environment=environment,
     )
@@ -231,6 +248,7 @@ def _prepare_host(
     hosts: list[str],
     arguments: Mapping[str, Any],
     master: tuple[str, int],
+    command: CommandBuilder,
 ) -> JobCommand:
     """Write the host's config files and environment; return its command."""
     ctx = host.ctx
@@ -260,7 +278,7 @@ def _prepare_host(
     job_environment = {str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()}
     # The job's Environment is the container's; the drivers' exports are sourced on top.
     environment = ctx.sandbox.map_environment({**job_environment, **sm_environment})
-    return _command(ctx, arguments, environment)
+    return command(ctx, arguments, environment)
 
 
 def _download_channels(hosts: list[Host], arguments: Mapping[str, Any]) -> None:
@@ -274,8 +292,14 @@ def _download_channels(hosts: list[Host], arguments: Mapping[str, Any]) -> None:
         download_to_hosts(hosts, what, s3["S3Uri"], destinations, s3.get("S3DataDistributionType"))
 
 
-def run_training(ctx: JobContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """Run the job in fresh sandboxes (one per instance); return its describe document."""
+def run_training(
+    ctx: JobContext, arguments: Mapping[str, Any], command: CommandBuilder = entry_command
+) -> dict[str, Any]:
+    """Run the job in fresh sandboxes (one per instance); return its describe document.
+
+    `command` makes each host's command from the arguments and the drivers' environment
+    (parity mode runs the image's own entrypoint instead).
+    """
     created = ctx.clock()
     resources_spec = arguments.get("ResourceConfig") or {}
     count = instance_count(resources_spec.get("InstanceCount"), "ResourceConfig.InstanceCount")
@@ -287,7 +311,7 @@ def run_training(ctx: JobContext, arguments: Mapping[str, Any]) -> dict[str, Any
     runs = [
         HostRun(
             host,
-            _prepare_host(host, names, arguments, master),
+            _prepare_host(host, names, arguments, master, command),
             (host.ctx.sandbox.host_path(OUTPUT_FAILURE),),
         )
         for host in hosts

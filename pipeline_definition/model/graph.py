@@ -121,7 +121,7 @@ def dependency_entry(entry: Any) -> tuple[str, str] | None:
     return None
 
 
-def _own_arguments(type_: Any, arguments: Any) -> Any:
+def own_arguments(type_: Any, arguments: Any) -> Any:
     """A step's arguments without the steps it holds (their references are their own)."""
     nested = NESTED_STEPS.get(str(type_))
     if nested is None or not isinstance(arguments, dict):
@@ -141,7 +141,7 @@ def _node(raw: dict[str, Any], path: str, **placement: Any) -> StepNode:
         path=path,
         depends_on=tuple(dict.fromkeys(name for name, _ in conditions)),
         references=tuple(
-            find_references(_own_arguments(raw.get("Type"), raw.get("Arguments")), "Arguments")
+            find_references(own_arguments(raw.get("Type"), raw.get("Arguments")), "Arguments")
         ),
         run_conditions=conditions,
         **placement,

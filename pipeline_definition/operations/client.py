@@ -3,15 +3,18 @@
 Region: `--region`, then AWS_REGION, then AWS_DEFAULT_REGION or the profile's region, then the
 region the app deploys to (`cdk.json`). Credentials and profile: boto3's usual chain, with
 `--profile` overriding AWS_PROFILE. AWS_ENDPOINT_URL (for example a moto server) is read by
-boto3 itself and left alone.
+boto3 itself. A region that is no host name, an AWS_MAX_ATTEMPTS that is no whole number or an
+AWS_ENDPOINT_URL that is no http(s) URL stops with one line naming it, before any client exists.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -42,6 +45,27 @@ RETRY_MODES: dict[str, RetryMode] = {
 }
 MESSAGE_MAX_LENGTH = 300
 NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceNotFoundException"})
+# What botocore accepts as a region (a host label); anything else it refuses with a traceback.
+REGION_PATTERN = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")
+
+
+def check_connection_settings(region: str | None, environ: Mapping[str, str]) -> None:
+    """OperationError naming a region, AWS_MAX_ATTEMPTS or AWS_ENDPOINT_URL botocore refuses."""
+    if region is not None and not REGION_PATTERN.match(region):
+        raise OperationError(
+            f"region {region!r} is not a region name such as us-east-1 (--region, AWS_REGION, "
+            "AWS_DEFAULT_REGION or the profile's region)"
+        )
+    attempts = environ.get("AWS_MAX_ATTEMPTS", "").strip()
+    if attempts and not (attempts.isdigit() and int(attempts) >= 1):
+        raise OperationError(f"AWS_MAX_ATTEMPTS {attempts!r} is not a whole number of at least 1")
+    endpoint = environ.get("AWS_ENDPOINT_URL", "").strip()
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in endpoint:
+            raise OperationError(
+                f"AWS_ENDPOINT_URL {endpoint!r} is not an http(s) URL such as http://127.0.0.1:5000"
+            )
 
 
 def sagemaker_client(
@@ -54,21 +78,35 @@ def sagemaker_client(
     """A SageMaker client (region: `client.meta.region_name`); OperationError if no profile."""
     environ = os.environ if environ is None else environ
     explicit = region or environ.get("AWS_REGION") or None
+    check_connection_settings(explicit, environ)
     try:
         session = boto3.Session(profile_name=profile or None, region_name=explicit)
         region_name = session.region_name or fallback_region
     except ProfileNotFound as error:
         raise OperationError(f"AWS profile not found: {error}") from error
-    return session.client("sagemaker", region_name=region_name, config=client_config(environ))
+    check_connection_settings(region_name, environ)
+    with client_errors():
+        return session.client("sagemaker", region_name=region_name, config=client_config(environ))
 
 
 def s3_client(*, profile: str | None, region: str, environ: Mapping[str, str]) -> S3Client:
     """An S3 client with the same profile and region as the SageMaker one (InputVersion)."""
+    check_connection_settings(region, environ)
     try:
         session = boto3.Session(profile_name=profile or None, region_name=region)
     except ProfileNotFound as error:
         raise OperationError(f"AWS profile not found: {error}") from error
-    return session.client("s3", region_name=region, config=client_config(environ))
+    with client_errors():
+        return session.client("s3", region_name=region, config=client_config(environ))
+
+
+@contextmanager
+def client_errors() -> Iterator[None]:
+    """What botocore refuses when it makes a client (settings the checks above missed)."""
+    try:
+        yield
+    except (BotoCoreError, ValueError) as error:
+        raise OperationError(f"cannot make an AWS client: {_first_line(str(error))}") from error
 
 
 def client_config(environ: Mapping[str, str]) -> Config:
@@ -92,14 +130,22 @@ def _first_line(message: str) -> str:
     return first[:MESSAGE_MAX_LENGTH]
 
 
-def _explain_client_error(error: ClientError, pipeline_name: str | None, where: str) -> str:
+def is_not_found(error: BaseException) -> bool:
+    """True for SageMaker's "no such resource" answers (its code, or its wording)."""
+    if not isinstance(error, ClientError):
+        return False
     code = error.response.get("Error", {}).get("Code", "Unknown")
-    message = _first_line(error.response.get("Error", {}).get("Message") or str(error))
-    lowered = message.lower()
+    lowered = str(error.response.get("Error", {}).get("Message") or error).lower()
     does_not_exist = any(
         text in lowered for text in ("does not exist", "not found", "could not find")
     )
-    if pipeline_name and (code in NOT_FOUND_CODES or does_not_exist):
+    return code in NOT_FOUND_CODES or does_not_exist
+
+
+def _explain_client_error(error: ClientError, pipeline_name: str | None, where: str) -> str:
+    code = error.response.get("Error", {}).get("Code", "Unknown")
+    message = _first_line(error.response.get("Error", {}).get("Message") or str(error))
+    if pipeline_name and is_not_found(error):
         return (
             f"pipeline {pipeline_name!r} not found{where}: deploy it with `cdk deploy`, or "
             "pass --pipeline-name / --region for another one"

@@ -1,7 +1,8 @@
 """Tables for executions, steps and parameters: rich on a terminal, aligned text otherwise.
 
 Plain text keeps CI logs and pipes (`| grep Failed`) readable: one row per line, no box
-drawing, no colour, full ARNs.
+drawing, no colour, full ARNs. Every cell is text from AWS, printed through `text.safe`: control
+characters and bidi overrides are escaped, in both modes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pipeline_definition.operations.executions import (
     format_duration,
     format_time,
 )
+from pipeline_definition.operations.text import safe
 
 STATUS_STYLES = {
     "Succeeded": "green",
@@ -36,11 +38,16 @@ EXECUTION_HEADERS = ("Execution ARN", "Status", "Started", "Duration")
 
 def status_text(status: str) -> Text:
     """The status, coloured by what it means."""
-    return Text(status, style=STATUS_STYLES.get(status, ""))
+    return Text(safe(status), style=STATUS_STYLES.get(status, ""))
+
+
+def _safe_rows(rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    return [[safe(cell) for cell in row] for row in rows]
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Columns padded to a common width, separated by two spaces."""
+    rows = _safe_rows(rows)
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
     lines = [
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -61,7 +68,8 @@ def rich_table(
     for header in headers:
         table.add_column(header, overflow="fold")
     for row in rows:
-        cells: list[str | Text] = list(row)
+        # Text, not str: a cell is never read as rich markup.
+        cells: list[Text] = [Text(safe(cell)) for cell in row]
         if status_column is not None:
             cells[status_column] = status_text(row[status_column])
         table.add_row(*cells)

@@ -18,8 +18,11 @@ SUCCEEDED = "Succeeded"
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
 DISPLAY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 DESCRIPTION_MAX_LENGTH = 3072
+# Pipeline names follow SageMaker's pattern, execution ids are letters and digits: nothing else
+# (a path, a control character) passes for an ARN.
 EXECUTION_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:\d{12}:pipeline/(?P<pipeline>[^/]+)/execution/[^/]+$"
+    r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]*):\d{12}:"
+    r"pipeline/(?P<pipeline>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255})/execution/[a-zA-Z0-9]{1,256}$"
 )
 SECONDS_PER_MINUTE = 60
 SECONDS_PER_HOUR = 3600
@@ -59,6 +62,21 @@ class Step:
     cache_hit: bool = False
 
 
+def answered(response: Mapping[str, Any], name: str, operation: str, kind: type = str) -> Any:
+    """A field SageMaker always sends; OperationError when the answer lacks it.
+
+    An endpoint that is not SageMaker (a proxy's empty 200, a wrong AWS_ENDPOINT_URL) would
+    otherwise surface as a KeyError, or as an empty list that reads "no executions".
+    """
+    value = response.get(name) if isinstance(response, Mapping) else None
+    if not isinstance(value, kind) or (isinstance(value, str) and not value):
+        raise OperationError(
+            f"the endpoint's answer to {operation} has no {name}: it is not a SageMaker answer "
+            "(check AWS_ENDPOINT_URL, a proxy, or try again)"
+        )
+    return value
+
+
 def new_token() -> str:
     """A fresh ClientRequestToken (32 hex characters, the API's minimum length)."""
     return uuid.uuid4().hex
@@ -75,9 +93,10 @@ def pipeline_name_from_arn(execution_arn: str) -> str:
     return match["pipeline"]
 
 
-def region_from_arn(execution_arn: str) -> str:
-    """The region inside an execution ARN."""
-    return execution_arn.split(":")[3]
+def region_from_arn(execution_arn: str) -> str | None:
+    """The region inside an execution ARN (None when it is no execution ARN)."""
+    match = EXECUTION_ARN_PATTERN.match(execution_arn)
+    return match["region"] if match else None
 
 
 def check_display_name(name: str) -> None:
@@ -111,15 +130,17 @@ def start_execution(
         if len(description) > DESCRIPTION_MAX_LENGTH:
             raise OperationError(f"--description: at most {DESCRIPTION_MAX_LENGTH} characters")
         request["PipelineExecutionDescription"] = description
-    return client.start_pipeline_execution(**request)["PipelineExecutionArn"]
+    response = client.start_pipeline_execution(**request)
+    return str(answered(response, "PipelineExecutionArn", "StartPipelineExecution"))
 
 
 def describe_execution(client: SageMakerClient, execution_arn: str) -> Execution:
     """The execution's current state."""
     described = client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    operation = "DescribePipelineExecution"
     return Execution(
-        arn=described["PipelineExecutionArn"],
-        status=described["PipelineExecutionStatus"],
+        arn=answered(described, "PipelineExecutionArn", operation),
+        status=answered(described, "PipelineExecutionStatus", operation),
         display_name=described.get("PipelineExecutionDisplayName"),
         started=described.get("CreationTime"),
         last_modified=described.get("LastModifiedTime"),
@@ -168,16 +189,18 @@ def recent_executions(client: SageMakerClient, pipeline_name: str, limit: int) -
     executions: list[Execution] = []
     # Whole pages, not MaxItems, and a sort below: an emulator that ignores SortOrder and
     # paging (moto) answers with everything in one page, and the newest are still found.
+    operation = "ListPipelineExecutions"
     for page in pages:
+        summaries = answered(page, "PipelineExecutionSummaries", operation, list)
         executions.extend(
             Execution(
-                arn=summary["PipelineExecutionArn"],
+                arn=answered(summary, "PipelineExecutionArn", operation),
                 status=summary.get("PipelineExecutionStatus", "Unknown"),
                 display_name=summary.get("PipelineExecutionDisplayName"),
                 started=summary.get("StartTime"),
                 failure_reason=summary.get("PipelineExecutionFailureReason") or None,
             )
-            for summary in page.get("PipelineExecutionSummaries", [])
+            for summary in summaries
         )
         if len(executions) >= limit:
             break

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from pipeline_definition.operations.client import explain
@@ -29,6 +30,7 @@ from pipeline_definition.operations.executions import (
     execution_steps,
     format_duration,
 )
+from pipeline_definition.operations.text import safe
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -108,7 +110,8 @@ def _snapshot(execution: Execution, steps: Sequence[Step]) -> tuple[str, ...]:
 
 def _status_line(elapsed: float, execution: Execution, steps: Sequence[Step]) -> str:
     step_text = ", ".join(f"{step.name}: {step.status}" for step in steps) or "no step started"
-    return f"[{format_duration(timedelta(seconds=elapsed)):>9}] {execution.status} - {step_text}"
+    line = f"[{format_duration(timedelta(seconds=elapsed)):>9}] {execution.status} - {step_text}"
+    return safe(line)
 
 
 @dataclass
@@ -126,7 +129,7 @@ class _StepsSeen:
             # A caller without ListPipelineExecutionSteps can still watch the execution.
             if self.error is None:
                 console.print(
-                    f"Steps unavailable, watching the execution only: {explain(error)}",
+                    f"Steps unavailable, watching the execution only: {safe(explain(error))}",
                     markup=False,
                     highlight=False,
                 )
@@ -158,7 +161,7 @@ def watch(
         console=console,
         get_time=clock.monotonic,
     )
-    task = progress.add_task(execution_arn, total=None)
+    task = progress.add_task(escape(safe(execution_arn)), total=None)
     live = Live(console=console, refresh_per_second=4) if console.is_terminal else None
     last_snapshot: tuple[str, ...] = ()
     seen = _StepsSeen()
@@ -172,7 +175,9 @@ def watch(
             steps = seen.steps
             elapsed = clock.monotonic() - started
             if live is not None:
-                progress.update(task, description=f"{execution.status}  {execution_arn}")
+                progress.update(
+                    task, description=escape(safe(f"{execution.status}  {execution_arn}"))
+                )
                 live.update(Group(progress, steps_table(steps, clock.now())), refresh=True)
             elif _snapshot(execution, steps) != last_snapshot:
                 console.print(
@@ -191,7 +196,11 @@ def watch(
 
 
 def summary(result: MonitorResult, *, status_command: str) -> list[str]:
-    """What to tell the user when the watch ends."""
+    """What to tell the user when the watch ends (text from AWS escaped, see `text.safe`)."""
+    return [safe(line) for line in _summary(result, status_command=status_command)]
+
+
+def _summary(result: MonitorResult, *, status_command: str) -> list[str]:
     execution = result.execution
     if result.timed_out:
         return [

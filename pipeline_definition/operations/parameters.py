@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline_definition.operations import OperationError
+from pipeline_definition.operations.executions import answered
 from project.run_parameters import (
     ParameterError,
     ParameterSpec,
@@ -32,13 +33,32 @@ def assignments(items: Sequence[str]) -> dict[str, str]:
         raise OperationError(f"--param: {error}") from error
 
 
-def deployed_parameters(client: SageMakerClient, pipeline_name: str) -> dict[str, ParameterSpec]:
-    """The parameters of the pipeline as deployed (botocore errors propagate)."""
+def deployed_definition(client: SageMakerClient, pipeline_name: str) -> dict[str, Any]:
+    """The pipeline's definition as deployed (botocore errors propagate)."""
     described = client.describe_pipeline(PipelineName=pipeline_name)
+    text = answered(described, "PipelineDefinition", "DescribePipeline")
     try:
-        return definition_parameters(json.loads(described["PipelineDefinition"]))
+        definition = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise OperationError(
+            f"the deployed pipeline's definition is not JSON: {str(error)[:200]}"
+        ) from error
+    if not isinstance(definition, dict):
+        raise OperationError("the deployed pipeline's definition is not a JSON object")
+    return definition
+
+
+def declared_parameters(definition: Mapping[str, Any]) -> dict[str, ParameterSpec]:
+    """The parameters a deployed definition declares; OperationError if they are malformed."""
+    try:
+        return definition_parameters(definition)
     except ParameterError as error:
         raise OperationError(f"the deployed pipeline's parameters: {error}") from error
+
+
+def deployed_parameters(client: SageMakerClient, pipeline_name: str) -> dict[str, ParameterSpec]:
+    """The parameters of the pipeline as deployed (botocore errors propagate)."""
+    return declared_parameters(deployed_definition(client, pipeline_name))
 
 
 def validate_assignments(

@@ -10,8 +10,10 @@ optional schedule rule ───────────────────
 ```
 
 Both queues use the stack's key and keep messages for 14 days. The function's role may start
-and inspect this one pipeline, write its own log group, send to the failed-events queue and
-write X-Ray traces; nothing else.
+and inspect this one pipeline, look up its champion (list the Model Registry's packages and
+describe those of its group), write its own log group, send to the failed-events queue (with
+`kms:GenerateDataKey` and `kms:Decrypt` on the key, all SQS needs from a producer) and write
+X-Ray traces; nothing else.
 """
 
 from __future__ import annotations
@@ -37,21 +39,24 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from project import run_parameters
+from project import champion, run_parameters
 from project.run_parameters import INPUT_DATA, ParameterSpec, encode_specs
 from project.settings import DEFAULT_RAW_DATA_PREFIX, PREFIX_PATTERN, schedule_problem
 from stacks.checkov import skip_checks
 from stacks.log_groups import encrypted_log_group
-from stacks.nag import acknowledge, grant_action_findings, wildcard_resource
+from stacks.nag import acknowledge, wildcard_resource
+from stacks.trigger.champion_lookup import allow_champion_lookup, champion_environment
+from stacks.trigger.handler.champion import GROUP_VARIABLE
 from stacks.trigger.handler.events import SUPPORTED_SUFFIXES
 
 HANDLER_DIR = Path(__file__).resolve().parent / "handler"
 RULES_MODULE = Path(run_parameters.__file__).resolve()
+# The champion rules (project/champion.py) ship beside the run-parameter rules.
+SHARED_MODULES = (RULES_MODULE, Path(champion.__file__).resolve())
 HANDLER = "handler.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -69,8 +74,9 @@ EVENTS_SERVICE = "events.amazonaws.com"
 class HandlerAsset:
     """Builds the function's asset without Docker: the `handler` package and the rules module.
 
-    The asset is `handler/*.py` plus `project/__init__.py` and `project/run_parameters.py`, so
-    the Lambda checks run parameters with the very module the CLI and `run-local` use.
+    The asset is `handler/*.py` plus `project/__init__.py`, `project/run_parameters.py` and
+    `project/champion.py`, so the Lambda checks run parameters and finds the champion with the
+    very modules the CLI and `run-local` use.
     """
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
@@ -78,7 +84,7 @@ class HandlerAsset:
         output = Path(output_dir)
         for source in sorted(HANDLER_DIR.glob("*.py")):
             _copy(source, output / "handler" / source.name)
-        for source in (RULES_MODULE.parent / "__init__.py", RULES_MODULE):
+        for source in (RULES_MODULE.parent / "__init__.py", *SHARED_MODULES):
             _copy(source, output / "project" / source.name)
         return True
 
@@ -100,6 +106,38 @@ def handler_code() -> lambda_.Code:
             local=HandlerAsset(),  # type: ignore[arg-type]
         ),
     )
+
+
+def allow_sending(role: iam.IRole, queue: sqs.IQueue, key: kms.IKey) -> None:
+    """SendMessage to an encrypted queue: the queue, and a data key from its key, nothing more.
+
+    CDK's `grant_send_messages` would add `kms:Encrypt` and `kms:ReEncrypt*`, which SQS never
+    asks a producer for.
+    """
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+    )
+
+
+@jsii.implements(lambda_.IDestination)
+class QueueDestination:
+    """The on-failure destination: the queue's ARN, with the narrow grant of `allow_sending`.
+
+    The function's role already holds that grant for parking (see `PipelineTrigger`), so
+    binding adds nothing; `lambda_destinations.SqsDestination` would widen it.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self, _scope: Construct, _fn: lambda_.IFunction, _options: object = None
+    ) -> lambda_.DestinationConfig:
+        """The destination's ARN."""
+        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
 
 
 def key_wildcards(prefix: str) -> list[str]:
@@ -125,6 +163,11 @@ def pipeline_arns(stack: Stack, pipeline_name: str) -> list[str]:
         )
         for name in names
     ]
+
+
+def rule_prefix(stack: Stack) -> str:
+    """The name prefix of the stack's EventBridge rules, which the key policy names."""
+    return f"{stack.stack_name}-"
 
 
 def _concurrency_skips(reserved_concurrency: int | None) -> dict[str, str]:
@@ -154,16 +197,19 @@ class PipelineTrigger(Construct):
         schedule: str | None = None,
         skip_if_running: bool = False,
         reserved_concurrency: int | None = None,
+        model_package_group_name: str | None = None,
+        artifact_bucket: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._check_props(pipeline_name, raw_data_prefix, parameters, schedule)
+        champion_env = champion_environment(parameters, model_package_group_name, artifact_bucket)
         if reserved_concurrency is not None and reserved_concurrency < 1:
             raise ValueError(f"reserved_concurrency must be at least 1, not {reserved_concurrency}")
         stack = Stack.of(self)
 
         self.undelivered_events = self._queue("UndeliveredEvents", key)
         self.failed_events = self._queue("FailedEvents", key)
-        self.log_group = encrypted_log_group(self, "Logs", key)
+        self.log_group = encrypted_log_group(self, "Logs", key, purpose="trigger")
         self.role = iam.Role(
             self,
             "Role",
@@ -171,6 +217,8 @@ class PipelineTrigger(Construct):
             description=f"Trigger Lambda: starts pipeline {pipeline_name} (no managed policies)",
         )
         self.log_group.grant_write(self.role)
+        # Parking and the on-failure destination both send to FailedEvents.
+        allow_sending(self.role, self.failed_events, key)
 
         self.function = lambda_.Function(
             self,
@@ -193,16 +241,23 @@ class PipelineTrigger(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             retry_attempts=ASYNC_RETRY_ATTEMPTS,
             max_event_age=ASYNC_MAX_EVENT_AGE,
-            on_failure=destinations.SqsDestination(self.failed_events),
+            on_failure=QueueDestination(self.failed_events),  # type: ignore[arg-type]
             environment={
                 "PIPELINE_NAME": pipeline_name,
+                "DATA_BUCKET_NAME": data_bucket.bucket_name,
                 "RAW_DATA_PREFIX": raw_data_prefix,
                 "PIPELINE_PARAMETERS": encode_specs(parameters),
                 "SKIP_IF_RUNNING": "true" if skip_if_running else "false",
                 "FAILED_EVENTS_QUEUE_URL": self.failed_events.queue_url,
+                **champion_env,
             },
         )
         self._allow_pipeline(stack, pipeline_name)
+        champion_packages = (
+            allow_champion_lookup(self, self.role, champion_env[GROUP_VARIABLE])
+            if champion_env
+            else None
+        )
         skip_checks(
             self.function,
             {
@@ -212,14 +267,16 @@ class PipelineTrigger(Construct):
                 "only the event)",
                 "CKV_AWS_117": "the function only calls the SageMaker API; inside a VPC it "
                 "would need a NAT gateway or an interface endpoint for nothing",
-                "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the raw "
-                "prefix, parameter declarations and the failed-events queue URL",
+                "CKV_AWS_173": "the environment holds no secrets: the pipeline name, the data "
+                "bucket's name, the raw prefix, parameter declarations and the failed-events "
+                "queue URL",
             },
         )
 
         self.object_created_rule = events.Rule(
             self,
             "NewRawData",
+            rule_name=f"{rule_prefix(stack)}new-raw-data",
             description=f"New *.csv / *.csv.gz under {raw_data_prefix} start {pipeline_name}",
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
@@ -241,12 +298,13 @@ class PipelineTrigger(Construct):
             self.schedule_rule = events.Rule(
                 self,
                 "Schedule",
+                rule_name=f"{rule_prefix(stack)}schedule",
                 description=f"Scheduled runs of {pipeline_name} with default parameters",
                 schedule=events.Schedule.expression(schedule),
                 targets=[self._target()],
             )
         self._allow_events_to_use_key(stack, key)
-        self._acknowledge(stack, pipeline_name)
+        self._acknowledge(stack, pipeline_name, champion_packages)
 
     @staticmethod
     def _check_props(
@@ -315,7 +373,8 @@ class PipelineTrigger(Construct):
     def _allow_events_to_use_key(self, stack: Stack, key: kms.IKey) -> None:
         # EventBridge writes to the CMK-encrypted DLQ as itself, so the key policy must let it
         # use the key (CDK adds only the queue policy). Naming the rules' ARNs here would make
-        # key -> rule -> queue -> key a cycle, so the condition is "rules of this account".
+        # key -> rule -> queue -> key a cycle, so the condition is the rules' name prefix: the
+        # stack's rules are named `<stack name>-...`.
         result = key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal(EVENTS_SERVICE)],
@@ -327,7 +386,7 @@ class PipelineTrigger(Construct):
                         "aws:SourceArn": stack.format_arn(
                             service="events",
                             resource="rule",
-                            resource_name="*",
+                            resource_name=f"{rule_prefix(stack)}*",
                             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
                         )
                     },
@@ -341,7 +400,7 @@ class PipelineTrigger(Construct):
                 "kms:Decrypt and kms:GenerateDataKey on it, or undelivered events are lost.",
             )
 
-    def _acknowledge(self, stack: Stack, pipeline_name: str) -> None:
+    def _acknowledge(self, stack: Stack, pipeline_name: str, packages: str | None) -> None:
         dlq_reason = "{} is itself a dead-letter queue ({}); it has no DLQ of its own."
         for queue, role in (
             (self.undelivered_events, "EventBridge target DLQ"),
@@ -358,12 +417,19 @@ class PipelineTrigger(Construct):
                 ),
             },
         )
-        findings = grant_action_findings(("kms:ReEncrypt*", "kms:GenerateDataKey*"))
+        findings: dict[str, str] = {}
         for arn in self._execution_arns(stack, pipeline_name):
             findings[wildcard_resource(self, arn)] = (
                 "execution ids are generated by SageMaker; the ARN names this pipeline only"
             )
         findings[wildcard_resource(self, "*")] = (
-            "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions"
+            "xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
+            "permissions, nor has sagemaker:ListModelPackages (the champion lookup; it lists "
+            "package summaries, and DescribeModelPackage is limited to this group)"
         )
+        if packages is not None:
+            findings[wildcard_resource(self, packages)] = (
+                "each registration is a new version of this group; the champion lookup "
+                "describes the newest Approved one"
+            )
         acknowledge(self.role.node.find_child("DefaultPolicy"), findings)

@@ -84,9 +84,15 @@ def test_pass_role_is_limited_to_itself_and_to_sagemaker(
 
 
 def test_job_permissions_are_scoped_to_pipeline_jobs(statements: list[Any]) -> None:
-    (jobs,) = [s for s in statements if "sagemaker:CreateTrainingJob" in _actions(s)]
-    rendered = [str(r) for r in _resources(jobs)]
-    assert len(rendered) == 2
+    jobs = [
+        s
+        for s in statements
+        if {"sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:AddTags"}
+        & set(_actions(s))
+        and "sagemaker:CreateModelPackage" not in _actions(s)
+    ]
+    rendered = [str(r) for s in jobs for r in _resources(s)]
+    assert len(rendered) == 4  # create processing, create training, track both
     assert all("job/pipelines-*" in r for r in rendered)
 
 

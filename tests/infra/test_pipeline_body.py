@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from ml_scripts import layout
+from pipeline_definition.build.instance_types import MAX_INSTANCE_COUNT, MIN_INSTANCE_COUNT
+from project.controls import DEFAULT_CHAMPION_TOLERANCE, DEFAULT_RMSE_THRESHOLD
 from testsupport.synthesis import Synthesis
 
 KMS = "${KmsKeyArn}"
@@ -16,12 +20,12 @@ REQUIRED_JOB_RETRIES = {
     "SageMaker.RESOURCE_LIMIT",
 }
 REQUIRED_STEP_RETRIES = {"Step.THROTTLING", "Step.SERVICE_FAULT"}
-RMSE_GET = {
-    "Std:JsonGet": {
-        "Path": "regression_metrics.rmse.value",
-        "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"},
-    }
+REPORT = {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"}
+RMSE_GET = {"Std:JsonGet": {"Path": "regression_metrics.rmse.value", "PropertyFile": REPORT}}
+ABOVE_CHAMPION_GET = {
+    "Std:JsonGet": {"Path": "champion.rmse_above_champion", "PropertyFile": REPORT}
 }
+CHAMPION_DESCRIPTION_GET = {"Std:JsonGet": {"Path": "champion.description", "PropertyFile": REPORT}}
 
 
 @pytest.fixture(scope="module")
@@ -95,30 +99,94 @@ def test_register_step_retries_only_step_errors(steps: dict[str, dict[str, Any]]
     assert policy["MaxAttempts"] <= 5
 
 
-def test_condition_gates_rmse_against_the_threshold_parameter(
+def test_condition_gates_rmse_against_the_threshold_and_the_champion(
     steps: dict[str, dict[str, Any]],
 ) -> None:
     check = steps["CheckQuality"]
     assert check["Type"] == "Condition"
     assert check["Arguments"]["Conditions"] == [
+        {"Type": "LessThanOrEqualTo", "LeftValue": RMSE_GET, "RightValue": DEFAULT_RMSE_THRESHOLD},
         {
             "Type": "LessThanOrEqualTo",
-            "LeftValue": RMSE_GET,
-            "RightValue": {"Get": "Parameters.RmseThreshold"},
-        }
+            "LeftValue": ABOVE_CHAMPION_GET,
+            "RightValue": DEFAULT_CHAMPION_TOLERANCE,
+        },
     ]
     assert [s["Name"] for s in check["Arguments"]["IfSteps"]] == ["RegisterModel"]
     assert [s["Name"] for s in check["Arguments"]["ElseSteps"]] == ["FailOnQuality"]
 
 
-def test_fail_message_states_the_measured_value_and_the_threshold(
+def test_fail_message_states_the_measured_value_the_bounds_and_the_champion(
     steps: dict[str, dict[str, Any]],
 ) -> None:
     fail = steps["FailOnQuality"]
     assert fail["Type"] == "Fail"
     values = fail["Arguments"]["ErrorMessage"]["Std:Join"]["Values"]
-    assert RMSE_GET in values
-    assert {"Get": "Parameters.RmseThreshold"} in values
+    assert values == [
+        "Model quality gate failed: RMSE of log price ",
+        RMSE_GET,
+        " must be at most 0.15 (the threshold) and at most 0.005 above the champion's "
+        "(the tolerance); ",
+        CHAMPION_DESCRIPTION_GET,
+        "; the model was not registered.",
+    ]
+
+
+def test_no_step_reads_a_control_from_the_run_parameters(synthesis: Synthesis) -> None:
+    body = json.dumps(synthesis.definition)
+    assert "Parameters.RmseThreshold" not in body
+    assert "Parameters.ModelApprovalStatus" not in body
+    assert "Parameters.ChampionTolerance" not in body
+
+
+def test_evaluation_always_gets_a_champion_input_defaulting_to_the_placeholder(
+    synthesis: Synthesis, steps: dict[str, dict[str, Any]]
+) -> None:
+    (declared,) = [
+        p for p in synthesis.definition["Parameters"] if p["Name"] == "ChampionModelData"
+    ]
+    assert declared["DefaultValue"].startswith("s3://${ArtifactBucket}/code/no-champion/")
+    assert declared["DefaultValue"].endswith("/" + layout.NO_CHAMPION_FILE)
+    arguments = steps["EvaluateModel"]["Arguments"]
+    inputs = {i["InputName"]: i["S3Input"] for i in arguments["ProcessingInputs"]}
+    assert inputs["champion"]["S3Uri"] == {"Get": "Parameters.ChampionModelData"}
+    assert inputs["champion"]["LocalPath"] == layout.EVALUATION_CHAMPION_DIR
+    container = arguments["AppSpecification"]["ContainerArguments"]
+    given = dict(zip(container[::2], container[1::2], strict=True))
+    assert given["--champion-dir"] == layout.EVALUATION_CHAMPION_DIR
+    assert given["--champion-uri"] == {"Get": "Parameters.ChampionModelData"}
+
+
+def test_every_job_waits_for_the_instance_limits_check(steps: dict[str, dict[str, Any]]) -> None:
+    limits = steps["CheckInstanceLimits"]
+    assert [s["Name"] for s in limits["Arguments"]["IfSteps"]] == ["ProcessData"]
+    assert [s["Name"] for s in limits["Arguments"]["ElseSteps"]] == ["FailOnInstanceLimits"]
+    bounds = [
+        (c["LeftValue"]["Get"], c["Type"], c["RightValue"])
+        for c in limits["Arguments"]["Conditions"]
+    ]
+    assert bounds == [
+        ("Parameters.ProcessingInstanceCount", "GreaterThanOrEqualTo", MIN_INSTANCE_COUNT),
+        ("Parameters.ProcessingInstanceCount", "LessThanOrEqualTo", MAX_INSTANCE_COUNT),
+        ("Parameters.TrainingInstanceCount", "GreaterThanOrEqualTo", MIN_INSTANCE_COUNT),
+        ("Parameters.TrainingInstanceCount", "LessThanOrEqualTo", MAX_INSTANCE_COUNT),
+    ]
+    # The other jobs read ProcessData's outputs (TrainModel) or TrainModel's (EvaluateModel),
+    # so none of them can start when ProcessData does not.
+    assert "Steps.ProcessData." in json.dumps(steps["TrainModel"]["Arguments"])
+    assert "Steps.TrainModel." in json.dumps(steps["EvaluateModel"]["Arguments"])
+
+
+def test_the_instance_limits_failure_names_the_bounds_and_the_values(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    values = steps["FailOnInstanceLimits"]["Arguments"]["ErrorMessage"]["Std:Join"]["Values"]
+    assert values[0] == (
+        "Instance limits: ProcessingInstanceCount and TrainingInstanceCount must each be "
+        f"between {MIN_INSTANCE_COUNT} and {MAX_INSTANCE_COUNT}; got "
+    )
+    assert {"Get": "Parameters.ProcessingInstanceCount"} in values
+    assert {"Get": "Parameters.TrainingInstanceCount"} in values
 
 
 def test_property_file_is_declared_on_an_existing_output(steps: dict[str, dict[str, Any]]) -> None:
@@ -134,12 +202,12 @@ def test_property_file_is_declared_on_an_existing_output(steps: dict[str, dict[s
     assert "evaluation" in {o["OutputName"] for o in outputs}
 
 
-def test_registration_uses_the_trained_model_the_report_and_the_approval_parameter(
+def test_registration_uses_the_trained_model_the_report_and_pending_approval(
     steps: dict[str, dict[str, Any]],
 ) -> None:
     arguments = steps["RegisterModel"]["Arguments"]
     assert arguments["ModelPackageGroupName"] == "house-price-models"
-    assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+    assert arguments["ModelApprovalStatus"] == "PendingManualApproval"
     (container,) = arguments["InferenceSpecification"]["Containers"]
     assert container["ModelDataUrl"] == {"Get": "Steps.TrainModel.ModelArtifacts.S3ModelArtifacts"}
     assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
@@ -168,8 +236,7 @@ def test_parameter_list_is_exactly_the_documented_one(synthesis: Synthesis) -> N
         ("MaxDepth", "Integer"),
         ("Eta", "Float"),
         ("NumRound", "Integer"),
-        ("RmseThreshold", "Float"),
-        ("ModelApprovalStatus", "String"),
+        ("ChampionModelData", "String"),
     ]
 
 
@@ -188,3 +255,11 @@ def test_outputs_are_kept_per_execution(job_steps: dict[str, dict[str, Any]]) ->
     for output in outputs:
         values = output["S3Output"]["S3Uri"]["Std:Join"]["Values"]
         assert {"Get": "Execution.PipelineExecutionId"} in values
+
+
+def test_processing_states_its_input_limits(job_steps: dict[str, dict[str, Any]]) -> None:
+    arguments = job_steps["ProcessData"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    assert given["--max-input-bytes"] == str(layout.DEFAULT_MAX_INPUT_BYTES)
+    assert given["--max-line-bytes"] == str(layout.DEFAULT_MAX_LINE_BYTES)
+    assert given["--max-rows"] == str(layout.DEFAULT_MAX_ROWS)

@@ -76,14 +76,17 @@ def test_code_uris_point_at_content_hashed_keys_that_the_deployment_ships(
 ) -> None:
     code_uris = {s for s in _strings(synthesis.definition) if s.startswith(CODE_URI_PREFIX)}
     bundles = {uri.removeprefix(CODE_URI_PREFIX).split("/")[0] for uri in code_uris}
-    assert bundles == {"processing", "training", "evaluation", "sm_drivers"}
+    assert bundles == {"processing", "training", "evaluation", "sm_drivers", "no-champion"}
 
     (deployment,) = _deployments_into(synthesis, "DataStorageArtifacts").values()
     asset_key = deployment["Properties"]["SourceObjectKeys"][0]
     asset_dir = synthesis.outdir / f"asset.{asset_key.removesuffix('.zip')}"
+    # The deployment writes below code/ only: the asset is what lies below that prefix.
+    prefix = deployment["Properties"]["DestinationBucketKeyPrefix"]
+    assert prefix == "code/"
     assert asset_dir.is_dir()
     for uri in code_uris:
-        key = uri.removeprefix("s3://${ArtifactBucket}/")
+        key = uri.removeprefix("s3://${ArtifactBucket}/").removeprefix(prefix)
         assert (asset_dir / key).exists(), f"{uri} is not in the code asset"
 
 
@@ -127,12 +130,15 @@ def test_the_sample_is_encrypted_kept_and_outside_the_trigger_rule(
     assert properties["Prune"] is False
     assert properties["RetainOnDelete"] is True
     assert properties["SystemMetadata"]["sse"] == "aws:kms"
-    assert properties["SystemMetadata"]["sse-kms-key-id"]["Ref"].startswith("DataStorageKey")
+    # The key's ARN: what the buckets' policies compare the upload's key id with.
+    key_id = properties["SystemMetadata"]["sse-kms-key-id"]["Fn::GetAtt"]
+    assert key_id[0].startswith("DataStorageKey")
+    assert key_id[1] == "Arn"
     sample_key = properties["DestinationBucketKeyPrefix"] + SAMPLE_DATA.name
     (rule,) = [
         r
         for r in synthesis.resources("AWS::Events::Rule").values()
-        if "detail" in r["Properties"].get("EventPattern", {})
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]
     ]
     patterns = [
         k["wildcard"] for k in rule["Properties"]["EventPattern"]["detail"]["object"]["key"]

@@ -18,7 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Capture, Match, Template
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from project import run_parameters
+from project import champion, run_parameters
 from project.run_parameters import ParameterSpec, definition_parameters, encode_specs
 from project.settings import cdk_context
 from stacks.nag import LAMBDA_BASIC_EXECUTION_FINDING, acknowledge
@@ -34,13 +34,21 @@ PIPELINE = "house-price-mlops-pipeline"
 CAPITALISED_PIPELINE = "House-Price-Pipeline"
 # The scheduled test stack opts in to reserved concurrency; the plain one keeps the default.
 RESERVED = 3
+GROUP = "house-price-models"
 HANDLER_MODULES = {
     "handler/__init__.py",
     "handler/aws_errors.py",
+    "handler/champion.py",
+    "handler/config.py",
     "handler/events.py",
     "handler/handler.py",
+    "handler/logs.py",
+    "handler/parking.py",
+    "handler/run_requests.py",
+    "handler/running.py",
     "handler/tokens.py",
     "project/__init__.py",
+    "project/champion.py",
     "project/run_parameters.py",
 }
 
@@ -103,6 +111,9 @@ def _test_stack(
         schedule=schedule,
         skip_if_running=schedule is not None,
         reserved_concurrency=RESERVED if schedule is not None else None,
+        # One bucket in both parts, as with the S3_BUCKET setting.
+        model_package_group_name=GROUP,
+        artifact_bucket=bucket,
     )
     handler = stack.node.find_child(NOTIFICATIONS_HANDLER_ID)
     acknowledge(
@@ -236,7 +247,10 @@ def test_eventbridge_may_use_the_key_for_its_dead_letters(synthesized: Synthesiz
                             "Condition": {
                                 "StringEquals": {"aws:SourceAccount": ACCOUNT},
                                 "ArnLike": {
-                                    "aws:SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/*"
+                                    # Only this stack's rules, named <stack name>-...
+                                    "aws:SourceArn": (
+                                        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/PlainTrigger-*"
+                                    )
                                 },
                             },
                             "Effect": "Allow",
@@ -275,6 +289,10 @@ def test_function_settings(synthesized: Synthesized) -> None:
                     "PIPELINE_PARAMETERS": encode_specs(PARAMETERS),
                     "SKIP_IF_RUNNING": "false",
                     "FAILED_EVENTS_QUEUE_URL": {"Ref": failed},
+                    "MODEL_PACKAGE_GROUP_NAME": GROUP,
+                    "CHAMPION_MODELS_PREFIX": {
+                        "Fn::Join": ["", ["s3://", {"Ref": synthesized.ids["bucket"]}, "/models/"]]
+                    },
                 }
             },
         },
@@ -341,7 +359,8 @@ def test_the_role_may_start_and_read_this_pipeline_only(synthesized: Synthesized
         if any(action.startswith("sagemaker:") for action in _as_list(statement["Action"]))
     ]
 
-    actions = sorted(action for statement in sagemaker for action in statement["Action"])
+    pipeline = [s for s in sagemaker if "ModelPackage" not in json.dumps(s["Action"])]
+    actions = sorted(action for statement in pipeline for action in statement["Action"])
     assert actions == [
         "sagemaker:DescribePipeline",
         "sagemaker:DescribePipelineExecution",
@@ -349,9 +368,7 @@ def test_the_role_may_start_and_read_this_pipeline_only(synthesized: Synthesized
         "sagemaker:ListPipelineParametersForExecution",
         "sagemaker:StartPipelineExecution",
     ]
-    resources = {
-        resource for statement in sagemaker for resource in _as_list(statement["Resource"])
-    }
+    resources = {resource for statement in pipeline for resource in _as_list(statement["Resource"])}
     assert resources == {pipeline_arn, f"{pipeline_arn}/execution/*"}
     role = synthesized.ids["role"]
     assert "ManagedPolicyArns" not in synthesized.plain_json["Resources"][role]["Properties"]
@@ -371,7 +388,23 @@ def test_other_grants_name_their_own_resources(synthesized: Synthesized) -> None
     # X-Ray's write actions have no resource-level permissions.
     assert by_action["xray:PutTraceSegments"] == "*"
     wildcard_actions = {action for action, resource in by_action.items() if resource == "*"}
-    assert wildcard_actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    assert wildcard_actions == {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "sagemaker:ListModelPackages",
+    }
+
+
+def test_the_champion_lookup_describes_only_this_groups_versions(
+    synthesized: Synthesized,
+) -> None:
+    (describe,) = [
+        statement
+        for statement in _trigger_statements(synthesized.plain_json, synthesized.ids)
+        if statement.get("Sid") == "DescribeThisGroupsModelPackages"
+    ]
+    assert describe["Action"] == "sagemaker:DescribeModelPackage"
+    assert describe["Resource"] == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/*"
 
 
 def test_capitalised_pipeline_names_are_granted_in_the_arn_form_sagemaker_uses(
@@ -422,6 +455,8 @@ def test_the_asset_holds_the_handler_and_the_shared_rules_only(synthesized: Synt
     assert files == HANDLER_MODULES
     shipped_rules = (asset_dir / "project" / "run_parameters.py").read_bytes()
     assert shipped_rules == Path(run_parameters.__file__).read_bytes()
+    shipped_champion = (asset_dir / "project" / "champion.py").read_bytes()
+    assert shipped_champion == Path(champion.__file__).read_bytes()
 
 
 def test_the_asset_imports_on_its_own_as_lambda_loads_it(synthesized: Synthesized) -> None:
@@ -449,6 +484,7 @@ def test_the_asset_imports_on_its_own_as_lambda_loads_it(synthesized: Synthesize
         ({"parameters": [ParameterSpec("InputData", "Integer")]}, "must declare InputData"),
         ({"schedule": "every day"}, "schedule: .every day. must be an EventBridge expression"),
         ({"reserved_concurrency": 0}, "reserved_concurrency must be at least 1"),
+        ({"model_package_group_name": None}, "the champion lookup needs"),
     ],
 )
 def test_bad_props_are_refused_before_synth(overrides: dict[str, Any], message: str) -> None:
@@ -459,6 +495,8 @@ def test_bad_props_are_refused_before_synth(overrides: dict[str, Any], message: 
         "pipeline_name": PIPELINE,
         "parameters": PARAMETERS,
         "key": key,
+        "model_package_group_name": GROUP,
+        "artifact_bucket": s3.Bucket(stack, "Artifacts"),
         **overrides,
     }
     with pytest.raises(ValueError, match=message):

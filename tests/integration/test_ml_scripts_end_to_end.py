@@ -44,8 +44,8 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 def read_predictions(path: Path) -> list[float]:
     lines = path.read_text().splitlines()
-    assert lines[0] == "predicted_price"
-    return [float(v) for v in lines[1:]]
+    assert lines[0] == "predicted_price,price_low,price_high"
+    return [float(v.split(",")[0]) for v in lines[1:]]
 
 
 def test_pipeline_steps_end_to_end_on_the_embedded_data(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_pipeline_steps_end_to_end_on_the_embedded_data(tmp_path: Path) -> None:
     assert report["rows_in"] == (
         report["rows_clean"] + report["rows_quarantined"] + report["rows_duplicate"]
     )
-    assert report["reasons"] == {"Garage Yr Blt: must be <= 2100": 1}
+    assert report["reasons"] == {"Garage Yr Blt: outside the plausible range 1800 to 2100": 1}
     for split in ("train", "validation", "test"):
         assert (processed / split / f"{split}.parquet").stat().st_size > 0
     assert (processed / "quarantine" / "quarantine.csv").is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import re
 import runpy
 import socket
@@ -25,6 +26,7 @@ from rich.console import Console
 
 from pipeline_definition import cli
 from pipeline_definition.commands import CommandError, execute, status
+from project.champion import champion_target
 from project.paths import PROJECT_ROOT
 from project.settings import project_settings
 from testsupport.definitions import shipped_definition_text
@@ -149,7 +151,7 @@ def test_the_seed_entry_point_maps_to_execute(
             ["--param", "MaxDepth=deep"],
             "MaxDepth is an Integer parameter; 'deep' is not an integer",
         ),
-        (["--param", "ModelApprovalStatus=Yes"], "ModelApprovalStatus must be one of Approved"),
+        (["--param", "ModelApprovalStatus=Approved"], "unknown parameter ModelApprovalStatus"),
         (
             ["--param", "ProcessingInstanceType=ml.m5d.large"],
             "ProcessingInstanceType must be one of the 38 values the pipeline allows "
@@ -257,6 +259,59 @@ def test_execute_keeps_a_given_version_and_refuses_an_absent_object(
     assert started_parameters(capsys)["InputVersion"] == "by-hand"
 
 
+def _register(client: SageMakerClient, url: str, status: str) -> None:
+    group, _ = champion_target(json.loads(DEFINITION)) or ("", "")
+    if not client.list_model_package_groups()["ModelPackageGroupSummaryList"]:
+        client.create_model_package_group(ModelPackageGroupName=group)
+    client.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus=status,  # type: ignore[arg-type]
+        InferenceSpecification={
+            "Containers": [{"Image": "xgboost:3.2-0", "ModelDataUrl": url}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )
+
+
+def test_execute_passes_the_newest_approved_model_as_the_champion(
+    aws: SageMakerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, prefix = champion_target(json.loads(DEFINITION)) or ("", "")
+    _register(aws, f"{prefix}run-1/model.tar.gz", "Approved")
+    _register(aws, f"{prefix}run-2/model.tar.gz", "PendingManualApproval")
+
+    assert cli.main(["execute", "--param", "MaxDepth=5"]) == 0
+    out = capsys.readouterr().out
+    arn = ARN_LINE.search(out)
+    assert arn
+    parameters = {p["Name"]: p["Value"] for p in recorded_executions()[arn[1]].pipeline_parameters}
+
+    assert parameters == {"MaxDepth": "5", "ChampionModelData": f"{prefix}run-1/model.tar.gz"}
+    assert f"ChampionModelData: champion house-price-models version 1 ({prefix}run-1/" in out
+
+
+def test_execute_without_an_approved_version_passes_no_champion(
+    aws: SageMakerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["execute"]) == 0
+    out = capsys.readouterr().out
+
+    assert "ChampionModelData: no champion (no Approved version in house-price-models)" in out
+    (recorded,) = recorded_executions().values()
+    assert recorded.pipeline_parameters == []
+
+
+def test_execute_refuses_a_champion_chosen_by_hand(
+    aws: SageMakerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["execute", "--param", "ChampionModelData=s3://mine/model.tar.gz"])
+
+    assert code == 2
+    assert "--param: ChampionModelData is not a run's to choose" in capsys.readouterr().err
+    assert recorded_executions() == {}
+
+
 def test_missing_credentials_and_unreachable_endpoints_exit_2(
     aws: SageMakerClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -329,13 +384,27 @@ def test_status_shows_the_execution_and_its_parameters(
     assert "Steps unavailable:" in out
 
 
-def test_status_of_an_unknown_execution_exits_2(
+def test_status_of_a_missing_execution_says_the_execution_is_missing(
     aws: SageMakerClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(["status", EXECUTION_ARN])
 
+    err = capsys.readouterr().err
     assert code == 2
-    assert "error:" in capsys.readouterr().err
+    assert f"error: execution {EXECUTION_ARN} not found: pipeline {PIPELINE} exists" in err
+    assert "pipeline_definition list" in err
+    assert f"pipeline '{PIPELINE}' not found" not in err
+
+
+def test_status_of_an_execution_of_a_missing_pipeline_says_the_pipeline_is_missing(
+    aws: SageMakerClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = EXECUTION_ARN.replace(f"pipeline/{PIPELINE}/", "pipeline/no-such-pipeline/")
+
+    code = cli.main(["status", other])
+
+    assert code == 2
+    assert "pipeline 'no-such-pipeline' not found in us-east-1" in capsys.readouterr().err
 
 
 # --- --monitor on scripted runs: a Stubber answers, a fake clock never sleeps ---------------
@@ -377,12 +446,14 @@ class Script:
         self.stubber = Stubber(self.client)
 
     def start(self, parameters: list[dict[str, str]]) -> None:
-        """Answer DescribePipeline and StartPipelineExecution."""
+        """Answer DescribePipeline, the champion lookup (no Approved version) and
+        StartPipelineExecution."""
         self.stubber.add_response(
             "describe_pipeline",
             {"PipelineName": PIPELINE, "PipelineDefinition": DEFINITION},
             {"PipelineName": PIPELINE},
         )
+        self.stubber.add_response("list_model_packages", {"ModelPackageSummaryList": []}, None)
         self.stubber.add_response(
             "start_pipeline_execution",
             {"PipelineExecutionArn": EXECUTION_ARN},
@@ -552,7 +623,9 @@ def test_status_watch_follows_a_running_execution_until_stopped() -> None:
     assert "Step ProcessData Stopped: Stopped by user" in out
 
 
-def test_monitor_on_a_terminal_draws_a_live_step_table() -> None:
+def test_monitor_on_a_terminal_draws_a_live_step_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich draws no control sequences for TERM=dumb, whatever force_terminal says.
+    monkeypatch.setenv("TERM", "xterm-256color")
     script = Script()
     script.start([])
     script.poll("Succeeded", [("ProcessData", "Succeeded", None)], None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -98,6 +99,8 @@ def test_first_run_succeeds_and_registers(workdir: Path, first: Run) -> None:
     assert first.record["Parameters"]["NumRound"] == int(NUM_ROUND)
     statuses = {s["Name"]: s["Status"] for s in first.record["Steps"]}
     assert statuses == {
+        "CheckInstanceLimits": "succeeded",
+        "FailOnInstanceLimits": "not run",
         "ProcessData": "succeeded",
         "TrainModel": "succeeded",
         "EvaluateModel": "succeeded",
@@ -175,9 +178,27 @@ def test_a_new_version_of_the_same_object_runs_again(
 
 
 def test_quality_gate_fails_with_the_rendered_message(
-    workdir: Path, first: Run, definition_args: tuple[str, ...]
+    workdir: Path, first: Run, tmp_path: Path
 ) -> None:
-    gated = run_cli(workdir, *definition_args, *FAST, "--param", "RmseThreshold=0.0001")
+    """A deploy with RMSE_THRESHOLD=0.0001 renders a gate today's model cannot pass."""
+    strict = tmp_path / "strict.json"
+    rendered = subprocess.run(
+        [
+            *(sys.executable, "-m", "pipeline_definition", "render"),
+            *("--out", str(strict), "--staging-dir", str(tmp_path / "code")),
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RMSE_THRESHOLD": "0.0001"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+
+    gated = run_cli(
+        workdir, "--definition", str(strict), "--code-dir", str(tmp_path / "code"), *FAST
+    )
 
     assert gated.code == 1
     assert gated.record["Status"] == "Failed"
@@ -190,7 +211,9 @@ def test_quality_gate_fails_with_the_rendered_message(
     )["regression_metrics"]["rmse"]["value"]
     assert message.startswith("Model quality gate failed: RMSE of log price ")
     assert repr(rmse) in message
-    assert "RmseThreshold of 0.0001" in message
+    assert " must be at most 0.0001 (the threshold) and at most " in message
+    assert "there is no champion to compare with" in message
+    assert message.endswith("; the model was not registered.")
     assert message in gated.stdout
 
 

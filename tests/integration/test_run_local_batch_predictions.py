@@ -92,16 +92,17 @@ def test_the_transform_predicts_every_test_row_with_the_models_serving_code(
     test_uri = predict["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
     (test_file,) = batch_run.local(test_uri).glob("*.csv")
     output = batch_run.local(predict["TransformOutput"]["S3OutputPath"]) / f"{test_file.name}.out"
-    served = [float(line) for line in output.read_text().split()]
+    served = [line.split(",") for line in output.read_text().split()]
     rows = len(test_file.read_text().splitlines()) - 1  # the header
     assert len(served) == rows > 300
+    assert all(float(low) < float(price) < float(high) for price, low, high in served)
     # The same model through the batch-prediction CLI gives the same prices.
     model_uri = batch_run.step("CreateModel")["Properties"]["PrimaryContainer"]["ModelDataUrl"]
     with model_directory(batch_run.local(model_uri)) as model_dir:
         model = HousePriceModel.load(model_dir)
     expected = tmp_path / "expected.csv"
     predict_file(model, test_file, expected)
-    assert served == [float(line) for line in expected.read_text().split()[1:]]
+    assert served == [line.split(",") for line in expected.read_text().split()[1:]]
 
 
 def test_the_lambda_step_summarises_the_predictions(batch_run: BatchRun) -> None:
@@ -109,7 +110,11 @@ def test_the_lambda_step_summarises_the_predictions(batch_run: BatchRun) -> None
     outputs = summary["Properties"]["OutputParameters"]
     predictions = batch_run.step("PredictTestSplit")["Properties"]
     output = batch_run.local(predictions["TransformOutput"]["S3OutputPath"])
-    prices = [float(line) for path in output.glob("*.out") for line in path.read_text().split()]
+    prices = [
+        float(line.split(",")[0])
+        for path in output.glob("*.out")
+        for line in path.read_text().split()
+    ]
     assert outputs == {"rows": len(prices), "mean_price": round(sum(prices) / len(prices), 2)}
     assert summary["Detail"] == f"rows={len(prices)}, mean_price={outputs['mean_price']}"
     assert "summarise-predictions:" in Path(summary["Log"]).read_text()

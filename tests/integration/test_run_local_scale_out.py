@@ -5,7 +5,8 @@ once on one instance and host, and once on three of each, with the default hyper
 Three processing instances must write exactly the split membership (by row key) and the
 quarantine of one; three training hosts, joined by XGBoost's collective on the loopback
 address, must give a model whose test RMSE is within 0.003 of one host's and whose ridge
-coefficients equal one host's within 1e-9.
+coefficients equal one host's within 1e-9, with the transform and the price interval's
+calibration rows of one host.
 """
 
 from __future__ import annotations
@@ -121,5 +122,14 @@ def test_three_training_hosts_train_the_model_of_one(runs: dict[int, Scaled]) ->
     assert np.max(np.abs(np.subtract(three["coef"], one["coef"]))) <= 1e-9
     assert abs(three["intercept"] - one["intercept"]) <= 1e-9
     assert runs[3].model_file("transform.json") == runs[1].model_file("transform.json")
+    # The price interval is calibrated on every host's validation rows, as on one host.
+    calibrated = [
+        {
+            name: s["calibration_rows"]
+            for name, s in runs[n].model_file("interval.json")["segments"].items()
+        }
+        for n in (1, 3)
+    ]
+    assert calibrated[0] == calibrated[1]
     assert runs[3].model_file("model_card.json")["training_hosts"] == 3
     assert runs[1].model_file("model_card.json")["training_hosts"] == 1

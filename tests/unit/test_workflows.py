@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from pipeline_definition.local.parity.locks import load_locks, lock_for_image
 from project.paths import PROJECT_ROOT
+from testsupport.definitions import shipped_definition_text
+from testsupport.pythons import supported_pythons
 
 GITHUB = PROJECT_ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
@@ -32,9 +35,9 @@ PIPELINE_PARAMETERS = (
     "MaxDepth",
     "Eta",
     "NumRound",
-    "RmseThreshold",
-    "ModelApprovalStatus",
 )
+# Deploy-time controls (project/controls.py): no workflow input may offer them to a run.
+CONTROLS = ("RmseThreshold", "ModelApprovalStatus")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -201,7 +204,6 @@ def test_pip_and_npm_are_cached(workflows: dict[str, dict[str, Any]], name: str)
             continue
         (python,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-")]
         assert python["uses"].startswith("actions/setup-python@")
-        assert python["with"]["python-version"] == "3.11"
         assert python["with"]["cache"] == "pip"
         assert python["with"]["cache-dependency-path"].split() == [
             "requirements*.txt",
@@ -212,16 +214,73 @@ def test_pip_and_npm_are_cached(workflows: dict[str, dict[str, Any]], name: str)
         assert "hashFiles('package-lock.json')" in npm["with"]["key"], job_id
 
 
-def test_ci_runs_the_make_targets_and_keeps_cdk_out(workflows: dict[str, dict[str, Any]]) -> None:
+def python_versions(job: dict[str, Any]) -> list[str]:
+    """The Python versions a job sets up: its matrix's, or the one its setup-python step names."""
+    (setup,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
+    version = str(setup["with"]["python-version"])
+    if version == "${{ matrix.python-version }}":
+        return [str(v) for v in job["strategy"]["matrix"]["python-version"]]
+    # A multi-line value sets up several; the last one is the default `python`.
+    return version.split()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_make_uses_the_python_that_was_set_up(
+    workflows: dict[str, dict[str, Any]], name: str
+) -> None:
+    # make takes the newest supported Python on the PATH, and the runner ships its own 3.12:
+    # PYTHON names the one setup-python installed (and whose pip downloads are cached).
+    for job_id, job in workflows[name]["jobs"].items():
+        if "make install" not in "\n".join(step.get("run", "") for step in job["steps"]):
+            continue
+        versions = python_versions(job)
+        python = job["env"]["PYTHON"]
+
+        assert set(versions) <= set(supported_pythons()), job_id
+        if "strategy" in job:
+            assert python == "python${{ matrix.python-version }}", job_id
+        else:
+            assert python == f"python{versions[-1]}", job_id
+
+
+def test_ci_tests_on_every_supported_python(workflows: dict[str, dict[str, Any]]) -> None:
+    test = workflows["ci.yml"]["jobs"]["test"]
+    scripts = [step.get("run", "").strip() for step in test["steps"]]
+
+    assert python_versions(test) == supported_pythons()
+    assert test["strategy"]["fail-fast"] is False
+    assert [s for s in scripts if s.startswith("make")] == ["make install", "make test"]
+
+
+def test_ci_lints_synthesizes_and_scans_once_at_the_oldest_python(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
     ci = workflows["ci.yml"]
-    scripts = [step.get("run", "").strip() for _, step in steps(ci)]
+    build = ci["jobs"]["build"]
+    scripts = [step.get("run", "").strip() for step in build["steps"]]
 
     assert set(ci["on"]) == {"pull_request", "push"}
     assert ci["on"]["push"]["branches"] == ["main"]
-    targets = ["make install", "make lint", "make test", "make synth", "make security"]
+    assert set(ci["jobs"]) == {"test", "build", "parity"}
+    assert python_versions(build) == supported_pythons()[:1]
+    targets = ["make install", "make lint", "make synth", "make security"]
     assert [s for s in scripts if s.startswith("make")] == targets
     ((_, upload),) = uses(ci, "actions/upload-artifact")
     assert upload["with"]["path"] == "cdk.out"
+
+
+def test_ci_runs_the_pipeline_in_the_images_python(workflows: dict[str, dict[str, Any]]) -> None:
+    parity = workflows["ci.yml"]["jobs"]["parity"]
+    scripts = [step.get("run", "").strip() for step in parity["steps"]]
+    locks = load_locks()
+    images = set(
+        re.findall(r'"(?:ImageUri|TrainingImage|Image)": "([^"]+)"', shipped_definition_text())
+    )
+    image_pythons = {lock_for_image(image, locks).python for image in images}
+
+    assert image_pythons <= set(python_versions(parity))
+    assert python_versions(parity)[-1] == supported_pythons()[0]
+    assert [s for s in scripts if s.startswith("make")] == ["make install", "make parity"]
 
 
 def test_pr_diff_posts_one_updated_comment(workflows: dict[str, dict[str, Any]]) -> None:
@@ -229,31 +288,69 @@ def test_pr_diff_posts_one_updated_comment(workflows: dict[str, dict[str, Any]])
     scripts = run_text(workflow)
 
     assert set(workflow["on"]) == {"pull_request"}
-    ((_, checkout),) = uses(workflow, "actions/checkout")
-    assert checkout["with"]["fetch-depth"] == 0
+    assert set(workflow["jobs"]) == {"render", "compare"}
+    render_checkout = next(s for j, s in uses(workflow, "actions/checkout") if j == "render")
+    assert render_checkout["with"]["fetch-depth"] == 0
     assert 'python -m pipeline_definition diff "git:${BASE_SHA}" "git:${HEAD_SHA}"' in scripts
     assert "--format markdown" in scripts
     # Exit code 1 means "changed": only 2 and above fail the job.
     assert "set +e" in scripts
     assert '[ "$status" -ge 2 ]' in scripts
-    assert "cdk diff --method=template" in scripts
+    assert "cdk diff --app pr-diff/head.out --method=template" in scripts
     (diff_step,) = [s for _, s in steps(workflow) if "pipeline_definition diff" in s.get("run", "")]
     assert diff_step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
     assert diff_step["env"]["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
-    ((_, script),) = uses(workflow, "actions/github-script")
+    ((job, script),) = uses(workflow, "actions/github-script")
+    assert job == "compare"
     assert script["env"]["MARKER"] == "<!-- pipeline-diff -->"
     assert "updateComment" in script["with"]["script"]
     assert "createComment" in script["with"]["script"]
-    assert workflow["jobs"]["diff"]["permissions"]["pull-requests"] == "write"
+    assert workflow["jobs"]["compare"]["permissions"]["pull-requests"] == "write"
 
 
-def test_pipeline_diff_runs_before_credentials_exist(workflows: dict[str, dict[str, Any]]) -> None:
-    # Rendering runs the pull request's own code: it must not see any AWS credentials.
-    names = [step.get("uses", step.get("run", "")) for _, step in steps(workflows["pr-diff.yml"])]
-    diff_index = next(i for i, n in enumerate(names) if "pipeline_definition diff" in n)
+# What runs the pull request's own code: rendering it, synthesizing it, or its app.
+PR_CODE = re.compile(r"pipeline_definition diff|cdk synth|cdk deploy|python app\.py")
+
+
+def _job_scripts(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_pull_request_code_never_runs_in_a_job_that_holds_credentials(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    workflow = workflows["pr-diff.yml"]
+    render, compare = workflow["jobs"]["render"], workflow["jobs"]["compare"]
+
+    # render runs the pull request's code: it may read the repository and nothing else.
+    assert PR_CODE.search(_job_scripts(render))
+    assert render["permissions"] == {"contents": "read"}
+    assert not [s for s in render["steps"] if AWS_CREDENTIALS_ACTION in s.get("uses", "")]
+    assert not [s for s in render["steps"] if "github-script" in s.get("uses", "")]
+    ((_, upload),) = uses({"jobs": {"render": render}}, "actions/upload-artifact")
+    assert upload["with"]["name"] == "pr-diff"
+
+    # compare holds the role and the write token: it runs the base commit's code only, and
+    # takes render's output as data (a synthesized assembly for `cdk diff --app`).
+    assert compare["needs"] == "render"
+    assert compare["permissions"]["id-token"] == "write"
+    (checkout,) = [s for s in compare["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert checkout["with"]["persist-credentials"] is False
+    assert not PR_CODE.search(_job_scripts(compare))
+    ((_, download),) = uses({"jobs": {"compare": compare}}, "actions/download-artifact")
+    assert download["with"] == {"name": "pr-diff", "path": "pr-diff"}
+    names = [s.get("uses", s.get("run", "")) for s in compare["steps"]]
+    download_index = next(i for i, n in enumerate(names) if "download-artifact" in n)
     credentials_index = next(i for i, n in enumerate(names) if AWS_CREDENTIALS_ACTION in n)
+    install_index = next(i for i, n in enumerate(names) if "make install" in n)
+    assert install_index < download_index < credentials_index
 
-    assert diff_index < credentials_index
+
+def test_forks_never_reach_the_job_with_credentials(workflows: dict[str, dict[str, Any]]) -> None:
+    compare = workflows["pr-diff.yml"]["jobs"]["compare"]
+
+    assert compare["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
 
 
 def test_deploy_goes_through_dev_then_protected_prod(workflows: dict[str, dict[str, Any]]) -> None:
@@ -291,6 +388,8 @@ def test_run_pipeline_takes_every_parameter(workflows: dict[str, dict[str, Any]]
     assert 'if [ -n "$value" ]' in scripts
     assert '"${params[@]}"' in scripts
     assert "--monitor --timeout" in scripts
+    assert not set(CONTROLS) & set(inputs)
+    assert not [name for name in CONTROLS if name in scripts]
     job = workflow["jobs"]["run"]
     assert job["environment"] == "${{ inputs.environment }}"
     assert job["permissions"]["id-token"] == "write"

@@ -24,8 +24,27 @@ SCHEDULED_EVENT = "Scheduled Event"
 SCHEDULE_SOURCES = frozenset({"aws.events", "aws.scheduler"})
 
 
+# A bad value is quoted in the error at most this long: an event may be megabytes.
+SHOWN_MAX_CHARS = 120
+
+
 class MalformedEventError(ValueError):
     """The event is not one the trigger understands; retrying it cannot help."""
+
+
+def shown(value: object) -> str:
+    """`repr(value)`, shortened to SHOWN_MAX_CHARS with the count of characters cut."""
+    try:
+        return cut(repr(value))
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deep to show"
+
+
+def cut(text: str) -> str:
+    """`text`, shortened to SHOWN_MAX_CHARS with the count of characters cut."""
+    if len(text) <= SHOWN_MAX_CHARS:
+        return text
+    return f"{text[:SHOWN_MAX_CHARS]}... ({len(text) - SHOWN_MAX_CHARS} more characters)"
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,7 @@ TriggerEvent = ObjectCreated | ScheduledRun | ManualRun
 def _text(container: Mapping[str, Any], name: str, where: str) -> str:
     value = container.get(name)
     if not isinstance(value, str) or not value:
-        raise MalformedEventError(f"{where}.{name} must be a non-empty string, got {value!r}")
+        raise MalformedEventError(f"{where}.{name} must be a non-empty string, got {shown(value)}")
     return value
 
 
@@ -77,14 +96,14 @@ def _optional_text(container: Mapping[str, Any], name: str, where: str) -> str |
     if value is None:
         return None
     if not isinstance(value, str):
-        raise MalformedEventError(f"{where}.{name} must be a string, got {value!r}")
+        raise MalformedEventError(f"{where}.{name} must be a string, got {shown(value)}")
     return value
 
 
 def _mapping(container: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
     value = container.get(name)
     if not isinstance(value, dict):
-        raise MalformedEventError(f"{where}.{name} must be an object, got {value!r}")
+        raise MalformedEventError(f"{where}.{name} must be an object, got {shown(value)}")
     return value
 
 
@@ -96,7 +115,7 @@ def _object_created(event: Mapping[str, Any]) -> ObjectCreated:
     # bool is an int subclass; a JSON `true` is not a size.
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise MalformedEventError(
-            f"detail.object.size must be a non-negative integer, got {size!r}"
+            f"detail.object.size must be a non-negative integer, got {shown(size)}"
         )
     return ObjectCreated(
         event_id=_text(event, "id", "event"),
@@ -112,7 +131,7 @@ def _object_created(event: Mapping[str, Any]) -> ObjectCreated:
 def _scheduled(event: Mapping[str, Any]) -> ScheduledRun:
     resources = event.get("resources", [])
     if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
-        raise MalformedEventError(f"event.resources must be a list of ARNs, got {resources!r}")
+        raise MalformedEventError(f"event.resources must be a list of ARNs, got {shown(resources)}")
     return ScheduledRun(
         event_id=_text(event, "id", "event"),
         time=_text(event, "time", "event"),
@@ -124,17 +143,17 @@ def _manual(event: Mapping[str, Any]) -> ManualRun:
     unexpected = sorted(set(event) - {"parameters"})
     if unexpected:
         raise MalformedEventError(
-            f"a manual event has only 'parameters'; unexpected keys: {', '.join(unexpected)}"
+            f"a manual event has only 'parameters'; unexpected keys: {cut(', '.join(unexpected))}"
         )
     parameters = event["parameters"]
     if not isinstance(parameters, dict):
         raise MalformedEventError(
-            f"'parameters' must be an object of name -> value, got {parameters!r}"
+            f"'parameters' must be an object of name -> value, got {shown(parameters)}"
         )
     for name, value in parameters.items():
         if not isinstance(value, str | int | float | bool):
             raise MalformedEventError(
-                f"parameter {name!r} must be a string, number or boolean, got {value!r}"
+                f"parameter {shown(name)} must be a string, number or boolean, got {shown(value)}"
             )
     return ManualRun(parameters=dict(parameters))
 
@@ -156,4 +175,6 @@ def parse_event(event: object) -> TriggerEvent:
         return _object_created(event)
     if detail_type == SCHEDULED_EVENT and source in SCHEDULE_SOURCES:
         return _scheduled(event)
-    raise MalformedEventError(f"unsupported event: source={source!r}, detail-type={detail_type!r}")
+    raise MalformedEventError(
+        f"unsupported event: source={shown(source)}, detail-type={shown(detail_type)}"
+    )

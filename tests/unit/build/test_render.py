@@ -103,7 +103,7 @@ def test_definition_names_no_timestamps_or_job_names(rendered: RenderedDefinitio
 
 def test_every_code_uri_is_staged(rendered: RenderedDefinition) -> None:
     uris = _code_uris(rendered.definition)
-    assert set(uris) == {"processing", "training", "evaluation", "sm_drivers"}
+    assert set(uris) == {"processing", "training", "evaluation", "sm_drivers", "no-champion"}
     for uri in uris.values():
         key = uri.removeprefix("s3://${ArtifactBucket}/")
         assert (rendered.staging_dir / key).exists()

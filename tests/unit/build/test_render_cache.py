@@ -130,3 +130,52 @@ def test_a_new_renderer_module_changes_the_key(config: PipelineConfig, package_c
     (package_copy / "build" / "extra.py").write_text("X = 1\n")
 
     assert render_cache.cache_key(config, package_copy) != before
+
+
+def fake_entry(cache: Path, key: str) -> Path:
+    """A cache entry with a body and one staged file, as `store` leaves it."""
+    entry = cache / key
+    (entry / "code" / "training" / "abc").mkdir(parents=True)
+    (entry / "code" / "training" / "abc" / "train.py").write_text("print(1)\n")
+    (entry / render_cache.BODY_FILE).write_text("{}\n")
+    (entry / render_cache.KEYS_FILE).write_text('["code/training/abc/"]')
+    return entry
+
+
+def test_a_shared_cache_serves_hits_and_adopts_only_new_renders(tmp_path: Path) -> None:
+    cache, elsewhere = tmp_path / "cache", tmp_path / "worktree-cache"
+    fake_entry(cache, "a" * 32)
+
+    render_cache.share(cache, elsewhere)
+    hit = render_cache.load(elsewhere, "a" * 32, tmp_path / "staging")
+    fake_entry(elsewhere, "b" * 32)  # what the other checkout rendered afresh
+    added = render_cache.adopt(elsewhere, cache)
+
+    assert hit == ("{}\n", ("code/training/abc/",))
+    assert (elsewhere / ("a" * 32)).is_symlink()
+    assert added == ["b" * 32]
+    assert sorted(p.name for p in cache.iterdir()) == ["a" * 32, "b" * 32]
+    assert not (cache / ("b" * 32)).is_symlink()
+    # Adopting again adds nothing: the first copy in stays.
+    assert render_cache.adopt(elsewhere, cache) == []
+
+
+def test_store_keeps_the_entry_another_render_finished_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, staging = tmp_path / "cache", tmp_path / "staging"
+    (staging / "code" / "training").mkdir(parents=True)
+    (staging / "code" / "training" / "t.py").write_text("x = 1\n")
+    real_rename = Path.rename
+
+    def raced(self: Path, target: Path) -> Path:
+        # The other side of a diff renames its entry in between.
+        fake_entry(cache, Path(target).name)
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", raced)
+
+    render_cache.store(cache, "c" * 32, "{}\n", ("code/training/",), staging)
+
+    assert [p.name for p in cache.iterdir()] == ["c" * 32]
+    assert (cache / ("c" * 32) / "code" / "training" / "abc" / "train.py").is_file()

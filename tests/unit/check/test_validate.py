@@ -22,18 +22,24 @@ SHIPPED: dict[str, Any] = json.loads(FIXTURE.read_text())
 Definition = dict[str, Any]
 Mutation = Callable[[Definition], None]
 
-PROCESS, TRAIN, EVALUATE, CHECK = 0, 1, 2, 3
+LIMITS, TRAIN, EVALUATE, CHECK = 0, 1, 2, 3
+# ProcessData runs in the instance-limits check's IfSteps (Steps[0].Arguments.IfSteps[0]).
+PROCESS = -1
+PROCESS_PATH = "Steps[0].Arguments.IfSteps[0]"
 # Parameter positions by name, so that declaring a new parameter shifts none of the cases.
 PARAMETER = {parameter["Name"]: index for index, parameter in enumerate(SHIPPED["Parameters"])}
-COUNT, ETA, APPROVAL = (
+COUNT, ETA, TRAINING_TYPE = (
     PARAMETER["ProcessingInstanceCount"],
     PARAMETER["Eta"],
-    PARAMETER["ModelApprovalStatus"],
+    PARAMETER["TrainingInstanceType"],
 )
 
 
 def step(definition: Definition, index: int) -> dict[str, Any]:
-    """A top-level step of `definition`."""
+    """A top-level step of `definition`, or ProcessData for PROCESS."""
+    if index == PROCESS:
+        nested: dict[str, Any] = definition["Steps"][LIMITS]["Arguments"]["IfSteps"][0]
+        return nested
     found: dict[str, Any] = definition["Steps"][index]
     return found
 
@@ -118,11 +124,15 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
     ),
     "object where a list is expected": (
         lambda d: arguments(d, PROCESS)["AppSpecification"].update(ContainerEntrypoint="python3"),
-        ("ProcessData", "Steps[0].Arguments.AppSpecification.ContainerEntrypoint", "wrong-type"),
+        (
+            "ProcessData",
+            f"{PROCESS_PATH}.Arguments.AppSpecification.ContainerEntrypoint",
+            "wrong-type",
+        ),
     ),
     "missing required member": (
         lambda d: arguments(d, PROCESS)["AppSpecification"].pop("ImageUri"),
-        ("ProcessData", "Steps[0].Arguments.AppSpecification.ImageUri", "missing-required"),
+        ("ProcessData", f"{PROCESS_PATH}.Arguments.AppSpecification.ImageUri", "missing-required"),
     ),
     "value below the minimum": (
         lambda d: arguments(d, PROCESS)["ProcessingResources"]["ClusterConfig"].update(
@@ -130,7 +140,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
         ),
         (
             "ProcessData",
-            "Steps[0].Arguments.ProcessingResources.ClusterConfig.VolumeSizeInGB",
+            f"{PROCESS_PATH}.Arguments.ProcessingResources.ClusterConfig.VolumeSizeInGB",
             "out-of-range",
         ),
     ),
@@ -138,7 +148,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
         lambda d: arguments(d, PROCESS)["StoppingCondition"].update(MaxRuntimeInSeconds=10**6),
         (
             "ProcessData",
-            "Steps[0].Arguments.StoppingCondition.MaxRuntimeInSeconds",
+            f"{PROCESS_PATH}.Arguments.StoppingCondition.MaxRuntimeInSeconds",
             "out-of-range",
         ),
     ),
@@ -146,7 +156,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
         lambda d: arguments(d, PROCESS).update(
             ProcessingInputs=arguments(d, PROCESS)["ProcessingInputs"] * 6
         ),
-        ("ProcessData", "Steps[0].Arguments.ProcessingInputs", "out-of-range"),
+        ("ProcessData", f"{PROCESS_PATH}.Arguments.ProcessingInputs", "out-of-range"),
     ),
     "enum violation": (
         lambda d: arguments(d, TRAIN)["AlgorithmSpecification"].update(TrainingInputMode="Files"),
@@ -162,7 +172,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
     ),
     "map key pattern violation": (
         lambda d: arguments(d, PROCESS)["Environment"].update({"PYTHON PATH": "/x"}),
-        ("ProcessData", "Steps[0].Arguments.Environment['PYTHON PATH']", "pattern"),
+        ("ProcessData", f"{PROCESS_PATH}.Arguments.Environment['PYTHON PATH']", "pattern"),
     ),
     "Get of a step that does not exist": (
         lambda d: s3_input(d, EVALUATE, 0).update(
@@ -236,7 +246,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
     ),
     "a cycle": (
         lambda d: step(d, PROCESS).update(DependsOn=["EvaluateModel"]),
-        ("ProcessData", "Steps[0]", "cycle"),
+        ("ProcessData", f"{PROCESS_PATH}", "cycle"),
     ),
     "a step reading its own properties": (
         lambda d: s3_input(d, EVALUATE, 1).update(
@@ -273,7 +283,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
         lambda d: s3_input(d, PROCESS, 0).update(S3Uri={"Get": "Pipeline.InputData"}),
         (
             "ProcessData",
-            "Steps[0].Arguments.ProcessingInputs[0].S3Input.S3Uri",
+            f"{PROCESS_PATH}.Arguments.ProcessingInputs[0].S3Input.S3Uri",
             "invalid-expression",
         ),
     ),
@@ -281,7 +291,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
         lambda d: s3_input(d, PROCESS, 0).update(S3Uri={"Std:Concat": ["s3://a", "b"]}),
         (
             "ProcessData",
-            "Steps[0].Arguments.ProcessingInputs[0].S3Input.S3Uri",
+            f"{PROCESS_PATH}.Arguments.ProcessingInputs[0].S3Input.S3Uri",
             "invalid-expression",
         ),
     ),
@@ -319,7 +329,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
     ),
     "retry policy with too many attempts": (
         lambda d: step(d, PROCESS)["RetryPolicies"][0].update(MaxAttempts=50),
-        ("ProcessData", "Steps[0].RetryPolicies[0].MaxAttempts", "out-of-range"),
+        ("ProcessData", f"{PROCESS_PATH}.RetryPolicies[0].MaxAttempts", "out-of-range"),
     ),
     "retry policy with an unknown exception type": (
         lambda d: step(d, TRAIN)["RetryPolicies"][1]["ExceptionType"].append("Step.TIMEOUT"),
@@ -345,7 +355,7 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
     ),
     "cache expiry that is not a duration": (
         lambda d: step(d, PROCESS)["CacheConfig"].update(ExpireAfter="7 days"),
-        ("ProcessData", "Steps[0].CacheConfig.ExpireAfter", "pattern"),
+        ("ProcessData", f"{PROCESS_PATH}.CacheConfig.ExpireAfter", "pattern"),
     ),
     "cache flag that is not a boolean": (
         lambda d: step(d, TRAIN)["CacheConfig"].update(Enabled="true"),
@@ -380,16 +390,12 @@ DEFECTS: dict[str, tuple[Mutation, tuple[str, str, str]]] = {
         (PIPELINE, f"Parameters[{ETA}].Type", "enum"),
     ),
     "parameter default outside its EnumValues": (
-        lambda d: d["Parameters"][APPROVAL].update(EnumValues=["Approved", "Rejected"]),
-        (PIPELINE, f"Parameters[{APPROVAL}].DefaultValue", "enum"),
+        lambda d: d["Parameters"][TRAINING_TYPE].update(EnumValues=["ml.m5.xlarge"]),
+        (PIPELINE, f"Parameters[{TRAINING_TYPE}].DefaultValue", "enum"),
     ),
     "parameter value the API does not accept where it is used": (
-        lambda d: d["Parameters"][APPROVAL]["EnumValues"].append("Maybe"),
-        (
-            "RegisterModel",
-            "Steps[3].Arguments.IfSteps[0].Arguments.ModelApprovalStatus",
-            "enum",
-        ),
+        lambda d: d["Parameters"][TRAINING_TYPE]["EnumValues"].append("ml.t3.huge"),
+        ("TrainModel", "Steps[1].Arguments.ResourceConfig.InstanceType", "enum"),
     ),
     "unknown definition version": (
         lambda d: d.update(Version="2023-01-01"),
@@ -419,7 +425,7 @@ def test_cache_expiry_takes_the_durations_the_service_reads(expire: str) -> None
 @pytest.mark.parametrize("expire", ["", "P", "PT", "P1DT", "PT1.5S", " P7D", "PT-1H"])
 def test_cache_expiry_refuses_other_text(expire: str) -> None:
     assert found(mutated(lambda d: step(d, PROCESS)["CacheConfig"].update(ExpireAfter=expire))) == [
-        ("ProcessData", "Steps[0].CacheConfig.ExpireAfter", "pattern")
+        ("ProcessData", f"{PROCESS_PATH}.CacheConfig.ExpireAfter", "pattern")
     ]
 
 
@@ -453,7 +459,7 @@ def test_a_parameter_default_is_checked_at_each_use() -> None:
     assert [(i.step, i.path, i.kind) for i in issues] == [
         (
             "ProcessData",
-            "Steps[0].Arguments.ProcessingResources.ClusterConfig.InstanceType",
+            f"{PROCESS_PATH}.Arguments.ProcessingResources.ClusterConfig.InstanceType",
             "enum",
         ),
         (
@@ -528,7 +534,7 @@ def test_issues_are_sorted_by_step_order_then_path() -> None:
     issues = validate_definition(mutated(mutation))
     assert [(i.step, i.path) for i in issues] == [
         (PIPELINE, f"Parameters[{COUNT}].DefaultValue"),
-        ("ProcessData", "Steps[0].Arguments.ProcessingInputs[0].S3Input.S3Uri"),
+        ("ProcessData", f"{PROCESS_PATH}.Arguments.ProcessingInputs[0].S3Input.S3Uri"),
         ("TrainModel", "Steps[1].Arguments.AlgorithmSpecification.TrainingInputMode"),
         ("TrainModel", "Steps[1].Arguments.StoppingCondition.MaxRuntimeInSeconds"),
         ("FailOnQuality", "Steps[3].Arguments.ElseSteps[0].Arguments.ErrorMessage"),

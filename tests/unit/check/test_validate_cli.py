@@ -33,7 +33,7 @@ def write_defective(tmp_path: Path) -> Path:
 def test_a_clean_file_exits_0_with_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(FIXTURE)]) == 0
     out = capsys.readouterr().out
-    assert out == f"{FIXTURE}: 6 steps checked, 0 issues\n"
+    assert out == f"{FIXTURE}: 8 steps checked, 0 issues\n"
 
 
 def test_issues_exit_1_one_per_line_then_a_summary(
@@ -45,7 +45,7 @@ def test_issues_exit_1_one_per_line_then_a_summary(
         "TrainModel: Steps[1].Arguments.ResourceConfig.InstanceCount: expected integer "
         "(TrainingInstanceCount), got String parameter TrainingInstanceType",
         "TrainModel: Steps[1].DependsOn[0]: depends on step 'Preprocess', which does not exist",
-        f"{path}: 6 steps checked, 2 issues",
+        f"{path}: 8 steps checked, 2 issues",
     ]
 
 
@@ -60,7 +60,7 @@ def test_json_format_lists_the_issues(tmp_path: Path, capsys: pytest.CaptureFixt
     ]
     assert set(issues[0]) == {"step", "path", "message", "kind", "severity"}
     assert {i["severity"] for i in issues} == {"error"}
-    assert captured.err == f"{path}: 6 steps checked, 2 issues\n"
+    assert captured.err == f"{path}: 8 steps checked, 2 issues\n"
 
 
 def test_json_format_of_a_clean_file_is_an_empty_list(
@@ -75,7 +75,7 @@ def test_reads_stdin_for_dash(
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(FIXTURE.read_text()))
     assert main(["validate", "-"]) == 0
-    assert capsys.readouterr().out == "<stdin>: 6 steps checked, 0 issues\n"
+    assert capsys.readouterr().out == "<stdin>: 8 steps checked, 0 issues\n"
 
 
 def test_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,7 +115,7 @@ def test_without_a_file_it_validates_the_rendered_definition(
         validate_command, "render_app_definition", lambda: json.loads(FIXTURE.read_text())
     )
     assert main(["validate"]) == 0
-    assert capsys.readouterr().out == "rendered definition: 6 steps checked, 0 issues\n"
+    assert capsys.readouterr().out == "rendered definition: 8 steps checked, 0 issues\n"
 
 
 def test_without_a_file_bad_settings_exit_2(
@@ -148,7 +148,7 @@ def test_a_typed_hyperparameter_fails_by_default(
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert "NumRound.to_string()" in out[0]
-    assert out[-1] == f"{path}: 6 steps checked, 1 issue"
+    assert out[-1] == f"{path}: 8 steps checked, 1 issue"
 
 
 def test_sdk_typed_hyperparameters_warn_reports_a_warning_and_passes(
@@ -160,7 +160,7 @@ def test_sdk_typed_hyperparameters_warn_reports_a_warning_and_passes(
     assert out[0].startswith(
         "TrainModel: Steps[1].Arguments.HyperParameters.num_round: warning: expected string"
     )
-    assert out[-1] == f"{path}: 6 steps checked, 0 issues, 1 warning"
+    assert out[-1] == f"{path}: 8 steps checked, 0 issues, 1 warning"
 
 
 def test_a_definition_over_the_service_limit_is_an_issue(

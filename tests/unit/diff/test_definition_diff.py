@@ -74,7 +74,7 @@ def test_reordering_named_things_is_no_change(
     train["Arguments"]["InputDataConfig"].reverse()
     train["RetryPolicies"].reverse()
     train["RetryPolicies"][0]["ExceptionType"].reverse()
-    parameter(modified, "ModelApprovalStatus")["EnumValues"].reverse()
+    parameter(modified, "ProcessingInstanceType")["EnumValues"].reverse()
 
     assert not diff_definitions(original, modified).has_changes
 
@@ -136,7 +136,7 @@ def test_parameter_added_removed_and_retyped(
     modified["Parameters"].append({"Name": "MinRows", "Type": "Integer", "DefaultValue": 100})
     modified["Parameters"] = [p for p in modified["Parameters"] if p["Name"] != "NumRound"]
     parameter(modified, "Eta").update(Type="String", DefaultValue="0.5")
-    parameter(modified, "ModelApprovalStatus")["EnumValues"] = ["Approved", "Rejected"]
+    parameter(modified, "TrainingInstanceType")["EnumValues"].remove("ml.c7i.4xlarge")
 
     diff = diff_definitions(original, modified)
 
@@ -152,8 +152,8 @@ def test_parameter_added_removed_and_retyped(
         'default: 0.03 -> "0.5"',
         'type: "Float" -> "String"',
     ]
-    assert [c.summary for c in by_name["ModelApprovalStatus"].changes] == [
-        'enum values: - "PendingManualApproval"'
+    assert [c.summary for c in by_name["TrainingInstanceType"].changes] == [
+        'enum values: - "ml.c7i.4xlarge"'
     ]
 
 
@@ -229,11 +229,28 @@ def test_condition_change_is_rendered_readably(
     assert change.summary == (
         "condition 1: "
         "Std:JsonGet(EvaluateModel.EvaluationReport, regression_metrics.rmse.value) "
-        "<= Parameters.RmseThreshold"
+        "<= 0.15"
         " -> "
         "Std:JsonGet(EvaluateModel.EvaluationReport, regression_metrics.rmse.value) "
-        "< Parameters.RmseThreshold"
+        "< 0.15"
     )
+
+
+def test_a_new_deploy_time_threshold_and_approval_show_in_the_diff(
+    original: dict[str, Any], modified: dict[str, Any]
+) -> None:
+    step(modified, "CheckQuality")["Arguments"]["Conditions"][0]["RightValue"] = 0.2
+    step(modified, "RegisterModel")["Arguments"]["ModelApprovalStatus"] = "Approved"
+
+    diff = diff_definitions(original, modified)
+
+    summaries = [c.summary for s in diff.steps for c in s.changes]
+    assert (
+        "condition 1: "
+        "Std:JsonGet(EvaluateModel.EvaluationReport, regression_metrics.rmse.value) <= 0.15 -> "
+        "Std:JsonGet(EvaluateModel.EvaluationReport, regression_metrics.rmse.value) <= 0.2"
+    ) in summaries
+    assert 'Arguments.ModelApprovalStatus: "PendingManualApproval" -> "Approved"' in summaries
 
 
 def test_added_condition(original: dict[str, Any], modified: dict[str, Any]) -> None:
@@ -243,17 +260,16 @@ def test_added_condition(original: dict[str, Any], modified: dict[str, Any]) -> 
             "Type": "Not",
             "Condition": {
                 "Type": "Equals",
-                "LeftValue": {"Get": "Parameters.ModelApprovalStatus"},
-                "RightValue": "Rejected",
+                "LeftValue": {"Get": "Parameters.InputVersion"},
+                "RightValue": "",
             },
         }
     )
 
     (change,) = only_changed_step(diff_definitions(original, modified), "CheckQuality").changes
 
-    assert change.summary == (
-        'condition 2: (none) -> not (Parameters.ModelApprovalStatus == "Rejected")'
-    )
+    # CheckQuality has two conditions (the threshold and the champion): the new one is the third.
+    assert change.summary == ('condition 3: (none) -> not (Parameters.InputVersion == "")')
 
 
 def test_retry_policy_changed_added_and_removed(
@@ -391,7 +407,7 @@ def test_placeholders_must_bind_consistently(
 def test_duplicate_step_names_are_an_error(
     original: dict[str, Any], modified: dict[str, Any]
 ) -> None:
-    modified["Steps"].append(copy.deepcopy(modified["Steps"][0]))
+    modified["Steps"].append(copy.deepcopy(step(modified, "ProcessData")))
 
     with pytest.raises(DefinitionError, match="two steps named 'ProcessData'"):
         diff_definitions(original, modified)

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from pipeline_definition.cli import main
-from pipeline_definition.diff import formatting as diff_format
+from pipeline_definition.diff import markdown as diff_markdown
 from pipeline_definition.diff.compare import diff_definitions
 from pipeline_definition.diff.formatting import MARKER, format_markdown
 from project.paths import PROJECT_ROOT
@@ -36,9 +36,16 @@ def write_variant(tmp_path: Path, mutate: Mutation, name: str = "new.json") -> P
 
 
 def step(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """A top-level step by name."""
-    found: dict[str, Any] = next(s for s in definition["Steps"] if s["Name"] == name)
-    return found
+    """A top-level or branch step by name."""
+    pending = list(definition["Steps"])
+    while pending:
+        current = pending.pop()
+        if current["Name"] == name:
+            found: dict[str, Any] = current
+            return found
+        arguments = current.get("Arguments", {})
+        pending += arguments.get("IfSteps", []) + arguments.get("ElseSteps", [])
+    raise KeyError(name)
 
 
 def deeper_trees(definition: dict[str, Any]) -> None:
@@ -78,7 +85,7 @@ def test_changes_exit_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     [
         (["missing.json", "FIXTURE"], "'missing.json' is not a file, a folder, a git ref"),
         (["FIXTURE", "BAD"], "not valid JSON"),
-        (["FIXTURE", "DUPLICATE"], "two steps named 'ProcessData'"),
+        (["FIXTURE", "DUPLICATE"], "two steps named 'TrainModel'"),
     ],
 )
 def test_errors_exit_two_with_one_line(
@@ -90,7 +97,7 @@ def test_errors_exit_two_with_one_line(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.json").write_text("{oops")
-    duplicate = write_variant(tmp_path, lambda d: d["Steps"].append(d["Steps"][0]), "dup.json")
+    duplicate = write_variant(tmp_path, lambda d: d["Steps"].append(d["Steps"][1]), "dup.json")
     paths = {"FIXTURE": str(FIXTURE), "BAD": "bad.json", "DUPLICATE": str(duplicate)}
 
     code, out, err = run_diff(capsys, *(paths.get(a, a) for a in args))
@@ -146,6 +153,10 @@ def test_text_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         "",
         "Parameters:",
         "  ~ MaxDepth  default: 4 -> 6",
+        "",
+        "Not compared:",
+        "  - both sides: a bare definition file holds no pipeline resource: its name, role, "
+        "description, tags, parallelism and ${...} values are unknown; not compared",
     ]
 
 
@@ -174,8 +185,8 @@ def test_markdown_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     # The long argument list is cut in the table and shown whole in a collapsed block.
     assert any("(full values below)" in line for line in lines)
     assert (
-        "<details><summary>ProcessData: <code>Arguments.AppSpecification.ContainerArguments"
-        "</code></summary>" in lines
+        "<details><summary>ProcessData (in CheckInstanceLimits.IfSteps): "
+        "<code>Arguments.AppSpecification.ContainerArguments</code></summary>" in lines
     )
     assert '  "a|b"' in lines
     # A pipe inside a table cell must not split the cell.
@@ -192,7 +203,7 @@ def test_markdown_without_changes_keeps_the_marker() -> None:
 
 
 def test_markdown_stays_within_a_comment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diff_format, "MAX_MARKDOWN", 1500)
+    monkeypatch.setattr(diff_markdown, "MAX_MARKDOWN", 1500)
     old = json.loads(FIXTURE.read_text())
     new = copy.deepcopy(old)
     new["Steps"] = [{**s, "Name": s["Name"] + "V2"} for s in new["Steps"]]
@@ -261,11 +272,12 @@ def test_git_refs(
     git(repo, "commit", "--quiet", "--no-gpg-sign", "-am", "head")
     monkeypatch.chdir(repo)
 
-    code, out, err = run_diff(capsys, "base", "git:main", "--format", "markdown")
+    code, out, err = run_diff(capsys, "base", "git:main", "--format", "markdown", "--render-only")
 
     assert code == 1, err
     assert "`git:base (" in out
     assert "| `MaxDepth` | default | `4` | `6` |" in out
+    assert "- both sides: rendered, not synthesized (--render-only)" in out
 
 
 def test_deployed_against_a_file(

@@ -60,7 +60,7 @@ def test_an_unexpected_failure_exits_2_with_one_line(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise KeyError("Steps")
 
-    monkeypatch.setattr(diff_command, "diff_definitions", broken)
+    monkeypatch.setattr(diff_command, "review", broken)
     new = tmp_path / "new.json"
     new.write_text(json.dumps(copy.deepcopy(repointed())))
     assert main(["diff", str(SHIPPED_DEFINITION), str(new)]) == 2

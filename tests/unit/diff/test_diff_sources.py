@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,39 +17,78 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from pipeline_definition.cli import main
+from pipeline_definition.diff.checkouts import Build, load_commit
+from pipeline_definition.diff.deployed import load_deployed
+from pipeline_definition.diff.side import CodeSource
 from pipeline_definition.diff.sources import (
     SideOptions,
     SourceError,
-    load_cdk_out,
-    load_file,
     load_side,
-    render_at_commit,
     side_kind,
 )
+from pipeline_definition.diff.templates import load_cdk_out, load_file
 from testsupport.definitions import SHIPPED_DEFINITION
 
 FIXTURE = SHIPPED_DEFINITION
 BODY = FIXTURE.read_text()
 ROLE = "arn:aws:iam::123456789012:role/pipeline"
 
-# Stands in for `python -m pipeline_definition` at a commit: writes the definition committed
-# beside it, and records where it ran so the test can check the orchestration.
-STUB_MAIN = """\
-import json, os, sys
+# Stands in for the app at a commit: "synthesizes" the definition and the code committed beside
+# it into CDK_OUTDIR, as a pipeline resource named by the context, and records where it ran.
+# Like the real app, it renders through build/render-cache: an entry keyed by the definition's
+# text is a hit; a miss writes the entry.
+STUB_APP = """\
+import hashlib, json, os, shutil, sys
 from pathlib import Path
 
-args = sys.argv[1:]
-if args[:1] != ["render"] or "--out" not in args:
-    sys.exit("error: expected render --out FILE")
 if Path("fail").exists():
-    print("error: the builder blew up", file=sys.stderr)
+    print("RuntimeError: the builder blew up", file=sys.stderr)
     sys.exit(2)
-out = Path(args[args.index("--out") + 1])
-out.write_text(Path("definition.json").read_text())
+out = Path(os.environ["CDK_OUTDIR"])
+context = json.loads(os.environ["CDK_CONTEXT_JSON"])
+body = Path("definition.json").read_text()
+entry = Path("build/render-cache") / hashlib.sha256(body.encode()).hexdigest()[:32]
+hit = entry.is_dir()
+if not hit:
+    entry.mkdir(parents=True)
+    (entry / "definition.json").write_text(body)
+variables = {"ArtifactBucket": context.get("bucket", {"Ref": "Bucket"})}
+pipeline = {
+    "Type": "AWS::SageMaker::Pipeline",
+    "Properties": {
+        "PipelineName": context["pipelineName"],
+        "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+        "PipelineDefinition": {"PipelineDefinitionBody": {"Fn::Sub": [body, variables]}},
+    },
+}
+out.mkdir(parents=True, exist_ok=True)
+(out / "Stack.template.json").write_text(json.dumps({"Resources": {"Pipeline": pipeline}}))
+if Path("code").is_dir():
+    shutil.copytree("code", out / "asset.0123" / "code")
 record = os.environ.get("STUB_RECORD")
 if record:
     with open(record, "a") as handle:
-        handle.write(json.dumps({"cwd": os.getcwd(), "path": os.environ["PYTHONPATH"]}) + "\\n")
+        ran = {
+            "cwd": os.getcwd(),
+            "path": os.environ["PYTHONPATH"],
+            "hit": hit,
+            "validation": os.environ.get("CDK_VALIDATION"),
+        }
+        handle.write(json.dumps(ran) + "\\n")
+"""
+
+# Stands in for `python -m pipeline_definition render --out FILE --staging-dir DIR`.
+STUB_RENDER = """\
+import shutil, sys
+from pathlib import Path
+
+args = sys.argv[1:]
+out = Path(args[args.index("--out") + 1])
+staging = Path(args[args.index("--staging-dir") + 1])
+out.write_text(Path("definition.json").read_text())
+if Path("code").is_dir():
+    shutil.copytree("code", staging / "code")
 """
 
 
@@ -74,12 +115,15 @@ def definition_with_max_depth(depth: int) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A throwaway repository: tag v1 renders the fixture, main renders MaxDepth 6."""
+    """A throwaway checkout: tag v1 builds the fixture, main builds MaxDepth 6."""
     root = tmp_path / "repo"
     (root / "pipeline_definition").mkdir(parents=True)
     git(root, "init", "--quiet", "--initial-branch=main")
     (root / "pipeline_definition" / "__init__.py").write_text("")
-    (root / "pipeline_definition" / "__main__.py").write_text(STUB_MAIN)
+    (root / "pipeline_definition" / "__main__.py").write_text(STUB_RENDER)
+    (root / "app.py").write_text(STUB_APP)
+    (root / "cdk.json").write_text(json.dumps({"app": "python app.py", "context": CONTEXT}))
+    (root / ".gitignore").write_text("build/\n")
     (root / "definition.json").write_text(BODY)
     git(root, "add", ".")
     git(root, "commit", "--quiet", "--no-gpg-sign", "-m", "first")
@@ -87,6 +131,14 @@ def repo(tmp_path: Path) -> Path:
     (root / "definition.json").write_text(definition_with_max_depth(6))
     git(root, "commit", "--quiet", "--no-gpg-sign", "-am", "deeper trees")
     return root
+
+
+CONTEXT = {"pipelineName": "house"}
+
+
+def build(**changes: Any) -> Build:
+    """How the tests build a checkout: this interpreter, this environment."""
+    return Build(python=sys.executable, environ=dict(os.environ), **changes)
 
 
 def worktrees(repo: Path) -> list[str]:
@@ -170,6 +222,55 @@ def test_cdk_out_with_fn_sub_body_keeps_placeholders(tmp_path: Path) -> None:
     assert "${ArtifactBucket}" in json.dumps(loaded.definition)
 
 
+def test_cdk_out_carries_the_pipeline_resource_and_the_staged_code(tmp_path: Path) -> None:
+    cdk_out = tmp_path / "cdk.out"
+    resource = pipeline_resource("house", {"Fn::Sub": [BODY, {"DataBucket": {"Ref": "Data"}}]})
+    resource["Properties"] |= {
+        "PipelineDescription": "house prices",
+        "Tags": [{"Key": "team", "Value": "ml"}],
+        "ParallelismConfiguration": {"MaxParallelExecutionSteps": 2},
+    }
+    write_template(cdk_out, "Stack", {"PipelineD808E361": resource})
+    staged = cdk_out / "asset.5d1a" / "code" / "training" / "0123456789abcdef"
+    staged.mkdir(parents=True)
+    (cdk_out / "asset.9f00").mkdir()  # another asset, with no code in it
+
+    loaded = load_cdk_out(cdk_out)
+
+    properties = loaded.properties
+    assert properties is not None
+    assert (properties.name, properties.role_arn, properties.description) == (
+        "house",
+        ROLE,
+        "house prices",
+    )
+    assert properties.tags == {"team": "ml"}
+    assert properties.parallelism == {"MaxParallelExecutionSteps": 2}
+    assert properties.substitutions == {"DataBucket": {"Ref": "Data"}}
+    assert properties.logical_id == "PipelineD808E361"
+    assert not properties.resolved
+    assert loaded.code.find("training", "0123456789abcdef") == staged
+    assert loaded.code.find("training", "ffffffffffffffff") is None
+
+
+def test_cdk_out_code_asset_may_be_the_code_folder_itself(tmp_path: Path) -> None:
+    # The code deployment ships the staging folder's code/ as the asset's root.
+    cdk_out = tmp_path / "cdk.out"
+    write_template(cdk_out, "Stack", {"PipelineD808E361": pipeline_resource("house", BODY)})
+    staged = cdk_out / "asset.7c2b" / "training" / "0123456789abcdef"
+    staged.mkdir(parents=True)
+
+    assert load_cdk_out(cdk_out).code.find("training", "0123456789abcdef") == staged
+
+
+def test_bare_definition_file_says_what_it_lacks() -> None:
+    loaded = load_file(FIXTURE)
+
+    assert loaded.properties is None
+    assert "bare definition file" in loaded.unknown
+    assert loaded.code == CodeSource((), "a bare definition file")
+
+
 def test_cdk_out_with_plain_and_joined_bodies(tmp_path: Path) -> None:
     joined = {
         "Fn::Join": [
@@ -224,7 +325,7 @@ def test_template_file_is_read_like_cdk_out(tmp_path: Path) -> None:
     assert loaded.definition == json.loads(BODY)
 
 
-# --- git refs --------------------------------------------------------------------------------
+# --- git refs and the working tree ----------------------------------------------------------
 
 
 def test_existing_path_wins_over_a_git_ref(
@@ -237,13 +338,15 @@ def test_existing_path_wins_over_a_git_ref(
     assert side_kind("git:main", repo) == "git"
     assert side_kind("v1", repo) == "git"
     assert side_kind("deployed", repo) == "deployed"
+    assert side_kind("WORKTREE", repo) == "worktree"
+    assert side_kind(str(repo), repo) == "worktree"
     with pytest.raises(SourceError, match="not a file, a folder, a git ref"):
         side_kind("no-such-ref", repo)
     with pytest.raises(SourceError, match="not a file"):
         side_kind("--output=x", repo)
 
 
-def test_git_ref_renders_in_a_temporary_worktree(
+def test_git_ref_is_synthesized_in_a_temporary_worktree(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = tmp_path / "record.jsonl"
@@ -251,40 +354,100 @@ def test_git_ref_renders_in_a_temporary_worktree(
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
     commit = git(repo, "rev-parse", "v1")
 
-    loaded = render_at_commit("v1", repo)
+    loaded = load_commit("v1", repo, tmp_path / "out", build())
 
     assert loaded.label == f"git:v1 ({commit[:12]})"
     assert loaded.definition == json.loads(BODY)
+    assert loaded.properties is not None
+    assert loaded.properties.name == "house"
+    assert loaded.properties.substitutions == {"ArtifactBucket": {"Ref": "Bucket"}}
     (ran,) = [json.loads(line) for line in record.read_text().splitlines()]
-    # The render ran in its own worktree, importing that worktree's code only.
+    # The app ran in its own worktree, importing that worktree's code only.
     assert ran["cwd"] == ran["path"]
     assert Path(ran["cwd"]).resolve() != repo.resolve()
+    # Only the template is read: CDK's own template validation is skipped.
+    assert ran["validation"] == "false"
     assert not Path(ran["cwd"]).exists()
     assert worktrees(repo) == [str(repo)]
 
 
-def test_git_side_through_load_side(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_ref_shares_the_render_cache_of_its_repository(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("STUB_RECORD", str(record))
+    # A commit that changes nothing the render depends on renders exactly what v1 did.
+    git(repo, "checkout", "--quiet", "-b", "docs", "v1")
+    (repo / "README.md").write_text("docs only\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "--quiet", "--no-gpg-sign", "-m", "docs")
+
+    load_commit("v1", repo, tmp_path / "first", build())
+    load_commit("docs", repo, tmp_path / "second", build())
+
+    hits = [json.loads(line)["hit"] for line in record.read_text().splitlines()]
+    assert hits == [False, True]
+    # The first render joined the repository's cache: a real folder, not a link.
+    (entry,) = (repo / "build" / "render-cache").iterdir()
+    assert entry.is_dir() and not entry.is_symlink()
+
+
+def test_git_ref_render_only(repo: Path, tmp_path: Path) -> None:
+    (repo / "code" / "training" / "abc").mkdir(parents=True)
+    (repo / "code" / "training" / "abc" / "train.py").write_text("print('hi')\n")
+    git(repo, "add", "code")
+    git(repo, "commit", "--quiet", "--no-gpg-sign", "-m", "code")
+
+    loaded = load_commit("HEAD", repo, tmp_path / "out", build(render_only=True))
+
+    assert loaded.definition == json.loads(definition_with_max_depth(6))
+    assert loaded.properties is None
+    assert "rendered, not synthesized" in loaded.unknown
+    found = loaded.code.find("training", "abc")
+    assert found is not None
+    assert (found / "train.py").read_text() == "print('hi')\n"
+
+
+def test_git_side_through_load_side(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(repo)
 
-    loaded = load_side("main", SideOptions(), {})
+    loaded = load_side("main", SideOptions(workdir=tmp_path / "work"), os.environ)
 
     assert loaded.definition == json.loads(definition_with_max_depth(6))
     assert loaded.label.startswith("git:main (")
 
 
-def test_git_render_failure_is_reported_and_cleaned_up(repo: Path) -> None:
+def test_working_tree_side_includes_uncommitted_edits(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "definition.json").write_text(definition_with_max_depth(9))
+    monkeypatch.chdir(repo / "pipeline_definition")
+    options = SideOptions(workdir=tmp_path / "work")
+
+    by_name = load_side("WORKTREE", options, os.environ)
+    by_folder = load_side(str(repo), options, os.environ)
+
+    assert by_name.label == f"WORKTREE ({repo.resolve()})"
+    assert by_name.definition == json.loads(definition_with_max_depth(9))
+    assert by_folder.definition == by_name.definition
+    assert by_name.properties is not None
+
+
+def test_git_synth_failure_is_reported_and_cleaned_up(repo: Path, tmp_path: Path) -> None:
     (repo / "fail").write_text("")
     git(repo, "add", "fail")
-    git(repo, "commit", "--quiet", "--no-gpg-sign", "-m", "break rendering")
+    git(repo, "commit", "--quiet", "--no-gpg-sign", "-m", "break the app")
 
-    with pytest.raises(SourceError, match=r"rendering failed \(exit 2\): the builder blew up"):
-        render_at_commit("HEAD", repo)
+    with pytest.raises(SourceError, match=r"synthesizing .*failed \(exit 2\): .*blew up"):
+        load_commit("HEAD", repo, tmp_path / "out", build())
     assert worktrees(repo) == [str(repo)]
 
 
-def test_unknown_git_ref(repo: Path) -> None:
+def test_unknown_git_ref(repo: Path, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="'nope' is not a commit"):
-        render_at_commit("nope", repo)
+        load_commit("nope", repo, tmp_path / "out", build())
 
 
 # --- deployed --------------------------------------------------------------------------------
@@ -323,6 +486,51 @@ def test_deployed_by_name_and_region() -> None:
 
     assert loaded.label == "deployed:house-pipeline (eu-west-1)"
     assert loaded.definition == json.loads(BODY)
+
+
+@pytest.mark.usefixtures("aws")
+def test_deployed_carries_the_resolved_properties_and_tags() -> None:
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    client.create_pipeline(
+        PipelineName="tagged",
+        PipelineDefinition=BODY,
+        PipelineDescription="house prices",
+        RoleArn=ROLE,
+        Tags=[{"Key": "team", "Value": "ml"}],
+        ClientRequestToken="create-tagged-pipeline-for-the-diff-tests",
+    )
+
+    loaded = load_side("deployed", SideOptions(pipeline_name="tagged"), {"AWS_REGION": "us-east-1"})
+
+    properties = loaded.properties
+    assert properties is not None
+    assert properties.resolved
+    assert (properties.name, properties.role_arn, properties.description) == (
+        "tagged",
+        ROLE,
+        "house prices",
+    )
+    assert properties.tags == {"team": "ml"}
+    assert properties.substitutions is None
+    assert "S3 only" in loaded.code.missing
+
+
+def test_deployed_tags_unknown_without_list_tags_permission() -> None:
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    stubber = Stubber(client)
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p"
+    stubber.add_response(
+        "describe_pipeline",
+        {"PipelineArn": arn, "PipelineName": "p", "PipelineDefinition": BODY},
+        {"PipelineName": "p"},
+    )
+    stubber.add_client_error("list_tags", "AccessDeniedException", "not allowed")
+    stubber.activate()
+
+    loaded = load_deployed("p", client=client)
+
+    assert loaded.properties is not None
+    assert loaded.properties.tags is None
 
 
 @pytest.mark.usefixtures("aws")
@@ -410,3 +618,58 @@ def test_deployed_honours_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch, tmp_
     assert client.meta.endpoint_url == "http://127.0.0.1:4566"
     assert client.meta.region_name == "eu-west-1"
     assert loaded.definition == json.loads(BODY)
+
+
+# --- the command, end to end -----------------------------------------------------------------
+
+
+def test_diff_head_against_the_working_tree(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("STUB_RECORD", str(record))
+    monkeypatch.chdir(repo)
+    (repo / "definition.json").write_text(definition_with_max_depth(8))
+    context = {"pipelineName": "churn", "bucket": "team-bucket"}
+    (repo / "cdk.json").write_text(json.dumps({"app": "python app.py", "context": context}))
+
+    code = main(["diff", "HEAD", "WORKTREE"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "  ~ MaxDepth  default: 6 -> 8" in out
+    assert '  ~ PipelineName: "house" -> "churn"' in out
+    assert "!! REPLACEMENT: the pipeline name changes" in out
+    assert "${ArtifactBucket} (used by" in out
+    assert 'Ref Bucket -> "team-bucket"' in out
+    assert len(record.read_text().splitlines()) == 2
+
+
+def test_two_names_for_one_commit_build_it_once(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("STUB_RECORD", str(record))
+    monkeypatch.chdir(repo)
+
+    code = main(["diff", "main", "HEAD"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "no changes" in out
+    assert len(record.read_text().splitlines()) == 1
+
+
+def test_worktree_outside_git_is_the_project_folder_here(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = tmp_path / "plain"
+    shutil.copytree(repo, plain, ignore=shutil.ignore_patterns(".git"))
+    monkeypatch.chdir(plain)
+
+    loaded = load_side("WORKTREE", SideOptions(workdir=tmp_path / "work"), os.environ)
+
+    assert loaded.label == f"WORKTREE ({plain.resolve()})"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SourceError, match=r"in no git checkout and holds no cdk\.json"):
+        load_side("WORKTREE", SideOptions(workdir=tmp_path / "work"), os.environ)

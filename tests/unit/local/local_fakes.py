@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from pipeline_definition.local.executor import Executor
 from pipeline_definition.local.faults import FaultInjector
 from pipeline_definition.local.results import ExecutionResult
 from pipeline_definition.local.runner import prepare_parameters, seed_code
+from pipeline_definition.local.steps import KINDS, StepKind
 from pipeline_definition.local.store import LocalObjectStore
 from pipeline_definition.local.workspace import Workspace
 
@@ -507,6 +508,7 @@ class LocalRun:
         use_cache: bool = True,
         max_parallel: int = 2,
         lambdas: tuple[str, ...] = (),
+        kinds: Mapping[str, StepKind] = KINDS,
     ) -> ExecutionResult:
         """Run a definition (default: the fake pipeline) to its end."""
         loaded = self.load(document, lambdas)
@@ -523,5 +525,6 @@ class LocalRun:
             retry_interval_scale=retry_interval_scale,
             fault_injector=fault_injector,
             sleep=sleep,
+            kinds=kinds,
         )
         return executor.run()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pipeline_definition.local.errors import LocalJobError
-from pipeline_definition.local.registry import LocalModelRegistry
+from pipeline_definition.local.registry import LocalModelRegistry, RegistryError
 from pipeline_definition.local.store import LocalObjectStore
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -88,3 +88,53 @@ def test_invalid_packages_are_client_errors(
         registry.register(arguments(**overrides), now=NOW)
     assert error.value.exception_type == "ClientError"
     assert registry.versions("house-price-models") == []
+
+
+def test_approving_and_rejecting_update_the_status_as_update_model_package(
+    registry: LocalModelRegistry,
+) -> None:
+    entry = registry.register(arguments(), now=NOW)
+    later = datetime(2026, 1, 11, 8, 30, tzinfo=UTC)
+
+    approved = registry.update_status(
+        entry.group, entry.version, "Approved", description="RMSE checked", now=later
+    )
+
+    stored = json.loads(entry.path.read_text())
+    assert stored == approved
+    assert stored["ModelApprovalStatus"] == "Approved"
+    assert stored["ApprovalDescription"] == "RMSE checked"
+    assert stored["LastModifiedTime"] == "2026-01-11T08:30:00.000+00:00"
+    assert stored["CreationTime"] == "2026-01-10T12:00:00.000+00:00"
+    rejected = registry.update_status(
+        entry.group, entry.version, "Rejected", description=None, now=later
+    )
+    assert rejected["ModelApprovalStatus"] == "Rejected"
+    assert rejected["ApprovalDescription"] == "RMSE checked"
+
+
+def test_an_unknown_version_or_status_is_refused_naming_what_exists(
+    registry: LocalModelRegistry,
+) -> None:
+    registry.register(arguments(), now=NOW)
+    with pytest.raises(RegistryError, match=r"has no version 7 .*\(versions: 1\)"):
+        registry.update_status("house-price-models", 7, "Approved", description=None, now=NOW)
+    with pytest.raises(RegistryError, match="is not one of"):
+        registry.update_status("house-price-models", 1, "Maybe", description=None, now=NOW)
+
+
+def test_the_newest_approved_version_is_the_champion(registry: LocalModelRegistry) -> None:
+    group = "house-price-models"
+    assert registry.newest_approved(group) is None
+    for _ in range(3):
+        registry.register(arguments(), now=NOW)
+    registry.update_status(group, 1, "Approved", description=None, now=NOW)
+    registry.update_status(group, 2, "Approved", description=None, now=NOW)
+
+    champion = registry.newest_approved(group)
+    assert champion is not None
+    assert (champion.version, champion.model_data_url) == (2, "s3://art/models/e1/model.tar.gz")
+    registry.update_status(group, 2, "Rejected", description=None, now=NOW)
+    again = registry.newest_approved(group)
+    assert again is not None and again.version == 1
+    assert registry.same_model(group, 3) == [1, 2]

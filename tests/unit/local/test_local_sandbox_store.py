@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_definition.local.command import JobCommand
 from pipeline_definition.local.sandbox import Sandbox, SandboxError, map_command
 from pipeline_definition.local.store import LocalObjectStore, StoreError, local_name, parse_uri
 
@@ -113,3 +114,15 @@ def test_upload_and_read_json(tmp_path: Path) -> None:
     assert store.read_json("s3://b/eval/report/evaluation.json") == {"a": 1}
     with pytest.raises(StoreError, match="is not an object"):
         store.read_json("s3://b/eval/report")
+
+
+def test_jobs_get_the_images_environment_whatever_the_shell_sets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    command = JobCommand(argv=("python3",), cwd=tmp_path, environment={"PYTHONUNBUFFERED": "0"})
+
+    environment = command.full_environment()
+
+    assert environment["PYTHONUNBUFFERED"] == "0"  # the job's own Environment wins
+    assert JobCommand(argv=("python3",), cwd=tmp_path).full_environment()["PYTHONUNBUFFERED"] == "1"

@@ -119,3 +119,97 @@ def test_missing_model_fails_with_exit_code_1(
     )
     assert code == 1
     assert "no model.ubj or model.tar.gz" in capsys.readouterr().err
+
+
+def _evaluate(
+    model_dir: Path, processed_dir: Path, tmp_path: Path, champion: Path | None
+) -> tuple[int, dict[str, Any]]:
+    _archive(model_dir, tmp_path / "model")
+    args = [
+        *("--model-dir", str(tmp_path / "model")),
+        *("--test-dir", str(processed_dir / "test")),
+        *("--output-dir", str(tmp_path / "evaluation")),
+    ]
+    if champion is not None:
+        args += ["--champion-dir", str(champion), "--champion-uri", "s3://a/models/x/model.tar.gz"]
+    code = main(args)
+    report_path = tmp_path / "evaluation" / "evaluation.json"
+    return code, json.loads(report_path.read_text()) if report_path.exists() else {}
+
+
+def test_the_champion_is_scored_on_the_same_test_rows(
+    model_dir: Path, processed_dir: Path, tmp_path: Path
+) -> None:
+    champion = _archive(model_dir, tmp_path / "champion").parent
+
+    code, report = _evaluate(model_dir, processed_dir, tmp_path, champion)
+
+    assert code == 0
+    section = report["champion"]
+    rmse = report["regression_metrics"]["rmse"]["value"]
+    assert section["present"] is True
+    assert section["model_uri"] == "s3://a/models/x/model.tar.gz"
+    assert section["rmse"] == section["regression_metrics"]["rmse"]["value"] == rmse
+    assert section["rmse_above_champion"] == 0.0
+    assert repr(rmse) in section["description"]
+    assert f"on the same {report['rows']} test rows" in section["description"]
+
+
+def test_the_placeholder_means_no_champion_and_a_zero_difference(
+    model_dir: Path, processed_dir: Path, tmp_path: Path
+) -> None:
+    placeholder = tmp_path / "no-champion"
+    placeholder.mkdir()
+    (placeholder / "NO_CHAMPION.json").write_text('{"champion": null}\n')
+
+    code, report = _evaluate(model_dir, processed_dir, tmp_path, placeholder)
+
+    assert code == 0
+    assert report["champion"]["present"] is False
+    assert report["champion"]["model_uri"] is None
+    assert report["champion"]["rmse_above_champion"] == 0.0
+    assert report["champion"]["description"].startswith("there is no champion")
+
+
+def test_a_champion_input_with_neither_file_fails_the_step(
+    model_dir: Path, processed_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+
+    code, _ = _evaluate(model_dir, processed_dir, tmp_path, tmp_path / "empty")
+
+    assert code == 1
+    assert "holds neither model.tar.gz nor the NO_CHAMPION.json placeholder" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_champion_that_cannot_be_scored_fails_naming_it_and_the_way_out(
+    model_dir: Path, processed_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.tar.gz").write_bytes(b"not a tar archive")
+
+    code, _ = _evaluate(model_dir, processed_dir, tmp_path, broken)
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "the champion model (s3://a/models/x/model.tar.gz) cannot be scored" in err
+    assert "reject that model version" in err
+
+
+def test_the_interval_coverage_and_width_are_reported(
+    model_dir: Path, processed_dir: Path, tmp_path: Path
+) -> None:
+    code, report = _evaluate(model_dir, processed_dir, tmp_path, None)
+
+    assert code == 0
+    interval = report["prediction_interval"]
+    assert interval["level"] == 0.9
+    assert interval["rows"] == report["rows"]
+    assert 0.8 < interval["coverage"] <= 1.0
+    assert interval["median_width"] > 0
+    by_segment = interval["by_segment"]
+    assert by_segment["Normal"]["rows"] + by_segment["other"]["rows"] == report["rows"]
+    assert report["champion"]["present"] is False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 
 from ml_scripts.inference import predict, serve
-from ml_scripts.inference.model import HousePriceModel
+from ml_scripts.inference.model import HousePriceModel, PriceRanges
 from testsupport.ml_scripts_testkit import HEADER, ROWS, column, run_python, to_csv
 
 FEATURES = HEADER[: column("SalePrice")]
@@ -21,7 +23,7 @@ def model(model_dir: Path) -> HousePriceModel:
 
 
 def _score(model: HousePriceModel, body: bytes | str, content_type: str) -> np.ndarray:
-    return serve.predict_fn(serve.input_fn(body, content_type), model)
+    return serve.predict_fn(serve.input_fn(body, content_type), model).price
 
 
 def test_csv_request_gives_one_price_per_row_in_order(model: HousePriceModel) -> None:
@@ -77,16 +79,49 @@ def test_unsupported_content_type_is_refused() -> None:
         serve.input_fn(b"<x/>", "text/xml")
 
 
+RANGES = PriceRanges(
+    price=np.array([123456.789, 98765.4]),
+    low=np.array([110000.0, 90000.004]),
+    high=np.array([140000.5, 107000.0]),
+    level=0.9,
+)
+CSV_BODY = b"123456.79,110000.00,140000.50\n98765.40,90000.00,107000.00\n"
+
+
 def test_output_formats_carry_the_content_type_that_was_asked_for() -> None:
-    prices = np.array([123456.789, 98765.4])
-    assert serve.output_fn(prices, "text/csv") == (b"123456.79\n98765.40\n", "text/csv")
-    body, media = serve.output_fn(prices, "application/json; charset=utf-8")
-    assert (json.loads(body), media) == ({"predictions": [123456.79, 98765.4]}, "application/json")
-    assert serve.output_fn(prices, None) == (b"123456.79\n98765.40\n", "text/csv")
-    assert serve.output_fn(prices, "*/*")[1] == "text/csv"
+    assert serve.output_fn(RANGES, "text/csv") == (CSV_BODY, "text/csv")
+    body, media = serve.output_fn(RANGES, "application/json; charset=utf-8")
+    assert media == "application/json"
+    assert json.loads(body) == {
+        "predictions": [
+            {"predicted_price": 123456.79, "price_low": 110000.0, "price_high": 140000.5},
+            {"predicted_price": 98765.4, "price_low": 90000.0, "price_high": 107000.0},
+        ],
+        "interval_level": 0.9,
+    }
+    assert serve.output_fn(RANGES, None) == (CSV_BODY, "text/csv")
+    assert serve.output_fn(RANGES, "*/*")[1] == "text/csv"
 
 
-def test_predict_cli_writes_one_price_per_row(model_dir: Path, tmp_path: Path) -> None:
+def test_a_model_without_an_interval_serves_empty_ends() -> None:
+    nothing = np.full(1, np.nan)
+    ranges = PriceRanges(np.array([100000.0]), nothing, nothing, None)
+    assert serve.output_fn(ranges, "text/csv")[0] == b"100000.00,,\n"
+    body = json.loads(serve.output_fn(ranges, "application/json")[0])
+    assert body == {
+        "predictions": [{"predicted_price": 100000.0, "price_low": None, "price_high": None}],
+        "interval_level": None,
+    }
+
+
+def test_served_ranges_bracket_each_price(model: HousePriceModel) -> None:
+    body = to_csv(FEATURES, [r[: len(FEATURES)] for r in ROWS[:5]])
+    ranges = serve.predict_fn(serve.input_fn(body, "text/csv"), model)
+    assert ranges.level == 0.9
+    assert np.all(ranges.low < ranges.price) and np.all(ranges.price < ranges.high)
+
+
+def test_predict_cli_writes_a_price_and_its_range_per_row(model_dir: Path, tmp_path: Path) -> None:
     source = tmp_path / "raw.csv"
     source.write_bytes(to_csv(HEADER, ROWS[:30]))
     code = predict.main(
@@ -94,9 +129,48 @@ def test_predict_cli_writes_one_price_per_row(model_dir: Path, tmp_path: Path) -
     )
     assert code == 0
     lines = (tmp_path / "p.csv").read_text().splitlines()
-    assert lines[0] == "predicted_price"
+    assert lines[0] == "predicted_price,price_low,price_high"
     assert len(lines) == 31
-    assert all(float(v) > 0 for v in lines[1:])
+    for line in lines[1:]:
+        price, low, high = (float(v) for v in line.split(","))
+        assert 0 < low < price < high
+
+
+def test_predict_cli_passes_an_id_column_through_to_stdout(
+    model_dir: Path, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    rows = [list(r) for r in ROWS[:4]]
+    rows[1][column("PID")] = 'A "quoted", id'
+    source = tmp_path / "raw.csv"
+    source.write_bytes(to_csv(HEADER, rows))
+
+    code = predict.main(
+        ["--model", str(model_dir), "--input", str(source), "--output", "-", "--id-column", "PID"]
+    )
+
+    captured = capfdbinary.readouterr()
+    assert code == 0
+    parsed = list(csv.reader(io.StringIO(captured.out.decode())))
+    assert parsed[0] == ["PID", "predicted_price", "price_low", "price_high"]
+    assert [row[0] for row in parsed[1:]] == [r[column("PID")] for r in rows]
+    assert b"wrote 4 predictions to stdout" in captured.err
+    assert b"predicted_price" not in captured.err
+
+
+def test_predict_cli_refuses_an_unknown_id_column(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "raw.csv"
+    source.write_bytes(to_csv(HEADER, ROWS[:2]))
+    code = predict.main(
+        ["--model", str(model_dir), "--input", str(source), "--output", "-", "--id-column", "Id"]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err.startswith(
+        "prediction failed: raw.csv: --id-column 'Id' is not a column of the file (Order, PID"
+    )
 
 
 def test_predict_cli_fails_whole_run_naming_bad_rows(
@@ -112,8 +186,11 @@ def test_predict_cli_fails_whole_run_naming_bad_rows(
         ["--model", str(model_dir), "--input", str(source), "--output", str(output)]
     )
     assert code == 1
-    assert capsys.readouterr().err == (
-        "prediction failed: 2 row(s) cannot be scored: line 5: Overall Qual: must be <= 10; "
+    captured = capsys.readouterr()
+    assert captured.out == ""  # the error is printed once, on stderr alone
+    assert captured.err == (
+        "prediction failed: 2 row(s) cannot be scored: line 5: Overall Qual: outside the plausible "
+        "range 1 to 10 (got 11); "
         "line 8: too few fields (expected 82, found 79)\n"
     )
     assert not output.exists()
@@ -130,7 +207,9 @@ def test_serving_entry_point_loads_from_the_model_code_folder(
         "body = open(sys.argv[3], 'rb').read()\n"
         "out, _ = inference.output_fn("
         "inference.predict_fn(inference.input_fn(body, 'text/csv'), m), 'application/json')\n"
-        "print(json.loads(out)['predictions'][0] > 0, inference.__file__)\n"
+        "first = json.loads(out)['predictions'][0]\n"
+        "print(first['price_low'] < first['predicted_price'] < first['price_high'],"
+        " inference.__file__)\n"
     )
     body = tmp_path / "body.csv"
     body.write_bytes(to_csv(FEATURES, [ROWS[0][: len(FEATURES)]]))

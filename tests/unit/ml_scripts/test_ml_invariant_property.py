@@ -69,7 +69,7 @@ def _build(specs: list[tuple[int, str, str]]) -> tuple[list[list[str]], dict[str
             expected["duplicate"] += 1
         else:
             seen.add(tuple(row))
-            if mutation in ("bad_price", "negative_area") or row_has_error(row):
+            if mutation in ("bad_price", "negative_area", "quoted_newline") or row_has_error(row):
                 expected["quarantined"] += 1
     return rows, expected
 
@@ -77,7 +77,8 @@ def _build(specs: list[tuple[int, str, str]]) -> tuple[list[list[str]], dict[str
 def row_has_error(row: list[str]) -> bool:
     price = row[column("SalePrice")]
     area = row[column("Gr Liv Area")]
-    return price in BAD_PRICES or area == "-10"
+    # A newline is a control character: no category may hold one.
+    return price in BAD_PRICES or area == "-10" or "\n" in row[column("Exterior 1st")]
 
 
 def _count_rows(path: Path) -> int:

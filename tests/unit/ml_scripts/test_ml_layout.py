@@ -17,8 +17,15 @@ from testsupport.definitions import shipped_definition
 
 
 def _step(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    step: dict[str, Any] = next(s for s in definition["Steps"] if s["Name"] == name)
-    return step
+    """A top-level or branch step by name (ProcessData runs in CheckInstanceLimits' branch)."""
+    pending = list(definition["Steps"])
+    while pending:
+        step: dict[str, Any] = pending.pop()
+        if step["Name"] == name:
+            return step
+        arguments = step.get("Arguments", {})
+        pending += [*arguments.get("IfSteps", []), *arguments.get("ElseSteps", [])]
+    raise KeyError(name)
 
 
 def _gate_condition(definition: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +34,7 @@ def _gate_condition(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_training_defaults_equal_the_pipeline_parameter_defaults() -> None:
-    parameters = pipeline_parameters("s3://bucket/data.csv")
+    parameters = pipeline_parameters("s3://bucket/data.csv", "s3://bucket/NO_CHAMPION.json")
     defaults = Hyperparameters()
     assert (defaults.max_depth, defaults.eta, defaults.num_round) == (
         parameters.max_depth.default_value,

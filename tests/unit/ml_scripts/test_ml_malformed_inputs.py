@@ -16,6 +16,7 @@ from ml_scripts.processing.preprocess import ProcessingConfig, main, run_process
 from testsupport.ml_scripts_testkit import column, to_csv
 
 Rows = list[list[str]]
+PRICE_RANGE = "SalePrice: outside the plausible range 1,000 to 10,000,000"
 
 
 def process(input_path: Path, output: Path, **options: Any) -> dict[str, Any]:
@@ -200,10 +201,14 @@ def test_quoted_newline_is_one_row_and_later_line_numbers_stay_right(
     rows[0][column("Exterior 1st")] = "Vinyl\nSd"
     rows[1][column("SalePrice")] = "-5"
     report = process(write_input(to_csv(header, rows)), tmp_path / "out")
-    assert (report["rows_in"], report["rows_clean"], report["rows_quarantined"]) == (40, 39, 1)
+    assert (report["rows_in"], report["rows_clean"], report["rows_quarantined"]) == (40, 38, 2)
     bad = quarantine(tmp_path / "out")
-    # Header is line 1, the quoted row spans lines 2-3, so the next row starts on line 4.
-    assert [(b["line_number"], b["reason"]) for b in bad] == [("4", "SalePrice: must be > 0")]
+    # Header is line 1, the quoted row spans lines 2-3, so the next row starts on line 4. A
+    # newline is no part of any category, so the quoted row itself is refused too.
+    assert [(b["line_number"], b["reason"]) for b in bad] == [
+        ("2", "Exterior 1st: holds a control character (U+000A)"),
+        ("4", "SalePrice: outside the plausible range 1,000 to 10,000,000 (got -5)"),
+    ]
 
 
 def test_extra_columns_are_ignored_with_a_warning(
@@ -243,15 +248,45 @@ def test_gzip_and_many_files_with_different_column_orders(
     ("column_name", "value", "reason"),
     [
         ("SalePrice", "abc", "SalePrice: not a number"),
-        ("SalePrice", "-100", "SalePrice: must be > 0"),
-        ("SalePrice", "0", "SalePrice: must be > 0"),
+        ("SalePrice", "-100", f"{PRICE_RANGE} (got -100)"),
+        ("SalePrice", "0", f"{PRICE_RANGE} (got 0)"),
+        ("SalePrice", "1e300", f"{PRICE_RANGE} (got 1e+300)"),
+        ("SalePrice", "1e-300", f"{PRICE_RANGE} (got 1e-300)"),
+        ("SalePrice", "215", f"{PRICE_RANGE} (got 215)"),
+        ("SalePrice", "12000000", f"{PRICE_RANGE} (got 12,000,000)"),
         ("SalePrice", "inf", "SalePrice: not finite"),
         ("SalePrice", "", "SalePrice: missing"),
         ("SalePrice", "nan", "SalePrice: not a number"),
-        ("Wood Deck SF", "-3", "Wood Deck SF: must be >= 0"),
-        ("Lot Area", "0", "Lot Area: must be > 0"),
-        ("Garage Yr Blt", "2207", "Garage Yr Blt: must be <= 2100"),
-        ("Year Built", "1700", "Year Built: must be >= 1800"),
+        ("Wood Deck SF", "-3", "Wood Deck SF: outside the plausible range 0 to 50,000 (got -3)"),
+        (
+            "Gr Liv Area",
+            "1e9",
+            "Gr Liv Area: outside the plausible range above 0 and at most "
+            "50,000 (got 1,000,000,000)",
+        ),
+        (
+            "Lot Area",
+            "0",
+            "Lot Area: outside the plausible range above 0 and at most 5,000,000 (got 0)",
+        ),
+        (
+            "Lot Frontage",
+            "31300",
+            "Lot Frontage: outside the plausible range 0 to 5000 (got 31,300)",
+        ),
+        (
+            "Misc Val",
+            "2.5e6",
+            "Misc Val: outside the plausible range 0 to 1,000,000 (got 2,500,000)",
+        ),
+        ("Bedroom AbvGr", "33", "Bedroom AbvGr: outside the plausible range 0 to 20 (got 33)"),
+        ("TotRms AbvGrd", "51", "TotRms AbvGrd: outside the plausible range 0 to 50 (got 51)"),
+        (
+            "Garage Yr Blt",
+            "2207",
+            "Garage Yr Blt: outside the plausible range 1800 to 2100 (got 2207)",
+        ),
+        ("Year Built", "1700", "Year Built: outside the plausible range 1800 to 2100 (got 1700)"),
         ("Overall Qual", "5.5", "Overall Qual: not a whole number"),
         ("Kitchen Qual", "Superb", "Kitchen Qual: not one of Po/Fa/TA/Gd/Ex"),
         ("Neighborhood", "", "Neighborhood: missing"),
@@ -274,7 +309,8 @@ def test_bad_cell_quarantines_the_row(
         ("input.csv", "7", reason)
     ]
     assert bad[0]["raw_row"].split(",")[0] == rows[5][0]
-    assert report["reasons"] == {reason: 1}
+    # The report counts each rule once, without the values.
+    assert report["reasons"] == {reason.split(" (got ", maxsplit=1)[0]: 1}
     assert (report["rows_clean"], report["rows_quarantined"]) == (39, 1)
 
 
@@ -319,6 +355,6 @@ def test_several_problems_in_one_row_are_all_named(
     rows[0][column("Mo Sold")] = "13"
     report = process(write_input(to_csv(header, rows)), tmp_path / "out")
     assert [b["reason"] for b in quarantine(tmp_path / "out")] == [
-        "Mo Sold: must be <= 12; SalePrice: must be > 0"
+        f"Mo Sold: outside the plausible range 1 to 12 (got 13); {PRICE_RANGE} (got -1)"
     ]
-    assert report["reasons"] == {"Mo Sold: must be <= 12": 1, "SalePrice: must be > 0": 1}
+    assert report["reasons"] == {"Mo Sold: outside the plausible range 1 to 12": 1, PRICE_RANGE: 1}

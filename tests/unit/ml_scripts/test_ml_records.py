@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from ml_scripts.common import records
 from ml_scripts.common.errors import DataContractError
-from ml_scripts.common.records import CsvRecordReader, open_csv_stream, split_records
+from ml_scripts.common.limits import InputLimits
+from ml_scripts.common.records import (
+    CsvRecordReader,
+    line_longer_than,
+    open_csv_stream,
+    split_dense,
+    split_records,
+)
 
 
 def read_all(
@@ -113,3 +121,104 @@ def test_corrupt_gzip_is_a_file_level_error(tmp_path: Path) -> None:
 def test_split_records_returns_an_open_quoted_record_as_pending() -> None:
     records, numbers, pending, start = split_records(b'1,2\n3,"open\n', 10)
     assert (records, numbers, pending, start) == ([b"1,2"], [10], b'3,"open\n', 11)
+
+
+# --- input limits ----------------------------------------------------------------------------
+
+SMALL = InputLimits(max_input_bytes=4096, max_line_bytes=1024, max_rows=50)
+
+
+class BoundedOnly(io.BytesIO):
+    """A stream that refuses an unbounded readline(), as a 1 GiB line would need."""
+
+    def readline(self, size: int | None = -1, /) -> bytes:
+        assert size is not None and size >= 0, "unbounded readline()"
+        return super().readline(size)
+
+
+def read_limited(data: bytes, limits: InputLimits = SMALL, chunk_bytes: int = 256) -> int:
+    reader = CsvRecordReader(BoundedOnly(data), "t.csv", chunk_bytes=chunk_bytes, limits=limits)
+    return sum(len(chunk) for chunk in reader.chunks())
+
+
+def test_lines_are_finished_with_a_bounded_read() -> None:
+    assert read_limited(b"a,b\n" + b"1,2\n" * 40) == 40
+
+
+def test_a_line_longer_than_the_limit_is_named_without_reading_it_whole() -> None:
+    stream = BoundedOnly(b"a,b\n1,2\n" + b"x" * 10_000_000 + b"\n")
+    reader = CsvRecordReader(stream, "t.csv", chunk_bytes=256, limits=SMALL)
+    with pytest.raises(
+        DataContractError,
+        match=r"t.csv: line 3 is longer than 1,024 bytes \(the limit is --max-line-bytes\)",
+    ):
+        list(reader.chunks())
+    # One chunk and one line's worth, not ten million bytes.
+    assert stream.tell() <= 256 + 1024 + 1
+
+
+def test_a_line_of_exactly_the_limit_is_accepted() -> None:
+    assert read_limited(b"a,b\n" + b"1," + b"2" * 1022 + b"\n") == 1
+
+
+def test_more_bytes_than_the_limit_fail_naming_it() -> None:
+    limits = InputLimits(max_input_bytes=4096, max_line_bytes=1024, max_rows=10_000)
+    with pytest.raises(DataContractError, match=r"more than 4,096 bytes once decompressed"):
+        read_limited(b"a,b\n" + b"12345678,1\n" * 500, limits)
+
+
+@pytest.mark.parametrize(("lines", "fails"), [(50, False), (51, True)])
+def test_rows_are_counted_with_blank_lines_up_to_the_limit(lines: int, fails: bool) -> None:
+    data = b"a,b\n" + b"1,2\n\n" * (lines // 2) + b"3,4\n" * (lines % 2)
+    limits = InputLimits(max_input_bytes=4096, max_line_bytes=1024, max_rows=50)
+    if fails:
+        with pytest.raises(DataContractError, match=r"more than 50 lines after the header"):
+            read_limited(data, limits)
+    else:
+        assert read_limited(data, limits) == lines // 2 + lines % 2
+
+
+def test_a_quoted_field_longer_than_the_line_limit_is_unterminated() -> None:
+    limits = InputLimits(max_input_bytes=4096, max_line_bytes=1024, max_rows=10_000)
+    with pytest.raises(DataContractError, match="unterminated quoted field starting at line 2"):
+        read_limited(b'a,b\n1,"' + b"x\n" * 600 + b'"\n', limits, chunk_bytes=64)
+
+
+def test_newline_dense_chunks_are_cut_and_keep_their_line_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(records, "MAX_CHUNK_LINES", 64)
+    monkeypatch.setattr(records, "_COUNT_WINDOW", 128)
+    data = b"a,b\n" + b"\n".join(b"%d,%d" % (i, i) for i in range(1000)) + b"\n\n\n"
+    reader = CsvRecordReader(io.BytesIO(data), "t.csv", chunk_bytes=1 << 20)
+    chunks = list(reader.chunks())
+    whole = [(r, int(n)) for c in chunks for r, n in zip(c.records, c.line_numbers, strict=True)]
+    assert len(chunks) > 10
+    assert max(len(chunk) for chunk in chunks) <= 128
+    assert reader.blank_lines == 2
+    pieces = list(split_dense(data, 64, window=128))
+    assert b"".join(pieces) == data
+    assert len(pieces) > 10
+    assert all(piece.endswith(b"\n") for piece in pieces)
+    # At most the limit plus the lines of one counting window (128 bytes: 64 lines at most).
+    assert max(piece.count(b"\n") for piece in pieces) <= 64 + 64
+    assert whole == [(b"%d,%d" % (i, i), i + 2) for i in range(1000)]
+
+
+@pytest.mark.parametrize(
+    ("block", "limit", "index"),
+    [(b"ab\ncd\n", 2, None), (b"ab\ncde\nf", 2, 1), (b"abc", 2, 0), (b"\n\n\nabcd", 3, 3)],
+)
+def test_line_longer_than_finds_the_first_long_line(
+    block: bytes, limit: int, index: int | None
+) -> None:
+    assert line_longer_than(block, limit) == index
+
+
+def test_a_corrupt_deflate_stream_is_a_file_level_error(tmp_path: Path) -> None:
+    data = bytearray(gzip.compress(b"a,b\n" + b"1,2\n" * 20_000, mtime=0))
+    data[40:60] = b"\xff" * 20
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(bytes(data))
+    with open_csv_stream(path) as stream, pytest.raises(DataContractError, match="decompress"):
+        list(CsvRecordReader(stream, "bad.csv.gz").chunks())

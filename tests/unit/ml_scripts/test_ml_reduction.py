@@ -25,7 +25,9 @@ from ml_scripts.common.reduction import (
     nan_extreme,
     ordered_keys,
 )
-from ml_scripts.training.fit import fit_feature_transform
+from ml_scripts.inference.intervals import PriceInterval
+from ml_scripts.inference.model import HousePriceModel
+from ml_scripts.training.fit import calibrate_interval, fit_feature_transform
 from testsupport.thread_cluster import ThreadReducer, run_on_threads
 
 
@@ -124,3 +126,20 @@ def test_the_transform_fitted_across_three_hosts_is_the_single_host_transform(
         return fit_feature_transform(share, reducer).to_dict()
 
     assert run_on_threads(3, fit) == [single] * 3
+
+
+def test_the_interval_calibrated_across_three_hosts_is_the_single_host_interval(
+    processed_dir: Path, model_dir: Path
+) -> None:
+    # Every host must calibrate on every validation row, not only on its own share.
+    model = HousePriceModel.load(model_dir)
+    validation = read_split(processed_dir / "validation")
+    single = calibrate_interval(model, validation)
+
+    def calibrate(reducer: ThreadReducer) -> PriceInterval:
+        return calibrate_interval(model, validation.iloc[_share(len(validation), reducer)], reducer)
+
+    intervals = run_on_threads(3, calibrate)
+    assert intervals == [single] * 3
+    rows = sum(offsets.calibration_rows for offsets in single.segments.values())
+    assert rows == len(validation)

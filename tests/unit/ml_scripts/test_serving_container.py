@@ -57,7 +57,7 @@ SETUPTOOLS_WITH_BDIST_WHEEL = (70, 1)
 
 def registered_environment() -> dict[str, str]:
     """The Environment of the container the shipped definition registers."""
-    check = next(s for s in shipped_definition()["Steps"] if s["Type"] == "Condition")
+    check = next(s for s in shipped_definition()["Steps"] if s["Name"] == "CheckQuality")
     register = check["Arguments"]["IfSteps"][0]["Arguments"]
     (container,) = register["InferenceSpecification"]["Containers"]
     environment: dict[str, str] = container["Environment"]

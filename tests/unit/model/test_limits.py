@@ -48,7 +48,7 @@ def deep_text(levels: int) -> str:
 
 def test_the_shipped_definition_is_well_within_the_limit() -> None:
     depth = text_nesting(SHIPPED_DEFINITION.read_text())
-    assert depth == document_nesting(shipped_definition()) == 14
+    assert depth == document_nesting(shipped_definition()) == 15
     assert depth < MAX_NESTING
 
 

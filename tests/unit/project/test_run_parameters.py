@@ -95,14 +95,14 @@ def test_malformed_assignments_are_refused(items: list[str], message: str) -> No
 
 def test_values_become_the_api_strings() -> None:
     rendered = check_values(
-        {"MaxDepth": "6", "Eta": "1e-1", "ModelApprovalStatus": "Approved", "NumRound": 7},
+        {"MaxDepth": "6", "Eta": "1e-1", "TrainingInstanceType": "ml.m5.xlarge", "NumRound": 7},
         SHIPPED,
     )
 
     assert rendered == {
         "MaxDepth": "6",
         "Eta": "0.1",
-        "ModelApprovalStatus": "Approved",
+        "TrainingInstanceType": "ml.m5.xlarge",
         "NumRound": "7",
     }
 
@@ -197,7 +197,9 @@ def test_encoded_specs_round_trip_without_defaults() -> None:
     decoded = decode_specs(encode_specs(SHIPPED.values()))
 
     assert list(decoded) == list(SHIPPED)
-    assert decoded["ModelApprovalStatus"].enum_values == SHIPPED["ModelApprovalStatus"].enum_values
+    assert (
+        decoded["TrainingInstanceType"].enum_values == SHIPPED["TrainingInstanceType"].enum_values
+    )
     assert all(spec.default is None for spec in decoded.values())
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from project.paths import SAMPLE_DATA
-from project.settings import SUPPORTED_REGIONS, Settings, SettingsError, load_settings
+from project.settings import (
+    SUPPORTED_REGIONS,
+    Settings,
+    SettingsError,
+    cdk_context,
+    load_settings,
+    project_settings,
+)
 
 
 def test_defaults_follow_the_seed_conventions() -> None:
@@ -49,6 +56,14 @@ def test_an_existing_model_package_group_is_adopted_by_name() -> None:
     assert from_env.model_package_group_name == "house-price-models"
 
 
+def test_the_alarm_email_is_optional_and_read_from_context_or_environment() -> None:
+    assert load_settings({}, {}).notification_email is None
+    settings = load_settings({"notificationEmail": "ml-ops@example.com"}, {})
+    assert settings.notification_email == "ml-ops@example.com"
+    from_env = load_settings({}, {"NOTIFICATION_EMAIL": " team+alarms@example.co.uk "})
+    assert from_env.notification_email == "team+alarms@example.co.uk"
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("25", 25)])
 def test_reserved_concurrency_is_opt_in(raw: str, expected: int) -> None:
     assert load_settings({}, {}).trigger_reserved_concurrency is None
@@ -56,6 +71,44 @@ def test_reserved_concurrency_is_opt_in(raw: str, expected: int) -> None:
     assert settings.trigger_reserved_concurrency == expected
     from_env = load_settings({}, {"TRIGGER_RESERVED_CONCURRENCY": raw})
     assert from_env.trigger_reserved_concurrency == expected
+
+
+def test_controls_default_to_manual_approval_and_the_documented_threshold() -> None:
+    settings = load_settings({}, {})
+    assert (settings.model_approval_status, settings.rmse_threshold) == (
+        "PendingManualApproval",
+        0.15,
+    )
+
+
+def test_controls_come_from_context_and_the_environment_wins() -> None:
+    settings = load_settings({"modelApprovalStatus": "Approved", "rmseThreshold": 0.2}, {})
+    assert (settings.model_approval_status, settings.rmse_threshold) == ("Approved", 0.2)
+    overridden = load_settings(
+        {"modelApprovalStatus": "Approved", "rmseThreshold": 0.2},
+        {"MODEL_APPROVAL_STATUS": "PendingManualApproval", "RMSE_THRESHOLD": "0.125"},
+    )
+    assert (overridden.model_approval_status, overridden.rmse_threshold) == (
+        "PendingManualApproval",
+        0.125,
+    )
+
+
+def test_the_shipped_cdk_json_states_every_control() -> None:
+    context = cdk_context()
+    assert (
+        context["modelApprovalStatus"],
+        context["rmseThreshold"],
+        context["championTolerance"],
+    ) == ("PendingManualApproval", 0.15, 0.005)
+    assert project_settings({}) == load_settings({}, {})
+
+
+def test_champion_tolerance_defaults_and_comes_from_context_or_the_environment() -> None:
+    assert load_settings({}, {}).champion_tolerance == 0.005
+    assert load_settings({"championTolerance": 0}, {}).champion_tolerance == 0.0
+    overridden = load_settings({"championTolerance": 0.01}, {"CHAMPION_TOLERANCE": "0.02"})
+    assert overridden.champion_tolerance == 0.02
 
 
 def test_pipeline_name_defaults_to_the_project_name() -> None:
@@ -138,6 +191,28 @@ def test_existing_bucket_and_role_are_taken_from_the_environment() -> None:
         ),
         ({"TRIGGER_RESERVED_CONCURRENCY": "0"}, "trigger_reserved_concurrency", "at least 1"),
         ({"TRIGGER_RESERVED_CONCURRENCY": "two"}, "trigger_reserved_concurrency", "whole number"),
+        ({"MODEL_APPROVAL_STATUS": "Rejected"}, "model_approval_status", "PendingManualApproval"),
+        ({"MODEL_APPROVAL_STATUS": "approved"}, "model_approval_status", "must be"),
+        ({"RMSE_THRESHOLD": "1e300"}, "rmse_threshold", "at most 1"),
+        ({"RMSE_THRESHOLD": "0"}, "rmse_threshold", "above 0"),
+        ({"RMSE_THRESHOLD": "-0.1"}, "rmse_threshold", "above 0"),
+        ({"RMSE_THRESHOLD": "nan"}, "rmse_threshold", "must be a number"),
+        ({"RMSE_THRESHOLD": "inf"}, "rmse_threshold", "must be a number"),
+        ({"RMSE_THRESHOLD": "0.15x"}, "rmse_threshold", "must be a number"),
+        ({"CHAMPION_TOLERANCE": "-0.001"}, "champion_tolerance", "from 0 to 1"),
+        ({"CHAMPION_TOLERANCE": "2"}, "champion_tolerance", "from 0 to 1"),
+        ({"CHAMPION_TOLERANCE": "nan"}, "champion_tolerance", "must be a number"),
+        ({"CHAMPION_TOLERANCE": "a bit"}, "champion_tolerance", "must be a number"),
+        ({"NOTIFICATION_EMAIL": "ops"}, "notification_email", "not an email address"),
+        ({"NOTIFICATION_EMAIL": "ops@localhost"}, "notification_email", "name@example.com"),
+        ({"NOTIFICATION_EMAIL": "o ps@example.com"}, "notification_email", "no spaces"),
+        ({"NOTIFICATION_EMAIL": "a@b@example.com"}, "notification_email", "not an email"),
+        ({"NOTIFICATION_EMAIL": "ops@example.com\x1b[2J"}, "notification_email", "not an email"),
+        (
+            {"NOTIFICATION_EMAIL": "o" * 250 + "@example.com"},
+            "notification_email",
+            "at most 254",
+        ),
     ],
 )
 def test_invalid_values_stop_with_a_message_naming_the_setting(

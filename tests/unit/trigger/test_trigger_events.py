@@ -11,7 +11,7 @@ from stacks.trigger.handler.events import (
     ScheduledRun,
     parse_event,
 )
-from stacks.trigger.handler.handler import InvocationLog
+from stacks.trigger.handler.logs import InvocationLog
 from stacks.trigger.handler.tokens import manual_token, object_token
 from testsupport.definitions import event as event_fixture
 from testsupport.lambda_logs import TRIGGER_LOGGER, lambda_json

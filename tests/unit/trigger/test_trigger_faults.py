@@ -25,6 +25,7 @@ PIPELINE = "house-price-mlops-pipeline"
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/failed-events"
 CONFIG = TriggerConfig(
     pipeline_name=PIPELINE,
+    data_bucket="house-price-data",
     raw_data_prefix="data/raw/",
     parameters=parse_declarations(
         [{"Name": "InputData", "Type": "String"}, {"Name": "MaxDepth", "Type": "Integer"}]

@@ -3,105 +3,24 @@
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
-from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.sagemaker.models import sagemaker_backends
 
-from project.run_parameters import (
-    CLIENT_TOKEN_MAX_LENGTH,
-    CLIENT_TOKEN_MIN_LENGTH,
-    definition_parameters,
-    encode_specs,
-)
+from project.run_parameters import CLIENT_TOKEN_MAX_LENGTH, CLIENT_TOKEN_MIN_LENGTH, encode_specs
 from stacks.trigger.handler import handler
-from stacks.trigger.handler.handler import ConfigurationError, TriggerConfig, handle
-from stacks.trigger.handler.tokens import (
-    manual_token,
-    object_token,
-    scheduled_token,
-)
+from stacks.trigger.handler.champion import ChampionConfigurationError
+from stacks.trigger.handler.handler import ConfigurationError, TriggerConfig
+from stacks.trigger.handler.tokens import manual_token, object_token, scheduled_token
 from testsupport.definitions import event as event_fixture
-from testsupport.definitions import shipped_definition_text
 from testsupport.lambda_logs import lambda_json
-
-if TYPE_CHECKING:
-    from mypy_boto3_sagemaker import SageMakerClient
-
-REGION = "us-east-1"
-PIPELINE = "house-price-mlops-pipeline"
-ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/pipeline"
-DEFINITION = shipped_definition_text()
-SPECS = definition_parameters(json.loads(DEFINITION))
-
-
-def s3_event(**object_fields: Any) -> dict[str, Any]:
-    """The sample S3 Object Created event with some object fields replaced."""
-    event: dict[str, Any] = event_fixture("s3_object_created")
-    event["detail"]["object"].update(object_fields)
-    return event
+from testsupport.trigger_account import GROUP, MODELS, PIPELINE, REGION, SPECS, Aws, s3_event
 
 
 def log_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     """The log records so far, as Lambda's JSON log format prints them."""
     return lambda_json(caplog.records)
-
-
-class Aws:
-    """Clients on moto with the pipeline created from the rendered definition."""
-
-    def __init__(self) -> None:
-        self.sagemaker: SageMakerClient = boto3.client("sagemaker", region_name=REGION)
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.sagemaker.create_pipeline(
-            PipelineName=PIPELINE,
-            PipelineDefinition=DEFINITION,
-            RoleArn=ROLE_ARN,
-            ClientRequestToken="create-house-price-pipeline-0000000001",
-        )
-        self.queue_url = self.sqs.create_queue(QueueName="failed-events")["QueueUrl"]
-        self.config = TriggerConfig(
-            pipeline_name=PIPELINE,
-            raw_data_prefix="data/raw/",
-            parameters=SPECS,
-            failed_events_queue_url=self.queue_url,
-        )
-
-    def handle(self, event: object, request_id: str = "req-1", **config: Any) -> dict[str, Any]:
-        """Run the handler with this account's clients."""
-        settings = TriggerConfig(**{**self.config.__dict__, **config})
-        return handle(event, request_id, config=settings, sagemaker=self.sagemaker, queue=self.sqs)
-
-    def executions(self) -> dict[str, Any]:
-        """What moto recorded for each execution, by ARN."""
-        backend = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION]
-        return dict(backend.pipelines[PIPELINE].pipeline_executions)
-
-    def parked(self) -> list[dict[str, Any]]:
-        """Messages parked in the failed-events queue."""
-        response = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
-        return [json.loads(m["Body"]) for m in response.get("Messages", [])]
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    """A fresh mocked account."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield Aws()
 
 
 def test_new_csv_starts_a_run_on_that_object_with_the_derived_token(
@@ -246,7 +165,7 @@ def test_manual_event_starts_a_run_with_validated_parameters(aws: Aws) -> None:
             "InputData": "s3://house-price-data/data/raw/2026.csv",
             "MaxDepth": 6,
             "Eta": "0.1",
-            "ModelApprovalStatus": "Approved",
+            "TrainingInstanceType": "ml.m5.xlarge",
         }
     }
     result = aws.handle(event, request_id="c0ffee00-1111-2222-3333-444455556666")
@@ -256,7 +175,7 @@ def test_manual_event_starts_a_run_with_validated_parameters(aws: Aws) -> None:
         "Eta": "0.1",
         "InputData": "s3://house-price-data/data/raw/2026.csv",
         "MaxDepth": "6",
-        "ModelApprovalStatus": "Approved",
+        "TrainingInstanceType": "ml.m5.xlarge",
     }
     (execution,) = aws.executions().values()
     assert {p["Name"]: p["Value"] for p in execution.pipeline_parameters} == expected
@@ -278,10 +197,7 @@ def test_manual_retries_share_a_token_new_invocations_do_not(aws: Aws) -> None:
     ("parameters", "message"),
     [
         ({"MaxDeph": 5}, "unknown parameter MaxDeph (did you mean MaxDepth?)"),
-        (
-            {"ModelApprovalStatus": "Approve"},
-            "ModelApprovalStatus must be one of Approved, Rejected, PendingManualApproval",
-        ),
+        ({"ModelApprovalStatus": "Approved"}, "unknown parameter ModelApprovalStatus"),
         ({"MaxDepth": "deep"}, "MaxDepth is an Integer parameter; 'deep' is not an integer"),
         ({"Eta": True}, "Eta is a Float parameter; True is not a finite number"),
         ({"InputData": 42}, "InputData is a String parameter; 42 is not a string"),
@@ -322,18 +238,34 @@ def test_scheduled_event_starts_a_run_with_the_defaults(aws: Aws) -> None:
     )
 
 
-def test_skip_if_running_skips_only_the_same_input_data(aws: Aws) -> None:
+def test_skip_if_running_skips_only_a_run_of_the_same_version(aws: Aws) -> None:
     first = aws.handle(s3_event())
-    # moto finishes executions at once; make the first one still running.
-    aws.executions()[first["execution_arn"]].pipeline_execution_status = "Executing"
+    aws.mark_executing(first["execution_arn"])
 
-    skipped = aws.handle(s3_event(**{"version-id": "v2"}), skip_if_running=True)
+    redelivered = aws.handle(s3_event(), request_id="req-2", skip_if_running=True)
     other = aws.handle(s3_event(key="data/raw/other.csv"), skip_if_running=True)
 
-    assert skipped["status"] == "skipped"
-    assert skipped["execution_arn"] == first["execution_arn"]
+    assert redelivered["status"] == "skipped"
+    assert redelivered["execution_arn"] == first["execution_arn"]
+    assert "same InputData and InputVersion" in redelivered["reason"]
     assert other["status"] == "started"
     assert len(aws.executions()) == 2
+
+
+def test_a_new_version_uploaded_during_a_run_starts_its_own_run(aws: Aws) -> None:
+    """The running job may have read the old bytes already: skipping v2 would lose it."""
+    first = aws.handle(s3_event())
+    aws.mark_executing(first["execution_arn"])
+
+    second = aws.handle(
+        s3_event(**{"version-id": "v2", "sequencer": "00617F0829932AAAAA"}),
+        skip_if_running=True,
+    )
+
+    assert second["status"] == "started"
+    assert second["parameters"]["InputVersion"] == "v2"
+    assert second["execution_arn"] != first["execution_arn"]
+    assert aws.parked() == []
 
 
 def test_skip_if_running_compares_default_runs_through_the_definition(aws: Aws) -> None:
@@ -356,6 +288,7 @@ def test_lambda_handler_reads_its_configuration_from_the_environment(
 ) -> None:
     for name, value in {
         "PIPELINE_NAME": PIPELINE,
+        "DATA_BUCKET_NAME": "house-price-data",
         "RAW_DATA_PREFIX": "data/raw/",
         "PIPELINE_PARAMETERS": encode_specs(SPECS.values()),
         "SKIP_IF_RUNNING": "false",
@@ -380,14 +313,24 @@ def test_lambda_handler_reads_its_configuration_from_the_environment(
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({}, "missing environment variables: PIPELINE_NAME, RAW_DATA_PREFIX"),
         (
-            {"PIPELINE_NAME": "p", "RAW_DATA_PREFIX": "data/raw/", "PIPELINE_PARAMETERS": "[]"},
+            {},
+            "missing environment variables: PIPELINE_NAME, DATA_BUCKET_NAME, RAW_DATA_PREFIX, "
+            "PIPELINE_PARAMETERS",
+        ),
+        (
+            {
+                "PIPELINE_NAME": "p",
+                "DATA_BUCKET_NAME": "b",
+                "RAW_DATA_PREFIX": "data/raw/",
+                "PIPELINE_PARAMETERS": "[]",
+            },
             "PIPELINE_PARAMETERS: parameter declarations must be a non-empty JSON list",
         ),
         (
             {
                 "PIPELINE_NAME": "p",
+                "DATA_BUCKET_NAME": "b",
                 "RAW_DATA_PREFIX": "data/raw/",
                 "PIPELINE_PARAMETERS": '[{"Name": "MaxDepth", "Type": "Integer"}]',
             },
@@ -396,6 +339,7 @@ def test_lambda_handler_reads_its_configuration_from_the_environment(
         (
             {
                 "PIPELINE_NAME": "p",
+                "DATA_BUCKET_NAME": "b",
                 "RAW_DATA_PREFIX": "data/raw/",
                 "PIPELINE_PARAMETERS": '[{"Name": "InputData", "Type": "Text"}]',
             },
@@ -414,6 +358,7 @@ def test_configuration_from_the_environment() -> None:
     config = TriggerConfig.from_environ(
         {
             "PIPELINE_NAME": PIPELINE,
+            "DATA_BUCKET_NAME": "house-price-data",
             "RAW_DATA_PREFIX": "data/raw/",
             "PIPELINE_PARAMETERS": encode_specs(SPECS.values()),
             "SKIP_IF_RUNNING": "TRUE",
@@ -423,8 +368,62 @@ def test_configuration_from_the_environment() -> None:
     assert config.skip_if_running is True
     assert config.failed_events_queue_url is None
     assert config.parameters["NumRound"].type == "Integer"
-    assert config.parameters["ModelApprovalStatus"].enum_values == (
-        "Approved",
-        "Rejected",
-        "PendingManualApproval",
-    )
+    assert "ml.m5.large" in config.parameters["TrainingInstanceType"].enum_values
+
+
+def test_without_an_approved_version_the_run_has_no_champion(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register(f"{MODELS}e1/model.tar.gz", "PendingManualApproval")
+
+    result = aws.handle(s3_event())
+
+    assert result["status"] == "started"
+    assert "ChampionModelData" not in aws.started_parameters()
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert line["reason"] == f"no Approved version in {GROUP}"
+
+
+def test_the_newest_approved_version_is_passed_as_the_champion(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register(f"{MODELS}e1/model.tar.gz", "Approved")
+    newest = aws.register(f"{MODELS}e2/model.tar.gz", "Approved")
+    aws.register(f"{MODELS}e3/model.tar.gz", "Rejected")
+
+    result = aws.handle(s3_event())
+
+    assert aws.started_parameters()["ChampionModelData"] == f"{MODELS}e2/model.tar.gz"
+    assert result["parameters"]["ChampionModelData"] == f"{MODELS}e2/model.tar.gz"
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert line["champion"] == newest
+
+
+def test_a_champion_this_pipeline_did_not_train_is_left_out_with_the_reason(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.register("s3://seed-bucket/model.tar.gz", "Approved")
+
+    aws.handle(s3_event())
+
+    assert "ChampionModelData" not in aws.started_parameters()
+    (line,) = [x for x in log_lines(caplog) if x["message"] == "Champion looked up"]
+    assert "was not trained by this pipeline" in line["reason"]
+
+
+def test_a_manual_event_cannot_choose_its_champion(aws: Aws) -> None:
+    result = aws.handle({"parameters": {"ChampionModelData": f"{MODELS}mine/model.tar.gz"}})
+
+    assert result["status"] == "rejected"
+    assert result["error_code"] == "InvalidParameters"
+    assert "ChampionModelData is not a run's to choose" in result["reason"]
+    assert aws.executions() == {}
+
+
+def test_a_champion_lookup_without_its_environment_is_a_deployment_error(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODEL_PACKAGE_GROUP_NAME")
+    with pytest.raises(ChampionConfigurationError, match="MODEL_PACKAGE_GROUP_NAME"):
+        aws.handle(s3_event())
+    assert aws.executions() == {}
