@@ -18,6 +18,7 @@ FRAGMENTS = (
     "training",
     "scale_out_processing",
     "scale_out_training",
+    "scale_out_projection",
     "security",
 )
 INTRO = """# Benchmark results
