@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+# The console script the project install puts in .venv/bin ([project.scripts] in pyproject.toml).
+SCRIPT := $(BIN)/pipeline-definition
 SECURITY_VENV := .venv-security
 PIP_VERSION := 26.3
 # Hash-checked installs: every package pinned with the sha256 of each file PyPI has for it, so
@@ -13,6 +15,11 @@ PIP_LOCK := requirements-pip-lock.txt
 LOCK := requirements-lock.txt
 SECURITY_LOCK := requirements-security-lock.txt
 PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --require-hashes
+# The project itself, editable, for the console script in .venv/bin ([project.scripts]): nothing
+# is downloaded (--no-index; setuptools comes from the lock) and no dependency is touched.
+# setuptools' note on editable installs (folders named like the packages) is silenced: they are.
+PROJECT_INSTALL = python -m pip install --quiet --disable-pip-version-check --no-deps --no-index \
+	--no-build-isolation --editable .
 # One lock for every supported Python (universal markers), resolved from PyPI by uv.
 UV_COMPILE = $(BIN)/uv pip compile --universal --generate-hashes --quiet \
 	--custom-compile-command "make lock"
@@ -45,13 +52,30 @@ $(STAMP): $(PIP_LOCK) $(LOCK) package.json package-lock.json
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(STAMP) ## create .venv, install pinned Python and npm packages
+# After the locked packages (setuptools among them), and again when pyproject.toml changes.
+$(SCRIPT): pyproject.toml $(STAMP)
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/$(PROJECT_INSTALL)
+	touch $@
 
-run: $(STAMP) ## render the pipeline and run it locally on data/house_data.csv
+install: $(STAMP) $(SCRIPT) ## create .venv, install pinned Python and npm packages and the project
+
+run: $(STAMP) $(SCRIPT) ## render the pipeline and run it locally on data/house_data.csv
 	$(BIN)/python -m pipeline_definition run-local
 
-test: $(STAMP) ## run the whole test suite
-	$(BIN)/python -m pytest
+# The run report's browser test opens report.html in headless Chromium: Debian's package,
+# installed here once when it is missing (apt-get, with sudo unless make runs as root).
+# `make test CHROMIUM=/path/to/chrome` uses another Chromium or Chrome instead.
+CHROMIUM ?= /usr/bin/chromium
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make test needs Chromium at $(CHROMIUM) for the \
+	run report's browser test: install it, or name one with CHROMIUM=/path/to/chromium" >&2; exit 1; }
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+test: $(STAMP) $(SCRIPT) $(CHROMIUM) ## run the whole test suite
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 # Parity mode: each job in its image's Python and library versions (Pythons from PATH or
 # pyenv; packages from PyPI into .local/parity-envs, once). Then the tests marked `parity`.

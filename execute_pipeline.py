@@ -6,7 +6,7 @@ Everything is handed to `python -m pipeline_definition execute`, which takes the
 
 import sys
 
-from pipeline_definition.cli import main
+from pipeline_definition.launcher import launch
 
 if __name__ == "__main__":
-    sys.exit(main(["execute", *sys.argv[1:]]))
+    sys.exit(launch(["execute", *sys.argv[1:]]))

@@ -23,6 +23,10 @@ EVALUATION_OUTPUT_DIR = f"{PROCESSING_ROOT}/evaluation"
 # deploys with the code: a processing input cannot be empty).
 EVALUATION_CHAMPION_DIR = f"{PROCESSING_ROOT}/champion"
 NO_CHAMPION_FILE = "NO_CHAMPION.json"
+# EvaluateModel's input of ProcessData's report output, for the run report's data counts.
+EVALUATION_PROCESSING_REPORT_DIR = f"{PROCESSING_ROOT}/processing-report"
+# Where SageMaker describes a processing job to its own container (its name, inputs, outputs).
+PROCESSING_JOB_CONFIG = "/opt/ml/config/processingjobconfig.json"
 # ProcessData's environment variable that holds the InputVersion parameter: the version id (or
 # ETag) of the input object. It is there for SageMaker's cache key, which compares a processing
 # job's Environment but never the data behind a URI; the script records it in its report.
@@ -36,6 +40,9 @@ TEST_SPLIT = "test"
 SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
 QUARANTINE_OUTPUT = "quarantine"
 REPORT_OUTPUT = "report"
+# The file ProcessData writes in its report output (on several instances, each one names its
+# own after itself: processing_report-algo-2.json).
+PROCESSING_REPORT_FILE = "processing_report.json"
 PROCESSING_OUTPUTS = (*SPLITS, QUARANTINE_OUTPUT, REPORT_OUTPUT)
 # Where a processing job describes its cluster ({"current_host", "hosts"}): with several
 # instances each one processes its shard of the raw input and names its output files after
@@ -62,6 +69,9 @@ TRAINING_OUTPUT_DATA_DIR = "/opt/ml/output/data"
 TRANSFORM_FILE = "transform.json"
 # The evaluation report: the EvaluationReport property file and the registered model metrics.
 EVALUATION_FILE = "evaluation.json"
+# The run report EvaluateModel writes beside it (one self-contained page, and its Markdown).
+REPORT_HTML_FILE = "report.html"
+REPORT_MARKDOWN_FILE = "report.md"
 # Where the quality gate reads the metric inside EVALUATION_FILE.
 GATE_METRIC_PATH = "regression_metrics.rmse.value"
 # Where it reads how much higher the new model's RMSE is than the champion's (0 with none), and

@@ -1,7 +1,7 @@
-"""Run the command-line interface."""
+"""Run the command-line interface: `python -m pipeline_definition COMMAND ...`."""
 
 import sys
 
-from pipeline_definition.cli import main
+from pipeline_definition.launcher import launch
 
-sys.exit(main())
+sys.exit(launch())

@@ -8,13 +8,18 @@ never load the SageMaker SDK.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import json
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
 from pipeline_definition.commands import CommandError
+from pipeline_definition.commands.version import VersionAction
 from pipeline_definition.operations.text import safe_lines
+
+PROG = "python -m pipeline_definition"
 
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -35,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "execute": ("pipeline_definition.commands.execute", "start (and monitor) an execution"),
     "status": ("pipeline_definition.commands.status", "show an execution and its steps"),
     "list": ("pipeline_definition.commands.list_executions", "list recent executions"),
+    "logs": (
+        "pipeline_definition.commands.logs",
+        "print a step's job log from CloudWatch Logs (--follow while it runs)",
+    ),
 }
 
 
@@ -52,12 +61,13 @@ def _load(name: str) -> CommandModule:
     return cast(CommandModule, importlib.import_module(COMMANDS[name][0]))
 
 
-def build_parser(command: str | None) -> argparse.ArgumentParser:
+def build_parser(command: str | None, prog: str = PROG) -> argparse.ArgumentParser:
     """The top-level parser; only the chosen command's module is imported."""
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline_definition",
+        prog=prog,
         description="Render, validate, diff, run locally and operate the SageMaker pipeline.",
     )
+    parser.add_argument("--version", action=VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (_, help_text) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
@@ -66,17 +76,28 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _failed(args: argparse.Namespace, message: str, exit_code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        # --json promises one object on stdout, failures included.
+        print(json.dumps({"error": message, "exit_code": exit_code}))
+    return exit_code
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Parse arguments and run one command."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in arguments if a in COMMANDS), None)
-    args = build_parser(command).parse_args(arguments)
+    args = build_parser(command, prog).parse_args(arguments)
     try:
-        return _load(args.command).run(args)
+        if not getattr(args, "json", False):
+            return _load(args.command).run(args)
+        # --json: the object goes to the real stdout, everything else is printed to stderr.
+        args.json_out = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            return _load(args.command).run(args)
     except CommandError as error:
         # Messages quote names, values and AWS's own words: control characters are escaped.
-        print(f"error: {safe_lines(error)}", file=sys.stderr)
-        return error.exit_code
+        return _failed(args, safe_lines(error), error.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return _failed(args, "interrupted", 130)

@@ -6,6 +6,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = PROJECT_ROOT / "cdk.json"
+PYPROJECT = PROJECT_ROOT / "pyproject.toml"
+# The pinned CDK CLI, installed by `npm ci` (package.json).
+CDK_CLI_PACKAGE = PROJECT_ROOT / "node_modules" / "aws-cdk" / "package.json"
 ML_SCRIPTS_DIR = PROJECT_ROOT / "ml_scripts"
 SAMPLE_DATA = PROJECT_ROOT / "data" / "house_data.csv"
 BUILD_DIR = PROJECT_ROOT / "build"

@@ -10,9 +10,15 @@ evaluation.json follows SageMaker's model-quality shape. Every figure under
 - ``r2``: coefficient of determination of log1p(price).
 
 ``standard_deviation`` is the spread of the metric over 200 seeded bootstrap resamples of the
-test rows. Dollar figures (RMSE, MAE, MAPE) are under ``price_metrics``. ``champion`` scores the
-champion on the same rows (evaluation/champion.py); ``prediction_interval`` gives the price
-interval's coverage and width (evaluation/coverage.py).
+test rows. Dollar figures (RMSE, MAE, MAPE) are under ``price_metrics``, their bootstrap
+deviations (the same resamples) under ``price_metrics_standard_deviation``. ``champion`` scores
+the champion on the same rows (evaluation/champion.py); ``prediction_interval`` gives the price
+interval's coverage and width (evaluation/coverage.py); ``error_by_segment`` the error by Sale
+Condition and by Neighborhood (evaluation/segments.py); ``permutation_importance`` what the
+blend relies on (evaluation/importance.py).
+
+Beside evaluation.json the step writes the run report, ``report.html`` and ``report.md``, and
+its figures under ``plots/`` (evaluation/report.py).
 """
 
 from __future__ import annotations
@@ -32,14 +38,24 @@ from ml_scripts.common.features import model_to_price
 from ml_scripts.common.io import configure_logging, read_split, write_json
 from ml_scripts.common.metrics import log_scale_metrics, price_metrics
 from ml_scripts.evaluation.champion import champion_report
+from ml_scripts.evaluation.context import (
+    RunContext,
+    add_report_arguments,
+    default_report_arguments,
+    run_context,
+)
 from ml_scripts.evaluation.coverage import interval_report
-from ml_scripts.evaluation.plots import write_plots
+from ml_scripts.evaluation.importance import REPEATS, importance_report, permutation_importance
+from ml_scripts.evaluation.plots import FigureData, make_figures
+from ml_scripts.evaluation.report import build_document, write_run_report
+from ml_scripts.evaluation.segments import largest_errors, price_deviations, segment_report
 from ml_scripts.inference.model import HousePriceModel, model_directory
 
 DEFAULT_MODEL_DIR = layout.EVALUATION_MODEL_DIR
 DEFAULT_TEST_DIR = layout.EVALUATION_TEST_DIR
 DEFAULT_OUTPUT_DIR = layout.EVALUATION_OUTPUT_DIR
 DEFAULT_CHAMPION_DIR = layout.EVALUATION_CHAMPION_DIR
+SEED = 0
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +88,38 @@ def evaluate(
     return report, predicted
 
 
-def feature_importance(model: HousePriceModel) -> dict[str, float]:
-    """Total gain per feature of the boosted trees."""
-    scores = model.booster.get_score(importance_type="total_gain")
-    return {str(name): float(np.asarray(value).sum()) for name, value in scores.items()}
+def _report_and_figures(
+    model: HousePriceModel,
+    test: Any,
+    report: dict[str, Any],
+    predicted: np.ndarray,
+    context: RunContext,
+) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    """Add the dollar deviations, the segments and the importance to `report`; the figures."""
+    actual = test[contract.TARGET].to_numpy(dtype=np.float64)
+    log_actual, log_predicted = np.log1p(actual), np.log1p(predicted)
+    report["price_metrics_standard_deviation"] = price_deviations(actual, predicted, seed=SEED)
+    report["error_by_segment"] = segment_report(test, log_actual, log_predicted)
+    found, rows = permutation_importance(model, test, seed=SEED)
+    report["permutation_importance"] = importance_report(found, rows, REPEATS, SEED)
+    errors = largest_errors(test, actual, predicted)
+    metrics = report["regression_metrics"]
+    figures = make_figures(
+        FigureData(
+            actual=actual,
+            predicted=predicted,
+            rmse=float(metrics["rmse"]["value"]),
+            rmse_sd=float(metrics["rmse"]["standard_deviation"]),
+            r2=float(metrics["r2"]["value"]),
+            rmse_usd=float(report["price_metrics"]["rmse_usd"]),
+            largest_errors=errors,
+            history=context.history,
+            segments=report["error_by_segment"],
+            importance=found,
+            seed=SEED,
+        )
+    )
+    return figures, errors
 
 
 def run_evaluation(
@@ -85,21 +129,28 @@ def run_evaluation(
     *,
     champion_dir: Path | None = None,
     champion_uri: str | None = None,
+    report_arguments: argparse.Namespace | None = None,
 ) -> dict[str, Any]:
     """Load the model (model.tar.gz or a directory), score the test split and, when the
-    champion input holds one, the champion's model on it; write the outputs."""
+    champion input holds one, the champion's model on it; write evaluation.json and the run
+    report."""
     test = read_split(test_dir)
     with model_directory(model_location) as model_dir:
         model = HousePriceModel.load(model_dir)
-    report, predicted = evaluate(model, test)
+        context = run_context(report_arguments or default_report_arguments(), model_dir)
+    report, predicted = evaluate(model, test, seed=SEED)
     actual = test[contract.TARGET].to_numpy(dtype=np.float64)
     rmse = report["regression_metrics"]["rmse"]["value"]
     report["champion"] = champion_report(champion_dir, champion_uri or None, test, actual, rmse)
-    plots = write_plots(output_dir / "plots", actual, predicted, feature_importance(model))
-    report["plots"] = [f"plots/{name}" for name in plots]
+    figures, errors = _report_and_figures(model, test, report, predicted, context)
+    report["plots"] = [f"plots/{name}" for name in figures]
+    report["run_report"] = [layout.REPORT_HTML_FILE, layout.REPORT_MARKDOWN_FILE]
+    document = build_document(report, context, figures, errors)
+    write_run_report(output_dir, document, figures)
     write_json(output_dir / layout.EVALUATION_FILE, report)
     logger.info("test rows %d; rmse of log1p(price) (= rmsle) %.5f", len(test), rmse)
     logger.info("champion: %s", report["champion"]["description"])
+    logger.info("run report: %s", output_dir / layout.REPORT_HTML_FILE)
     return report
 
 
@@ -129,6 +180,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="",
         help="the ChampionModelData the champion input came from, for the report",
     )
+    add_report_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -143,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.output_dir,
             champion_dir=args.champion_dir,
             champion_uri=args.champion_uri,
+            report_arguments=args,
         )
     except (ValueError, FileNotFoundError) as exc:
         return report_failure(logger, "evaluation", exc)

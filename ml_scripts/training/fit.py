@@ -32,6 +32,7 @@ from ml_scripts.common.features import (
     model_to_price,
     target_to_model,
 )
+from ml_scripts.common.history import TrainingHistory
 from ml_scripts.common.linear import RidgeModel
 from ml_scripts.common.metrics import log_metric_values, price_metrics, rmse
 from ml_scripts.common.reduction import LOCAL, Reducer
@@ -53,6 +54,7 @@ class TrainingResult:
     # Wall time of the boosting rounds (early stopping, refit) and of the ridge fits: not part
     # of the model card, which stays the same for the same data.
     timing: dict[str, dict[str, float]] = field(default_factory=dict)
+    history: TrainingHistory | None = None
 
 
 class RoundTimer(xgb.callback.TrainingCallback):
@@ -249,6 +251,7 @@ def train_model(
         ref=dtrain,
     )
     timer = RoundTimer()
+    evals_result: dict[str, Any] = {}
     booster = xgb.train(
         hp.xgboost_params(),
         dtrain,
@@ -257,9 +260,11 @@ def train_model(
         early_stopping_rounds=hp.early_stopping_rounds,
         verbose_eval=verbose_eval,
         callbacks=[timer],
+        evals_result=evals_result,
     )
     best = int(booster.best_iteration)
     timing = {"early_stopping": timer.summary()}
+    history = TrainingHistory.from_evals(evals_result, best)
     # The quantised matrices are as large as the features: freed before the ridge's design is
     # built (the booster keeps no reference to them), so the peak is one large matrix lower.
     del dtrain, dvalid
@@ -291,4 +296,4 @@ def train_model(
         del dall
         linear = _fit_linear(all_features, all_target, transform, hp, reducer, timing=timing)
         model = HousePriceModel(refitted, transform, linear, model.interval)
-    return TrainingResult(model, best, metrics, rows, timing)
+    return TrainingResult(model, best, metrics, rows, timing, history)

@@ -1,6 +1,7 @@
 """The model directory training leaves behind: model.ubj (XGBoost UBJSON, portable across
 versions), transform.json, linear.json (when the ridge is blended in), interval.json (the
-calibrated price interval, inference/intervals.py), model_card.json, and
+calibrated price interval, inference/intervals.py), training_history.json (the learning curve,
+common/history.py), model_card.json, and
 code/, the serving bundle (code/inference.py plus code/ml_scripts/{__init__.py, layout.py,
 common/, inference/}), so the XGBoost serving container loads the model without a repack job.
 """
@@ -20,6 +21,7 @@ import xgboost as xgb
 import ml_scripts
 from ml_scripts import layout
 from ml_scripts.common import contract
+from ml_scripts.common.history import TRAINING_HISTORY_FILE
 from ml_scripts.common.io import write_json
 from ml_scripts.inference.intervals import INTERVAL_FILE
 from ml_scripts.inference.model import (
@@ -127,7 +129,8 @@ def save_model(
     *,
     hosts: int = 1,
 ) -> dict[str, Any]:
-    """Write model.ubj, transform.json, linear.json, interval.json, model_card.json and code/."""
+    """Write model.ubj, transform.json, linear.json, interval.json, training_history.json,
+    model_card.json and code/."""
     model_dir.mkdir(parents=True, exist_ok=True)
     result.model.booster.save_model(str(model_dir / MODEL_FILE))
     result.model.transform.save(model_dir / TRANSFORM_FILE)
@@ -135,6 +138,8 @@ def save_model(
         result.model.linear.save(model_dir / LINEAR_FILE)
     if result.model.interval is not None:
         result.model.interval.save(model_dir / INTERVAL_FILE)
+    if result.history is not None:
+        result.history.save(model_dir / TRAINING_HISTORY_FILE)
     card = model_card(result, hp, data_sha256, hosts=hosts)
     card["serving_code"] = copy_serving_code(model_dir / layout.SERVING_CODE_DIR)
     write_json(model_dir / MODEL_CARD_FILE, card)

@@ -12,13 +12,13 @@ CheckInstanceLimits --(counts within 1..4)--> ProcessData -> TrainModel -> Evalu
   Condition step and not allowed values).
 - ProcessData (scikit-learn container) validates the raw CSV against the data contract,
   quarantines bad rows and writes train/validation/test splits (each instance its shard's).
-- TrainModel (XGBoost container, `ModelTrainer` script mode) fits the feature transform and
-  XGBoost blended with a robust ridge on log price (early stopping on validation, then a refit
-  on train + validation; several hosts train one model) and writes the booster, the transform
-  and the serving code into `model.tar.gz`.
+- TrainModel (XGBoost container, `ModelTrainer` script mode; several hosts train one model)
+  fits the feature transform and XGBoost blended with a robust ridge on log price (early
+  stopping, then a refit on train + validation) into `model.tar.gz`, with the serving code.
 - EvaluateModel (XGBoost container, one instance) scores the test split, and the champion
   (ChampionModelData: the newest Approved version's model, or a placeholder meaning none) on the
-  same rows, and writes `evaluation.json`, declared as the `EvaluationReport` property file.
+  same rows, and writes `evaluation.json` (the `EvaluationReport` property file) and the run
+  report (run_report.py: what it is given besides ProcessData's report).
 - CheckQuality compares `regression_metrics.rmse.value` with the RMSE threshold and
   `champion.rmse_above_champion` with the tolerance, deploy-time settings written here as
   literals (project/controls.py): no run parameter can move them.
@@ -78,6 +78,7 @@ from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, P
 from pipeline_definition.build.gates import REGISTER_STEP, instance_limits_gate, quality_gate
 from pipeline_definition.build.offline_session import OfflinePipelineSession
 from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
+from pipeline_definition.build.run_report import report_arguments
 from pipeline_definition.build.serving import serving_environment
 from project.champion import MODELS_AREA
 
@@ -324,6 +325,7 @@ def _evaluate_step(
         # Scoring the test split is one small job: more instances would each repeat it.
         instance_count=1,
     )
+    processed = process.properties.ProcessingOutputConfig.Outputs
     step_args = processor.run(
         inputs=[
             _s3_input(
@@ -332,9 +334,12 @@ def _evaluate_step(
                 layout.EVALUATION_MODEL_DIR,
             ),
             _s3_input(
-                "test",
-                process.properties.ProcessingOutputConfig.Outputs[layout.TEST_SPLIT].S3Output.S3Uri,
-                layout.EVALUATION_TEST_DIR,
+                "test", processed[layout.TEST_SPLIT].S3Output.S3Uri, layout.EVALUATION_TEST_DIR
+            ),
+            _s3_input(
+                "processing-report",
+                processed[layout.REPORT_OUTPUT].S3Output.S3Uri,
+                layout.EVALUATION_PROCESSING_REPORT_DIR,
             ),
             # Always an object: the champion's model.tar.gz or the no-champion placeholder.
             _s3_input(
@@ -360,6 +365,7 @@ def _evaluate_step(
             layout.EVALUATION_CHAMPION_DIR,
             "--champion-uri",
             ctx.parameters.champion_model_data,
+            *report_arguments(ctx.config, ctx.session, ctx.parameters, process, train),
         ],
     )
     return ProcessingStep(
@@ -368,7 +374,8 @@ def _evaluate_step(
         property_files=[report],
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Score the test split, and the champion on it; write evaluation.json",
+        description="Score the test split, and the champion on it; write evaluation.json and the "
+        "run report",
     )
 
 

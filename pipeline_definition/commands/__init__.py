@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +19,23 @@ class CommandError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def add_json_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """--json: one JSON object on stdout, everything else (progress, logs) on stderr."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {what} as one JSON object on stdout; progress and messages go to stderr",
+    )
+
+
+def emit_json(args: argparse.Namespace, record: Mapping[str, Any], exit_code: int) -> int:
+    """Print `record` with its exit code as one line of JSON on the command's stdout."""
+    # The CLI points stdout at stderr while a --json command runs; json_out is the real one.
+    out = getattr(args, "json_out", None) or sys.stdout
+    print(json.dumps({**record, "exit_code": exit_code}, default=str), file=out, flush=True)
+    return exit_code
 
 
 @contextmanager

@@ -66,6 +66,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--region", help="AWS region for 'deployed' (default: AWS_REGION, the profile's region)"
     )
     parser.add_argument(
+        "--profile", help="AWS profile for 'deployed' (default: AWS_PROFILE or the default chain)"
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="render git refs and working trees without synthesizing them: quicker, but the "
@@ -96,6 +99,7 @@ def _load_both(
         pipeline=args.pipeline,
         pipeline_name=args.pipeline_name,
         region=args.region,
+        profile=args.profile,
         render_only=args.render_only,
         workdir=workdir,
     )

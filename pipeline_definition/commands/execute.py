@@ -8,23 +8,38 @@ fix before anything ran (names, values, credentials, region, endpoint); 3 still 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from pipeline_definition.commands import operating_command
+from pipeline_definition.commands import add_json_argument, emit_json, operating_command
 from pipeline_definition.operations import OperationError
 from pipeline_definition.operations.champion import (
     LOOKUP_ACTIONS,
     deployed_champion,
     refuse_user_champion,
 )
-from pipeline_definition.operations.client import aws_errors, s3_client
+from pipeline_definition.operations.client import aws_errors, explain, s3_client
 from pipeline_definition.operations.display import print_steps
-from pipeline_definition.operations.executions import new_token, start_execution
+from pipeline_definition.operations.executions import (
+    Step,
+    describe_execution,
+    execution_steps,
+    new_token,
+    start_execution,
+)
+from pipeline_definition.operations.failure_logs import (
+    FailedStepLog,
+    failed_step_logs,
+    failure_lines,
+)
 from pipeline_definition.operations.input_version import input_version, needs_lookup
 from pipeline_definition.operations.monitor import (
     Clock,
+    MonitorResult,
     PollSchedule,
     exit_code,
     summary,
@@ -36,6 +51,7 @@ from pipeline_definition.operations.parameters import (
     deployed_definition,
     validate_assignments,
 )
+from pipeline_definition.operations.records import execution_record
 from pipeline_definition.operations.target import (
     STATUS_COMMAND,
     Operation,
@@ -78,6 +94,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="TOKEN",
         help="reuse the token a previous start printed, so a retried start starts nothing new",
     )
+    add_json_argument(parser, "the execution (ARN, status, parameters, steps)")
     add_connection_arguments(parser)
 
 
@@ -99,7 +116,7 @@ def _start(args: argparse.Namespace, op: Operation) -> int:
     refuse_user_champion(values)
     token = _token(args)
     pipeline_name: str = args.pipeline_name or op.settings.pipeline_name
-    console, clock, target = op.console, op.clock, op.target
+    console, target = op.console, op.target
 
     with aws_errors(pipeline_name=pipeline_name, region=target.region):
         definition = deployed_definition(target.client, pipeline_name)
@@ -125,22 +142,70 @@ def _start(args: argparse.Namespace, op: Operation) -> int:
         )
     execution_arn = safe(execution_arn)
     console.print(f"Execution ARN: {execution_arn}", markup=False, highlight=False)
-    if not args.monitor:
-        console.print(
-            f"Follow it with: {STATUS_COMMAND} {execution_arn} --watch",
-            markup=False,
-            highlight=False,
+    started = Started(pipeline_name, execution_arn, token, parameters)
+    if args.monitor:
+        return _monitor(args, op, started)
+    if args.json:
+        return emit_json(args, _just_started(op, started), 0)
+    console.print(
+        f"Follow it with: {STATUS_COMMAND} {execution_arn} --watch", markup=False, highlight=False
+    )
+    return 0
+
+
+@dataclass(frozen=True)
+class Started:
+    """What `execute` started."""
+
+    pipeline_name: str
+    execution_arn: str
+    token: str
+    parameters: Mapping[str, str]
+
+    def record(self, op: Operation, result: MonitorResult, **extra: Any) -> dict[str, Any]:
+        """The --json object for this execution in the state `result` saw."""
+        record = execution_record(
+            pipeline_name=self.pipeline_name,
+            region=op.target.region,
+            execution=result.execution,
+            parameters=self.parameters,
+            steps=result.steps,
+            steps_error=result.steps_error,
+            **extra,
         )
-        return 0
-    return monitor_and_report(
-        target.client,
-        execution_arn,
-        console=console,
-        clock=clock,
+        return {**record, "client_request_token": self.token}
+
+
+def _monitor(args: argparse.Namespace, op: Operation, started: Started) -> int:
+    monitored = monitor_and_report(
+        op.target.client,
+        started.execution_arn,
+        console=op.console,
+        clock=op.clock,
         schedule=PollSchedule(initial=args.poll_interval),
         timeout=args.timeout,
-        region=target.region,
+        region=op.target.region,
+        logs=op.logs,
     )
+    if not args.json:
+        return monitored.exit_code
+    record = started.record(op, monitored.result, failures=monitored.failures)
+    return emit_json(args, {**record, "timed_out": monitored.result.timed_out}, monitored.exit_code)
+
+
+def _just_started(op: Operation, started: Started) -> dict[str, Any]:
+    """The execution right after its start (its steps may not be listed yet)."""
+    client, region = op.target.client, op.target.region
+    with aws_errors(region=region):
+        execution = describe_execution(client, started.execution_arn)
+    steps: Sequence[Step] = ()
+    steps_error = None
+    try:
+        steps = execution_steps(client, started.execution_arn)
+    except (BotoCoreError, ClientError) as error:
+        steps_error = explain(error)
+    result = MonitorResult(execution, steps, False, 0.0, steps_error)
+    return started.record(op, result)
 
 
 def _input_version(args: argparse.Namespace, op: Operation, uri: str) -> str:
@@ -169,6 +234,15 @@ def _champion(op: Operation, definition: dict[str, object]) -> dict[str, str]:
 run = operating_command(_start)
 
 
+@dataclass(frozen=True)
+class Monitored:
+    """How a watch ended: the exit code, the last state seen and the failed steps' logs."""
+
+    exit_code: int
+    result: MonitorResult
+    failures: Sequence[FailedStepLog]
+
+
 def monitor_and_report(
     client: SageMakerClient,
     execution_arn: str,
@@ -178,8 +252,9 @@ def monitor_and_report(
     schedule: PollSchedule,
     timeout: float | None,
     region: str,
-) -> int:
-    """Watch until the end or the timeout, print the outcome, return the exit code."""
+    logs: Callable[[], Any],
+) -> Monitored:
+    """Watch until the end or the timeout, print the outcome and the failed steps' logs."""
     try:
         with aws_errors(region=region):
             result = watch(
@@ -203,4 +278,7 @@ def monitor_and_report(
         print_steps(console, result.steps, clock.now())
     for line in summary(result, status_command=STATUS_COMMAND):
         console.print(line, markup=False, highlight=False)
-    return exit_code(result)
+    failures = [] if result.timed_out else failed_step_logs(result.steps, logs, region)
+    for line in failure_lines(failures, execution_arn):
+        console.print(line, markup=False, highlight=False)
+    return Monitored(exit_code(result), result, failures)

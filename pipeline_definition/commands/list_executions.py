@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
-from pipeline_definition.commands import operating_command
+from pipeline_definition.commands import add_json_argument, emit_json, operating_command
 from pipeline_definition.operations.client import aws_errors
 from pipeline_definition.operations.display import print_executions
 from pipeline_definition.operations.executions import recent_executions
+from pipeline_definition.operations.records import executions_record
 from pipeline_definition.operations.target import (
     Operation,
     add_connection_arguments,
     add_pipeline_argument,
 )
-
-if TYPE_CHECKING:
-    pass
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
@@ -42,6 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"how many executions to show (default {DEFAULT_LIMIT})",
     )
     add_pipeline_argument(parser)
+    add_json_argument(parser, "the executions")
     add_connection_arguments(parser)
 
 
@@ -50,6 +48,8 @@ def _list(args: argparse.Namespace, op: Operation) -> int:
     pipeline_name: str = args.pipeline_name or op.settings.pipeline_name
     with aws_errors(pipeline_name=pipeline_name, region=op.target.region):
         executions = recent_executions(op.target.client, pipeline_name, args.limit)
+    if args.json:
+        return emit_json(args, executions_record(pipeline_name, op.target.region, executions), 0)
     if not executions:
         op.console.print(
             f"No executions of {pipeline_name} in {op.target.region} yet.",

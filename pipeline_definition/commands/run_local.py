@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline_definition.commands import CommandError
+from pipeline_definition.commands import CommandError, add_json_argument, emit_json
 from pipeline_definition.local.parity.envs import DEFAULT_CACHE_DIR, BuildProgress
 from pipeline_definition.local.runner import (
     DEFAULT_WORKDIR,
@@ -131,6 +131,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --parity: build (or check) the environments the definition needs, then stop",
     )
+    add_json_argument(parser, "the summary (outcome, steps, metrics, registry, artifacts)")
 
 
 def _build_progress(plain: bool) -> BuildProgress:
@@ -178,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
     except RunError as error:
         raise CommandError(str(error), error.exit_code) from error
     if args.envs_only:
+        if args.json:
+            return emit_json(args, {"parity_environments": str(args.parity_envs.resolve())}, 0)
         print(f"parity environments ready in {args.parity_envs}")
         return 0
     listener: ProgressListener
@@ -186,9 +189,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         listener = PlainProgress(sys.stdout)
     result = execute(prepared, options, listener=listener)
-    store = prepared.workspace.store
     from pipeline_definition.local.store import LocalObjectStore  # noqa: PLC0415
+    from pipeline_definition.local.summary_record import summary_record  # noqa: PLC0415
 
-    for line in summary_lines(result, prepared.definition, LocalObjectStore(store)):
+    store = LocalObjectStore(prepared.workspace.store)
+    if args.json:
+        record = summary_record(result, prepared.definition, store)
+        return emit_json(args, record, exit_code(result))
+    for line in summary_lines(result, prepared.definition, store):
         print(line)
     return exit_code(result)

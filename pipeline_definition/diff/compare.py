@@ -42,6 +42,11 @@ from pipeline_definition.model.placeholders import PLACEHOLDER_PATTERN
 # Placeholder-aware equality
 
 
+# A flat list longer than this, changed in at most FEW_POSITIONS places, is shown by position.
+SHORT_LIST = 8
+FEW_POSITIONS = 3
+
+
 class _Matcher:
     """Deep equality where `${Name}` on one side matches a consistent value on the other."""
 
@@ -185,9 +190,7 @@ class _Comparer:
                 for n in names
             ]
         elif all(_is_scalar(v) or is_expression(v) for v in [*old, *new]):
-            # Arguments and the like (values or parameter references such as --input-uri's):
-            # the whole list reads better than shifted positions.
-            return [describe_change(path, old, new)]
+            return self._flat_list(old, new, path)
         else:
             pairs = [
                 (
@@ -204,6 +207,17 @@ class _Comparer:
             else:
                 changes.extend(self.compare(before, after, child))
         return changes
+
+    def _flat_list(self, old: list[Any], new: list[Any], path: str) -> list[Change]:
+        """Arguments and the like (values or parameter references such as --input-uri's)."""
+        if len(old) == len(new) and len(old) > SHORT_LIST:
+            changed = [i for i in range(len(old)) if not self.matcher.equal(old[i], new[i])]
+            # A long list with a few values replaced in place (a code bundle's key among
+            # forty arguments) reads best as those positions alone.
+            if len(changed) <= FEW_POSITIONS:
+                return [describe_change(f"{path}[{i}]", old[i], new[i]) for i in changed]
+        # Otherwise the whole list reads better than shifted positions.
+        return [describe_change(path, old, new)]
 
     def _conditions(self, old: list[Any], new: list[Any], path: str) -> list[Change]:
         changes = []

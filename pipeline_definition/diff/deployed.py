@@ -72,14 +72,15 @@ def load_deployed(
     pipeline_name: str,
     *,
     region: str | None = None,
+    profile: str | None = None,
     fallback_region: str | None = None,
     client: SageMakerClient | None = None,
     code: CodeSource | None = None,
 ) -> LoadedDefinition:
     """The deployed pipeline, from `DescribePipeline` and `ListTags`.
 
-    The region is `region`, else the one boto3 finds (AWS_DEFAULT_REGION, the profile), else
-    `fallback_region`.
+    The credentials are `profile`'s, else boto3's chain (AWS_PROFILE, ...). The region is
+    `region`, else the one boto3 finds (AWS_DEFAULT_REGION, the profile), else `fallback_region`.
     """
     import boto3  # noqa: PLC0415 - only this source needs the AWS SDK
     from botocore.exceptions import (  # noqa: PLC0415
@@ -92,7 +93,7 @@ def load_deployed(
 
     try:
         if client is None:
-            session = boto3.session.Session()
+            session = boto3.session.Session(profile_name=profile or None)
             # The endpoint is left to boto3, which honours AWS_ENDPOINT_URL(_SAGEMAKER) itself.
             client = session.client(
                 "sagemaker", region_name=region or session.region_name or fallback_region

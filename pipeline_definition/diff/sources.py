@@ -56,6 +56,8 @@ class SideOptions:
     pipeline: str | None = None
     pipeline_name: str | None = None
     region: str | None = None
+    # The AWS profile for 'deployed' (None: AWS_PROFILE or the default chain).
+    profile: str | None = None
     repo: Path | None = None
     python: str = sys.executable
     # Render git refs and working trees without synthesizing them.
@@ -152,6 +154,7 @@ def _load_deployed_side(options: SideOptions, environ: Mapping[str, str]) -> Loa
     return load_deployed(
         name,
         region=region,
+        profile=options.profile,
         fallback_region=settings.region if settings else None,
         code=cached_code(RENDER_CACHE_DIR),
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline_definition.local.numbers import readable_together
 from pipeline_definition.local.properties import PropertyLookupError, json_path, lookup
 from pipeline_definition.model.expressions import (
     COMPARISON_OPERATORS,
@@ -220,7 +221,9 @@ def _comparison(kind: str, condition: dict[str, Any], ctx: EvaluationContext) ->
     else:
         _ordered(kind, left, right)
         outcome = _ORDERINGS[symbol](left, right)
-    return ConditionResult(outcome, f"{to_text(left)} {symbol} {to_text(right)}")
+    # The explanation is for people: readable digits, as many as the comparison needs.
+    shown_left, shown_right = readable_together((left, right), to_text)
+    return ConditionResult(outcome, f"{shown_left} {symbol} {shown_right}")
 
 
 def _in(condition: dict[str, Any], ctx: EvaluationContext) -> ConditionResult:
@@ -229,8 +232,8 @@ def _in(condition: dict[str, Any], ctx: EvaluationContext) -> ConditionResult:
     value = evaluate(condition["QueryValue"], ctx)
     candidates = [evaluate(item, ctx) for item in condition["Values"]]
     outcome = any(_equal(value, candidate) for candidate in candidates)
-    listed = ", ".join(to_text(c) for c in candidates)
-    return ConditionResult(outcome, f"{to_text(value)} in [{listed}]")
+    shown_value, *shown = readable_together((value, *candidates), to_text)
+    return ConditionResult(outcome, f"{shown_value} in [{', '.join(shown)}]")
 
 
 def _not(condition: dict[str, Any], ctx: EvaluationContext) -> ConditionResult:

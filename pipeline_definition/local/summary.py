@@ -15,9 +15,11 @@ from typing import Any
 
 from pipeline_definition.local.command import tail
 from pipeline_definition.local.definition import LocalDefinition
+from pipeline_definition.local.numbers import readable
 from pipeline_definition.local.progress import format_duration
 from pipeline_definition.local.registry import LocalModelRegistry, RegistryEntry, RegistryError
 from pipeline_definition.local.results import COMPLETED, ExecutionResult, StepStatus
+from pipeline_definition.local.run_report import report_paths
 from pipeline_definition.local.steps import artifacts_of, outputs_of
 from pipeline_definition.local.store import LocalObjectStore, StoreError
 
@@ -155,7 +157,7 @@ def summary_lines(
         lines.append("")
         lines.append(f"Model metrics ({label}, {display_path(path)}):")
         width = max(len(name) for name, _ in values)
-        lines += [f"  {name:<{width}}  {value:.6g}" for name, value in values]
+        lines += [f"  {name:<{width}}  {readable(value)}" for name, value in values]
     for entry in result.registry:
         lines.append("")
         lines.append(f"Registered: {entry.group} version {entry.version} ({entry.approval_status})")
@@ -182,4 +184,5 @@ def summary_lines(
     lines.append("")
     lines.append(f"Logs:   {display_path(result.directory / 'logs')}")
     lines.append(f"Record: {display_path(result.record_path)}")
+    lines += [f"Report: {display_path(path)}" for path in report_paths(found)]
     return lines

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import boto3
@@ -91,13 +91,23 @@ def sagemaker_client(
 
 def s3_client(*, profile: str | None, region: str, environ: Mapping[str, str]) -> S3Client:
     """An S3 client with the same profile and region as the SageMaker one (InputVersion)."""
+    client: S3Client = _client("s3", profile=profile, region=region, environ=environ)
+    return client
+
+
+def logs_client(*, profile: str | None, region: str, environ: Mapping[str, str]) -> Any:
+    """A CloudWatch Logs client with the SageMaker one's profile and region (job logs)."""
+    return _client("logs", profile=profile, region=region, environ=environ)
+
+
+def _client(service: str, *, profile: str | None, region: str, environ: Mapping[str, str]) -> Any:
     check_connection_settings(region, environ)
     try:
         session = boto3.Session(profile_name=profile or None, region_name=region)
     except ProfileNotFound as error:
         raise OperationError(f"AWS profile not found: {error}") from error
     with client_errors():
-        return session.client("s3", region_name=region, config=client_config(environ))
+        return session.client(service, region_name=region, config=client_config(environ))  # type: ignore[call-overload]
 
 
 @contextmanager

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 SUCCEEDED = "Succeeded"
+# The kinds of job a step's Metadata names whose log SageMaker writes to CloudWatch Logs.
+JOB_KINDS = ("ProcessingJob", "TrainingJob", "TransformJob")
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
 DISPLAY_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 DESCRIPTION_MAX_LENGTH = 3072
@@ -60,6 +62,26 @@ class Step:
     ended: datetime | None = None
     failure_reason: str | None = None
     cache_hit: bool = False
+    # The job the step ran (ListPipelineExecutionSteps' Metadata): its kind and ARN.
+    job_kind: str | None = None
+    job_arn: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the step can no longer change."""
+        return self.status in TERMINAL_STATUSES
+
+
+def step_job(metadata: Any) -> tuple[str, str] | tuple[None, None]:
+    """(kind, ARN) of the job a step's Metadata names, (None, None) for other steps."""
+    if not isinstance(metadata, Mapping):
+        return None, None
+    for kind in JOB_KINDS:
+        job = metadata.get(kind)
+        arn = job.get("Arn") if isinstance(job, Mapping) else None
+        if isinstance(arn, str) and arn:
+            return kind, arn
+    return None, None
 
 
 def answered(response: Mapping[str, Any], name: str, operation: str, kind: type = str) -> Any:
@@ -164,6 +186,7 @@ def execution_steps(client: SageMakerClient, execution_arn: str) -> list[Step]:
     steps: list[Step] = []
     for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
         for step in page.get("PipelineExecutionSteps", []):
+            job_kind, job_arn = step_job(step.get("Metadata"))
             steps.append(
                 Step(
                     name=step.get("StepDisplayName") or step.get("StepName", "?"),
@@ -172,6 +195,8 @@ def execution_steps(client: SageMakerClient, execution_arn: str) -> list[Step]:
                     ended=step.get("EndTime"),
                     failure_reason=step.get("FailureReason") or None,
                     cache_hit="CacheHitResult" in step,
+                    job_kind=job_kind,
+                    job_arn=job_arn,
                 )
             )
     return steps

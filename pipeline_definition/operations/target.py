@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from pipeline_definition.operations import OperationError
-from pipeline_definition.operations.client import sagemaker_client
+from pipeline_definition.operations.client import logs_client, sagemaker_client
 from pipeline_definition.operations.monitor import DEFAULT_POLL_INTERVAL, Clock, SystemClock
 from project.settings import Settings, SettingsError, project_settings
 
@@ -109,6 +110,8 @@ class Operation:
     environ: Mapping[str, str]
     settings: Settings
     target: Target
+    # CloudWatch Logs, made on first use with the same profile and region (job logs).
+    logs: Callable[[], Any]
 
 
 def operate(
@@ -119,6 +122,7 @@ def operate(
     console: Console | None = None,
     environ: Mapping[str, str] | None = None,
     default_region: str | None = None,
+    logs: Any = None,
 ) -> Operation:
     """Read the app's settings and connect; the keyword arguments are for tests.
 
@@ -129,10 +133,20 @@ def operate(
     settings = app_settings(environ)
     if default_region and args.region is None and not environ.get("AWS_REGION"):
         args.region = default_region
+    target = connect(args, settings, environ, client)
+    known = environ
+
+    @cache
+    def logs_factory() -> Any:
+        if logs is not None:
+            return logs
+        return logs_client(profile=args.profile, region=target.region, environ=known)
+
     return Operation(
         console=console or Console(soft_wrap=True),
         clock=clock or SystemClock(),
         environ=environ,
         settings=settings,
-        target=connect(args, settings, environ, client),
+        target=target,
+        logs=logs_factory,
     )

@@ -152,9 +152,45 @@ def test_evaluation_always_gets_a_champion_input_defaulting_to_the_placeholder(
     assert inputs["champion"]["S3Uri"] == {"Get": "Parameters.ChampionModelData"}
     assert inputs["champion"]["LocalPath"] == layout.EVALUATION_CHAMPION_DIR
     container = arguments["AppSpecification"]["ContainerArguments"]
-    given = dict(zip(container[::2], container[1::2], strict=True))
+    # Flags with one value each (the run report's --parameter NAME VALUE take two).
+    given = {
+        flag: container[i + 1]
+        for i, flag in enumerate(container[:-1])
+        if flag in ("--champion-dir", "--champion-uri")
+    }
     assert given["--champion-dir"] == layout.EVALUATION_CHAMPION_DIR
     assert given["--champion-uri"] == {"Get": "Parameters.ChampionModelData"}
+
+
+def test_evaluation_gets_processings_report_and_the_runs_context_for_its_report(
+    synthesis: Synthesis, steps: dict[str, dict[str, Any]]
+) -> None:
+    arguments = steps["EvaluateModel"]["Arguments"]
+    inputs = {i["InputName"]: i["S3Input"] for i in arguments["ProcessingInputs"]}
+    assert inputs["processing-report"]["S3Uri"] == {
+        "Get": "Steps.ProcessData.ProcessingOutputConfig.Outputs['report'].S3Output.S3Uri"
+    }
+    assert inputs["processing-report"]["LocalPath"] == layout.EVALUATION_PROCESSING_REPORT_DIR
+    container = arguments["AppSpecification"]["ContainerArguments"]
+
+    def after(flag: str, count: int = 1) -> list[Any]:
+        return [container[i + 1 : i + 1 + count] for i, v in enumerate(container) if v == flag]
+
+    named = [pair[0] for pair in after("--parameter", 2)]
+    assert named == [p["Name"] for p in synthesis.definition["Parameters"]]
+    # The same literals CheckQuality compares with, so the report's verdict is the gate's.
+    assert after("--rmse-threshold") == [[repr(DEFAULT_RMSE_THRESHOLD)]]
+    assert after("--champion-tolerance") == [[repr(DEFAULT_CHAMPION_TOLERANCE)]]
+    assert after("--training-job-name") == [[{"Get": "Steps.TrainModel.TrainingJobName"}]]
+    assert [bundle for bundle, _ in after("--code-bundle", 2)] == [
+        "processing",
+        "training",
+        "evaluation",
+    ]
+    # Nothing in SageMaker's cache key changes with each execution (the outputs, which hold the
+    # execution id, are not in it): an unchanged run still reuses EvaluateModel's result.
+    key = [arguments.get(name) for name in ("AppSpecification", "Environment", "ProcessingInputs")]
+    assert "Execution." not in json.dumps(key)
 
 
 def test_every_job_waits_for_the_instance_limits_check(steps: dict[str, dict[str, Any]]) -> None:

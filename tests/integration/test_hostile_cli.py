@@ -7,15 +7,30 @@ The counts are in the README's security section; `CASES` below is what they coun
 
 from __future__ import annotations
 
+import argparse
 import http.server
+import io
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+from rich.console import Console
 
 from pipeline_definition import cli
+from pipeline_definition.commands import CommandError
+from pipeline_definition.commands import logs as logs_command
+from pipeline_definition.commands import status as status_command
+from pipeline_definition.operations.monitor import SystemClock
+from pipeline_definition.operations.text import safe_lines
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +41,7 @@ COMMANDS = {
     "execute": ["execute"],
     "status": ["status", EXECUTION_ARN],
     "list": ["list"],
+    "logs": ["logs", EXECUTION_ARN],
 }
 
 
@@ -136,6 +152,7 @@ GARBAGE_FRAGMENTS = {
     "execute": "DescribePipeline",
     "status": "DescribePipelineExecution",
     "list": "ListPipelineExecutions",
+    "logs": "DescribePipelineExecution",
 }
 
 
@@ -262,10 +279,110 @@ def test_hostile_arguments_end_in_one_line_and_exit_2(
     assert_one_line_refusal(code, out, err, fragment)
 
 
+# --- CloudWatch Logs answering garbage while SageMaker answers well --------------------------
+
+LOGS_ANSWERS = {
+    **{name: (answer, "error:") for name, answer in GARBAGE_BODIES.items()},
+    **ERROR_ANSWERS,
+    "access denied": (ERROR_ANSWERS["access denied"][0], "access denied reading"),
+}
+LOG_READERS = ("logs", "status")
+T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def stubbed_sagemaker(command: str) -> tuple[Any, Stubber]:
+    """SageMaker's good answers: a failed ProcessData step whose job logs to CloudWatch."""
+    client = boto3.client(
+        "sagemaker",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",  # never reached: the Stubber answers first
+        config=Config(retries={"max_attempts": 1}),
+    )
+    stubber = Stubber(client)
+    arn = {"PipelineExecutionArn": EXECUTION_ARN}
+    stubber.add_response(
+        "describe_pipeline_execution",
+        {**arn, "PipelineExecutionStatus": "Failed", "CreationTime": T0},
+        arn,
+    )
+    if command == "status":
+        stubber.add_response(
+            "list_pipeline_parameters_for_execution", {"PipelineParameters": []}, arn
+        )
+    job = "arn:aws:sagemaker:us-east-1:123456789012:processing-job/pipelines-run1-processdata-x"
+    stubber.add_response(
+        "list_pipeline_execution_steps",
+        {
+            "PipelineExecutionSteps": [
+                {
+                    "StepName": "ProcessData",
+                    "StepStatus": "Failed",
+                    "FailureReason": "AlgorithmError",
+                    "Metadata": {"ProcessingJob": {"Arn": job}},
+                }
+            ]
+        },
+        {**arn, "SortOrder": "Ascending"},
+    )
+    return client, stubber
+
+
+def run_with_logs_endpoint(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """Run `command` with SageMaker stubbed and CloudWatch Logs at the garbage endpoint."""
+    argv = [command, EXECUTION_ARN]
+    args: argparse.Namespace = cli.build_parser(command).parse_args(argv)
+    module: Any = logs_command if command == "logs" else status_command
+    client, stubber = stubbed_sagemaker(command)
+    console = io.StringIO()
+    with stubber:
+        try:
+            code = module.run(
+                args,
+                client=client,
+                clock=SystemClock(),
+                console=Console(file=console, width=200, soft_wrap=True),
+                environ=dict(os.environ),
+            )
+        except CommandError as error:
+            print(f"error: {safe_lines(error)}", file=sys.stderr)
+            code = error.exit_code
+    captured = capsys.readouterr()
+    return code, captured.out + console.getvalue(), captured.err
+
+
+@pytest.mark.parametrize("command", LOG_READERS)
+@pytest.mark.parametrize("answer", list(LOGS_ANSWERS), ids=list(LOGS_ANSWERS))
+def test_a_garbage_logs_answer_is_one_line_and_never_fails_status(
+    environ: str,
+    endpoint: GarbageEndpoint,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    answer: str,
+) -> None:
+    endpoint.answer, fragment = LOGS_ANSWERS[answer]
+
+    code, out, err = run_with_logs_endpoint(command, capsys)
+
+    if command == "logs":
+        assert_one_line_refusal(code, out, err, fragment)
+        return
+    # status: the log is detail; one line says why it is missing, the command succeeds.
+    assert code == 0, (out, err)
+    assert "Traceback" not in out + err and "\x1b" not in out + err
+    (reason,) = [line for line in out.splitlines() if "log unavailable:" in line]
+    assert len(reason) < 1000
+    assert "ProcessData failed: AlgorithmError" in out
+
+
 # --- what the suite counts -------------------------------------------------------------------
 
-CASES = (len(GARBAGE_BODIES) * len(COMMANDS) + len(ERROR_ANSWERS) * len(COMMANDS)) + len(
-    HOSTILE_INVOCATIONS
+CASES = (
+    len(GARBAGE_BODIES) * len(COMMANDS)
+    + len(ERROR_ANSWERS) * len(COMMANDS)
+    + len(HOSTILE_INVOCATIONS)
+    + len(LOGS_ANSWERS) * len(LOG_READERS)
 )
 
 

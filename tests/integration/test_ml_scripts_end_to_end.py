@@ -118,8 +118,12 @@ def test_pipeline_steps_end_to_end_on_the_embedded_data(tmp_path: Path) -> None:
     assert {p.name for p in (evaluation / "plots").iterdir()} == {
         "predicted_vs_actual.png",
         "residuals.png",
+        "learning_curve.png",
+        "error_by_sale_condition.png",
+        "error_by_neighborhood.png",
         "feature_importance.png",
     }
+    assert (evaluation / "report.html").is_file()
 
     # Batch prediction: one price per row, in input order (checked with the rows reversed).
     header, rows = raw_rows(60)

@@ -10,7 +10,6 @@ import runpy
 import socket
 import sys
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,6 @@ from botocore.config import Config
 from botocore.stub import ANY, Stubber
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
-from moto.server import ThreadedMotoServer
 from rich.console import Console
 
 from pipeline_definition import cli
@@ -48,16 +46,6 @@ EXECUTION_ARN = (
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 TOKEN_LINE = re.compile(r"ClientRequestToken ([0-9a-f]{32})\)")
 ARN_LINE = re.compile(r"Execution ARN: (arn:\S+)")
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on a free loopback port, for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from pipeline_definition.local.runner import render_app_definition
 from pipeline_definition.local.store import LocalObjectStore
 from pipeline_definition.local.workspace import Workspace
 from project.paths import PROJECT_ROOT
+from testsupport.corpus.catalogue import step
 
 pytestmark = [pytest.mark.parity, pytest.mark.timeout(900)]
 
@@ -169,6 +170,26 @@ def test_the_parity_pipeline_succeeds_in_the_images_versions(
     assert versions["xgboost"] == pins["xgboost-cpu"]
 
 
+def test_the_run_report_is_made_in_the_evaluation_images_versions(
+    rendered: Rendered, parity_run: Run
+) -> None:
+    """EvaluateModel's report and its six figures, made with the XGBoost image's matplotlib."""
+    assert parity_run.code == 0, parity_run.output[-3000:]
+    outputs = parity_run.step("EvaluateModel")["Properties"]["ProcessingOutputConfig"]["Outputs"]
+    folder = parity_run.store_path(outputs[0]["S3Output"]["S3Uri"])
+    assert len(list((folder / "plots").glob("*.png"))) == 6
+    definition = json.loads(rendered.definition.read_text())
+    (evaluate,) = [s for s in definition["Steps"] if s["Name"] == "EvaluateModel"]
+    pins = dict(
+        lock_for_image(evaluate["Arguments"]["AppSpecification"]["ImageUri"], load_locks()).pins
+    )
+    html = (folder / "report.html").read_text()
+    for library in ("matplotlib", "numpy", "pandas"):
+        assert f"<td>{library}</td>" in html
+        row = html.split(f"<td>{library}</td>", 1)[1].split("</tr>", 1)[0]
+        assert row.endswith(f"<td>{pins[library]}</td>"), row
+
+
 def test_training_ran_the_real_driver_when_namespaces_work(parity_run: Run) -> None:
     log = (parity_run.workdir / "executions").glob("*/logs/TrainModel.log")
     text = next(log).read_text()
@@ -208,26 +229,10 @@ def injected(rendered: Rendered, tmp_path_factory: pytest.TempPathFactory) -> Re
     scripts[0].write_text(text.replace(INJECT_AFTER, INJECT_AFTER + INJECTED))
     definition = json.loads(rendered.definition.read_text())
     # ProcessData sits inside the CheckInstanceLimits condition's branch, not at the top level.
-    step = _find_step(definition["Steps"], "ProcessData")
-    assert step is not None, "no ProcessData step in the definition"
-    definition["Steps"] = [step]
+    definition["Steps"] = [step(definition, "ProcessData")]
     path = root / "definition.json"
     path.write_text(json.dumps(definition))
     return Rendered(path, code_dir)
-
-
-def _find_step(steps: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    """A step by name, looking inside condition steps' branches too."""
-    for step in steps:
-        if step["Name"] == name:
-            return step
-        arguments = step.get("Arguments")
-        if isinstance(arguments, dict):
-            for branch in ("IfSteps", "ElseSteps"):
-                found = _find_step(arguments.get(branch, []), name)
-                if found is not None:
-                    return found
-    return None
 
 
 def test_parity_mode_catches_an_api_the_images_pandas_lacks(

@@ -1,7 +1,8 @@
 """`run-local` on the shipped definition: rendered from the app, real ml_scripts, end to end.
 
-One workdir for the module: the first run renders and trains (NumRound kept small), later runs
-reuse its rendered definition and, where the cache key allows, its results.
+One workdir for the session (tests/integration/conftest.py): the first run renders and trains
+(NumRound kept small), later runs reuse its rendered definition and, where the cache key allows,
+its results.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import subprocess
 import sys
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,61 +24,21 @@ from pipeline_definition.local.results import StepStatus
 from pipeline_definition.local.runner import RunOptions, execute, prepare
 from pipeline_definition.local.store import LocalObjectStore
 from project.paths import PROJECT_ROOT
+from testsupport.run_local import FAST, NUM_ROUND, Run, run_cli, store_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-NUM_ROUND = "60"
-FAST = ("--param", f"NumRound={NUM_ROUND}")
 
-
-@dataclass(frozen=True)
-class Run:
-    """One CLI run: exit code, output and its execution.json."""
-
-    code: int
-    stdout: str
-    stderr: str
-    record: dict[str, Any]
-
-    def step(self, name: str) -> dict[str, Any]:
-        """A step's entry in execution.json."""
-        return next(s for s in self.record["Steps"] if s["Name"] == name)
-
-
-def run_cli(workdir: Path, *args: str) -> Run:
-    """`python -m pipeline_definition run-local --workdir WORKDIR ...` in a subprocess."""
-    before = set((workdir / "executions").glob("*")) if (workdir / "executions").exists() else set()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipeline_definition",
-            "run-local",
-            "--workdir",
-            str(workdir),
-            *args,
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    new = sorted(set((workdir / "executions").glob("*")) - before)
-    record = json.loads((new[-1] / "execution.json").read_text()) if new else {}
-    return Run(completed.returncode, completed.stdout, completed.stderr, record)
+@pytest.fixture(scope="module")
+def workdir(run_local_workdir: Path) -> Path:
+    """The session's run-local workdir (the run report's browser test reads it too)."""
+    return run_local_workdir
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The module's workdir."""
-    return tmp_path_factory.mktemp("run-local")
-
-
-@pytest.fixture(scope="module")
-def first(workdir: Path) -> Run:
-    """Render the app's definition and run it with the embedded data."""
-    return run_cli(workdir, *FAST)
+def first(first_run_local: Run) -> Run:
+    """The session's first run: it renders the app's definition and runs the embedded data."""
+    return first_run_local
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +46,6 @@ def definition_args(workdir: Path, first: Run) -> tuple[str, ...]:
     """Run the definition the first run rendered, without rendering again."""
     assert (workdir / "render" / "definition.json").is_file(), first.stderr
     return ("--definition", str(workdir / "render" / "definition.json"))
-
-
-def store_path(workdir: Path, uri: str) -> Path:
-    """Where a URI lives in the workdir's local store."""
-    return LocalObjectStore(workdir / "s3").path(uri)
 
 
 def test_first_run_succeeds_and_registers(workdir: Path, first: Run) -> None:

@@ -58,6 +58,13 @@ class Scaled:
             assert member is not None
             return json.load(member)
 
+    def run_report(self) -> str:
+        """The Markdown run report EvaluateModel wrote."""
+        evaluate = self.result.step("EvaluateModel").properties
+        assert evaluate is not None
+        outputs = evaluate["ProcessingOutputConfig"]["Outputs"]
+        return (self.store.path(outputs[0]["S3Output"]["S3Uri"]) / "report.md").read_text()
+
     def rmse(self) -> float:
         """The test RMSE that EvaluateModel reported."""
         evaluate = self.result.step("EvaluateModel").properties
@@ -114,6 +121,9 @@ def test_three_instances_write_the_split_membership_and_quarantine_of_one(
     reports = sorted(runs[3].output("report").iterdir())
     assert all(json.loads(p.read_text())["invariant_holds"] for p in reports)
     assert len(reports) == 3
+    # The run report adds the three instances' reports up.
+    assert "6 file(s) read by 3 instances" in runs[3].run_report()
+    assert "6 file(s) read." in runs[1].run_report()
 
 
 def test_three_training_hosts_train_the_model_of_one(runs: dict[int, Scaled]) -> None:

@@ -85,10 +85,12 @@ def test_make_installs_both_environments_from_the_locks_with_hashes_required() -
         assert f"{target}/$(PIP_INSTALL) -r $(PIP_LOCK)" in MAKEFILE
     assert "$(BIN)/$(PIP_INSTALL) -r $(LOCK)" in MAKEFILE
     assert "$(SECURITY_VENV)/bin/$(PIP_INSTALL) -r $(SECURITY_LOCK)" in MAKEFILE
-    # Nothing is installed without hashes.
+    # Nothing is installed without hashes but the project itself, which downloads nothing.
     installs = [line for line in MAKEFILE.splitlines() if "pip install" in line]
     assert installs == [
-        "PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --require-hashes"
+        "PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check --require-hashes",
+        "PROJECT_INSTALL = python -m pip install --quiet --disable-pip-version-check --no-deps "
+        "--no-index \\",
     ]
 
 

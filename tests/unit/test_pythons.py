@@ -69,6 +69,7 @@ class Machine:
             (self.checkout / name).write_text("")
         for name in ("package.json", "package-lock.json"):
             (self.checkout / name).write_text("{}")
+        (self.checkout / "pyproject.toml").write_text("")
 
     def python(
         self, name: str, release: str, *, folder: Path | None = None, pytest_status: int = 0
@@ -306,6 +307,7 @@ def test_make_treats_the_stamp_as_stale_only_when_the_venv_cannot_be_kept(
     machine.python("python3.11", "3.11.9")
     machine.pythons("venv", ".venv")
     (machine.checkout / ".venv" / ".installed").write_text("")
+    (machine.checkout / ".venv" / "bin" / "pipeline-definition").write_text("")
     newer = machine.python("python3.12", "3.12.8", folder=machine.root / "elsewhere")
 
     kept = machine.run("make", "-n", "install")

@@ -249,6 +249,8 @@ def test_ci_tests_on_every_supported_python(workflows: dict[str, dict[str, Any]]
 
     assert python_versions(test) == supported_pythons()
     assert test["strategy"]["fail-fast"] is False
+    # Ubuntu's chromium package is a snap transition: the browser test uses the runner's Chrome.
+    assert test["env"]["CHROMIUM"] == "/usr/bin/google-chrome"
     assert [s for s in scripts if s.startswith("make")] == ["make install", "make test"]
 
 

@@ -95,8 +95,14 @@ def test_rerender_of_unchanged_code_gives_identical_step_arguments(
 
 def test_definition_names_no_timestamps_or_job_names(rendered: RenderedDefinition) -> None:
     body = rendered.body
-    assert "TrainingJobName" not in body
-    assert "ProcessingJobName" not in body
+    # SageMaker names each job (with a timestamp): no step sets one, and the only mentions are
+    # EvaluateModel's references to the upstream jobs' names, for its run report.
+    assert '"TrainingJobName":' not in body
+    assert '"ProcessingJobName":' not in body
+    assert set(re.findall(r'"Get": "([^"]*JobName)"', body)) == {
+        "Steps.ProcessData.ProcessingJobName",
+        "Steps.TrainModel.TrainingJobName",
+    }
     assert "/tmp" not in body
     assert str(Path.home()) not in body
 

@@ -11,6 +11,7 @@ import pytest
 from pipeline_definition.diff.compare import diff_definitions
 from pipeline_definition.diff.model import MISSING, DefinitionDiff, DefinitionError, StepDiff
 from pipeline_definition.diff.values import render_condition, render_expression
+from testsupport.corpus.catalogue import step
 from testsupport.definitions import SHIPPED_DEFINITION
 
 FIXTURE = SHIPPED_DEFINITION
@@ -26,19 +27,6 @@ def original() -> dict[str, Any]:
 def modified(original: dict[str, Any]) -> dict[str, Any]:
     copied: dict[str, Any] = copy.deepcopy(original)
     return copied
-
-
-def step(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """A top-level or branch step of `definition`, by name."""
-    pending = list(definition["Steps"])
-    while pending:
-        current = pending.pop()
-        if current["Name"] == name:
-            found: dict[str, Any] = current
-            return found
-        arguments = current.get("Arguments", {})
-        pending += arguments.get("IfSteps", []) + arguments.get("ElseSteps", [])
-    raise KeyError(name)
 
 
 def parameter(definition: dict[str, Any], name: str) -> dict[str, Any]:
@@ -201,6 +189,32 @@ def test_code_hash_change_names_the_bundle(
     assert change.category == "code"
     assert change.path == "Arguments.InputDataConfig[code].DataSource.S3DataSource.S3Uri"
     assert change.summary == f"code bundle 'training' changed: {digest[:8]}… -> 01234567…"
+
+
+def test_a_value_replaced_in_a_long_argument_list_is_shown_by_position(
+    original: dict[str, Any], modified: dict[str, Any]
+) -> None:
+    arguments = step(modified, "EvaluateModel")["Arguments"]["AppSpecification"]
+    listed = arguments["ContainerArguments"]
+    assert len(listed) > 8
+    index = listed.index("--rmse-threshold") + 1
+    listed[index] = "0.2"
+
+    (change,) = only_changed_step(diff_definitions(original, modified), "EvaluateModel").changes
+
+    assert change.path == f"Arguments.AppSpecification.ContainerArguments[{index}]"
+    assert change.summary.endswith('"0.15" -> "0.2"')
+
+
+def test_a_reshaped_argument_list_is_shown_whole(
+    original: dict[str, Any], modified: dict[str, Any]
+) -> None:
+    arguments = step(modified, "EvaluateModel")["Arguments"]["AppSpecification"]
+    arguments["ContainerArguments"] = [*arguments["ContainerArguments"], "--verbose"]
+
+    (change,) = only_changed_step(diff_definitions(original, modified), "EvaluateModel").changes
+
+    assert change.path == "Arguments.AppSpecification.ContainerArguments"
 
 
 def test_hyperparameter_change(original: dict[str, Any], modified: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from pipeline_definition.diff import markdown as diff_markdown
 from pipeline_definition.diff.compare import diff_definitions
 from pipeline_definition.diff.formatting import MARKER, format_markdown
 from project.paths import PROJECT_ROOT
+from testsupport.corpus.catalogue import step
 from testsupport.definitions import SHIPPED_DEFINITION
 
 FIXTURE = SHIPPED_DEFINITION
@@ -33,19 +34,6 @@ def write_variant(tmp_path: Path, mutate: Mutation, name: str = "new.json") -> P
     path = tmp_path / name
     path.write_text(json.dumps(definition, indent=2))
     return path
-
-
-def step(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """A top-level or branch step by name."""
-    pending = list(definition["Steps"])
-    while pending:
-        current = pending.pop()
-        if current["Name"] == name:
-            found: dict[str, Any] = current
-            return found
-        arguments = current.get("Arguments", {})
-        pending += arguments.get("IfSteps", []) + arguments.get("ElseSteps", [])
-    raise KeyError(name)
 
 
 def deeper_trees(definition: dict[str, Any]) -> None:

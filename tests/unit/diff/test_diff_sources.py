@@ -557,6 +557,30 @@ def test_deployed_region_from_the_profile(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 @pytest.mark.usefixtures("aws")
+def test_diff_profile_option_reads_the_deployed_pipeline_with_that_profile(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile review]\nregion = ap-southeast-2\n"
+        "aws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    create_pipeline("p", "ap-southeast-2")
+    same = ["diff", "deployed", str(FIXTURE), "--pipeline-name", "p"]
+
+    code = main([*same, "--profile", "review"])
+    out = capsys.readouterr().out
+    unknown = main([*same, "--profile", "nobody"])
+    err = capsys.readouterr().err
+
+    assert code == 0, out
+    assert "deployed:p (ap-southeast-2)" in out
+    assert unknown == 2
+    assert "error: AWS profile problem: The config profile (nobody) could not be found" in err
+
+
+@pytest.mark.usefixtures("aws")
 def test_deployed_pipeline_not_found() -> None:
     with pytest.raises(SourceError, match="pipeline 'missing' not found in us-west-2"):
         load_side("deployed", SideOptions(pipeline_name="missing"), {"AWS_REGION": "us-west-2"})

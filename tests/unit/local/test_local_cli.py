@@ -107,3 +107,70 @@ def test_unsupported_steps_and_cycles_stop_before_running(
     assert "step 'Notify' (Lambda) has no FunctionArn" in err
     assert "cycle: A -> B -> A" in err
     assert not (files["dir"] / "work" / "executions").exists()
+
+
+def test_json_prints_one_object_on_stdout_and_the_progress_on_stderr(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_local(files, definition(), "--input-data", str(files["data"]), "--json")
+
+    captured = capsys.readouterr()
+    record = json.loads(captured.out)
+    assert captured.out.count("\n") == 1
+    assert code == record["exit_code"] == 0
+    assert record["status"] == "Succeeded"
+    assert [step["name"] for step in record["steps"]] == [
+        "Split",
+        "Train",
+        "Evaluate",
+        "Check",
+        "Register",
+        "Fail",
+    ]
+    assert record["steps"][3]["detail"] == "0.1 <= 0.5 is true -> IfSteps"
+    (metrics,) = record["metrics"]
+    assert metrics["source"] == "Evaluate/Report"
+    assert metrics["values"]["rmse"] == 0.1
+    assert Path(metrics["file"]).is_file()
+    (entry,) = record["registry"]
+    assert (entry["group"], entry["version"], entry["approval_status"]) == (
+        "fake-models",
+        1,
+        "PendingManualApproval",
+    )
+    assert Path(record["record"]).is_file()
+    assert "Split                succeeded in" in captured.err
+
+
+def test_json_reports_a_failed_run_and_its_reason(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_local(
+        files,
+        definition(),
+        "--param",
+        "Threshold=0.001",
+        "--input-data",
+        str(files["data"]),
+        "--json",
+    )
+
+    record = json.loads(capsys.readouterr().out)
+    assert code == record["exit_code"] == 1
+    assert record["status"] == "Failed"
+    assert record["failure_reason"] == "rmse 0.1 is above 0.001"
+    assert record["failed_step"] == "Fail"
+
+
+def test_json_errors_are_one_object_too(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_local(files, definition(), "--param", "Round=3", "--json")
+
+    captured = capsys.readouterr()
+    assert code == 2
+    record = json.loads(captured.out)
+    assert record["exit_code"] == 2
+    assert record["error"].startswith("unknown parameter Round (did you mean Rounds?)\n")
+    assert "  Rounds (Integer, default 10)" in record["error"]
+    assert captured.err.startswith("error: unknown parameter Round")

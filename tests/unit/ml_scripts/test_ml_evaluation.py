@@ -1,4 +1,4 @@
-"""Evaluation: SageMaker-shaped metrics on the log scale, archives, optional plots."""
+"""Evaluation: SageMaker-shaped metrics on the log scale, archives, the report, optional plots."""
 
 from __future__ import annotations
 
@@ -72,8 +72,17 @@ def test_evaluation_reads_model_tar_gz_and_writes_the_gate_metric(
             "test"
         ]
     )
-    for name in ("predicted_vs_actual", "residuals", "feature_importance"):
+    for name in (
+        "predicted_vs_actual",
+        "residuals",
+        "learning_curve",
+        "error_by_sale_condition",
+        "error_by_neighborhood",
+        "feature_importance",
+    ):
         assert (tmp_path / "evaluation" / "plots" / f"{name}.png").stat().st_size > 1000
+    assert (tmp_path / "evaluation" / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "evaluation" / "report.md").is_file()
 
 
 def test_plots_are_skipped_with_a_log_line_without_matplotlib(
@@ -87,8 +96,8 @@ def test_plots_are_skipped_with_a_log_line_without_matplotlib(
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr("importlib.import_module", no_matplotlib)
-    written = plots.write_plots(tmp_path, np.ones(3), np.ones(3), {"a": 1.0})
-    assert written == []
+    data = plots.FigureData(np.ones(3), np.ones(3), rmse=0.1, rmse_sd=0.01, r2=0.9, rmse_usd=1.0)
+    assert plots.make_figures(data) == {}
     assert "matplotlib is not installed: evaluation plots skipped" in caplog.text
 
 

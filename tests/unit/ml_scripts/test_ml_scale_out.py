@@ -17,6 +17,7 @@ import pytest
 
 from ml_scripts.common.errors import DataContractError
 from ml_scripts.common.io import ROW_KEY, read_split, table_files
+from ml_scripts.evaluation.context import read_processing_report
 from ml_scripts.processing.combine import combine
 from ml_scripts.processing.combine import main as combine_main
 from ml_scripts.processing.preprocess import ProcessingConfig, run_processing
@@ -118,6 +119,21 @@ def test_the_row_invariant_holds_per_instance_and_in_total(sharded: tuple[Path, 
     counts = ("rows_in", "rows_clean", "rows_quarantined", "rows_duplicate")
     assert {name: totals[name] for name in counts} == {name: single[name] for name in counts}
     assert totals["splits"] == single["splits"]
+
+
+def test_the_run_report_reads_every_instances_report_added_up(
+    sharded: tuple[Path, Path],
+) -> None:
+    one, three = sharded
+    single = read_processing_report(one / "report")
+    merged = read_processing_report(three / "report")
+    assert single is not None and merged is not None
+    same = ("rows_in", "rows_clean", "rows_quarantined", "rows_duplicate", "reasons", "splits")
+    assert {k: merged[k] for k in same} == {k: single[k] for k in same}
+    assert merged["quarantine_rate"] == pytest.approx(single["quarantine_rate"])
+    assert merged["invariant_holds"] and merged["status"] == "succeeded"
+    assert merged["hosts"] == ["algo-1", "algo-2", "algo-3"]
+    assert sorted(f["file"] for f in merged["files"]) == sorted(f["file"] for f in single["files"])
 
 
 def test_rows_repeated_across_shards_are_kept_once(tmp_path: Path) -> None:
