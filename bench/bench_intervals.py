@@ -169,7 +169,8 @@ def test_split_figures(
         model_archive(paths.model_dir, root / "archive"), processed / "test", root / "evaluation"
     )
     train, validation = read_split(processed / "train"), read_split(processed / "validation")
-    transform = FeatureTransform.load(processed / "transform" / "transform.json")
+    # The transform the training step fitted and shipped in the model.
+    transform = FeatureTransform.load(paths.model_dir / "transform.json")
     early = train_model(
         train, validation, transform, Hyperparameters(refit_on_validation=0), verbose_eval=False
     ).model

@@ -195,7 +195,8 @@ def main() -> int:
         archive_dir = model_archive(paths.model_dir, root / "archive")
         evaluation = run_evaluation(archive_dir, processed / "test", root / "evaluation")
 
-        transform = FeatureTransform.load(processed / "transform" / "transform.json")
+        # The transform the training step fitted and shipped in the model.
+        transform = FeatureTransform.load(paths.model_dir / "transform.json")
         train = read_split(processed / "train")
         train = train.iloc[(~exclusion_mask(train)).nonzero()[0]]
         test = read_split(processed / "test")

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_training.py [--repeats 3]
 
 Both run in this process, interleaved, after one warm-up, so imports and the machine's noise
-weigh the same on both. The script run is run_training: read the parquet splits and the
+weigh the same on both. The script run is run_training: read the parquet splits, fit the
 transform, build the features, train with early stopping, fit the ridge, score validation, refit
 on train + validation, and write model.ubj, transform.json, linear.json, model_card.json and
 code/. The bare run does the same boosting work and nothing else: xgb.train on the prebuilt
@@ -36,10 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     import xgboost as xgb
 
-    from ml_scripts.common.features import FeatureTransform, exclusion_mask
+    from ml_scripts.common.features import exclusion_mask
     from ml_scripts.common.io import read_split
     from ml_scripts.processing.preprocess import ProcessingConfig, run_processing
-    from ml_scripts.training.fit import build_matrix
+    from ml_scripts.training.fit import build_matrix, fit_feature_transform
     from ml_scripts.training.hyperparameters import Hyperparameters
     from ml_scripts.training.train import TrainingPaths, run_training
 
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         processed = root / "processed"
-        transform = FeatureTransform.load(processed / "transform" / "transform.json")
         train = read_split(processed / "train")
+        transform = fit_feature_transform(train)
         train = train.iloc[(~exclusion_mask(train)).nonzero()[0]]
         validation = read_split(processed / "validation")
         dtrain = build_matrix(transform, train, nthread=hp.nthread, max_bin=hp.max_bin)

@@ -17,6 +17,9 @@ FRAGMENTS = (
     "processing_10m",
     "training",
     "trigger_burst",
+    "scale_out_processing",
+    "scale_out_training",
+    "scale_out_projection",
     "security",
 )
 INTRO = """# Benchmark results

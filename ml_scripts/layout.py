@@ -43,18 +43,22 @@ TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"
 TEST_SPLIT = "test"
 SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
-TRANSFORM_OUTPUT = "transform"
 QUARANTINE_OUTPUT = "quarantine"
 REPORT_OUTPUT = "report"
-# The file ProcessData writes in its report output.
+# The file ProcessData writes in its report output (on several instances, each one names its
+# own after itself: processing_report-algo-2.json).
 PROCESSING_REPORT_FILE = "processing_report.json"
-PROCESSING_OUTPUTS = (*SPLITS, TRANSFORM_OUTPUT, QUARANTINE_OUTPUT, REPORT_OUTPUT)
+PROCESSING_OUTPUTS = (*SPLITS, QUARANTINE_OUTPUT, REPORT_OUTPUT)
+# Where a processing job describes its cluster ({"current_host", "hosts"}): with several
+# instances each one processes its shard of the raw input and names its output files after
+# itself, because every instance's output folder is uploaded to the same S3 prefix.
+PROCESSING_RESOURCE_CONFIG = "/opt/ml/config/resourceconfig.json"
 # EvaluateModel's one output, the folder that holds EVALUATION_FILE.
 EVALUATION_OUTPUT = "evaluation"
 
 # --- Training job (TrainModel): each channel arrives in TRAINING_CHANNEL_ROOT/<name> (and its
 # path in SM_CHANNEL_<NAME>); each channel is the ProcessData output of the same name.
-TRAINING_CHANNELS = (TRAIN_SPLIT, VALIDATION_SPLIT, TRANSFORM_OUTPUT)
+TRAINING_CHANNELS = (TRAIN_SPLIT, VALIDATION_SPLIT)
 TRAINING_CHANNEL_ROOT = "/opt/ml/input/data"
 # ModelTrainer ships the source_dir as the "code" channel.
 TRAINING_CODE_DIR = f"{TRAINING_CHANNEL_ROOT}/code"
@@ -65,7 +69,8 @@ MODEL_DIR = "/opt/ml/model"
 TRAINING_OUTPUT_DATA_DIR = "/opt/ml/output/data"
 
 # --- Files that cross from one side to the other.
-# The fitted feature transform: written by processing, read by training, kept in the model.
+# The fitted feature transform: fitted and written by training (where every training row is
+# seen), kept in the model, read by evaluation and inference.
 TRANSFORM_FILE = "transform.json"
 # The evaluation report: the EvaluationReport property file and the registered model metrics.
 EVALUATION_FILE = "evaluation.json"

@@ -303,6 +303,17 @@ class TransformFitter:
                     if n:
                         sums[level] = sums.get(level, 0) + int(total)
 
+    def merge(self, other: TransformFitter) -> None:
+        """Add what another fitter saw (another host's rows): the sums stay exact integers."""
+        self.rows += other.rows
+        self._target_sum += other._target_sum
+        for name, counts in other._level_counts.items():
+            self._level_counts[name].update(counts)
+        for name, sums in other._level_sums.items():
+            mine = self._level_sums[name]
+            for level, total in sums.items():
+                mine[level] = mine.get(level, 0) + total
+
     def finish(self) -> FeatureTransform:
         """The fitted transform; raises when no training row was seen."""
         if not self.rows:

@@ -18,6 +18,10 @@ from ml_scripts.common import contract
 from ml_scripts.common.parse import as_categorical
 
 PARQUET_SUFFIX = ".parquet"
+# The processing step's 64-bit content key of each clean row (processing/keys.py). It travels
+# with the row in the splits, so a row that two processing hosts both kept (it was in both of
+# their shards) is recognised when the parts are read together, and kept once.
+ROW_KEY = "row_key"
 CSV_SUFFIXES = (".csv", ".csv.gz")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -67,7 +71,8 @@ def table_files(directory: Path) -> list[Path]:
 
 
 def _csv_dtypes() -> dict[str, str]:
-    return {s.name: ("float64" if s.is_numeric else "category") for s in contract.COLUMNS}
+    types = {s.name: ("float64" if s.is_numeric else "category") for s in contract.COLUMNS}
+    return {**types, ROW_KEY: "uint64"}
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -86,7 +91,9 @@ def normalize_clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
     columns: dict[str, Any] = {}
     for name in frame.columns:
         spec = contract.BY_NAME.get(name)
-        if spec is not None and spec.is_numeric:
+        if name == ROW_KEY:
+            columns[name] = frame[name].to_numpy(dtype=np.uint64)
+        elif spec is not None and spec.is_numeric:
             columns[name] = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             columns[name] = as_categorical(frame[name])
@@ -94,7 +101,12 @@ def normalize_clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_split(directory: Path) -> pd.DataFrame:
-    """All rows of a split directory (or file) written by the processing step."""
+    """All rows of a split directory (or file) written by the processing step.
+
+    The parts of several processing hosts are read in name order; a row whose key an earlier
+    part already holds is dropped (the same row in two hosts' shards), as one host would have
+    counted it a duplicate.
+    """
     files = table_files(directory)
     if not files:
         raise FileNotFoundError(f"no parquet or CSV files under {directory}")
@@ -102,7 +114,19 @@ def read_split(directory: Path) -> pd.DataFrame:
     frames = [f for f in frames if len(f.columns)]
     if len(frames) == 1:
         return frames[0]
-    return pd.concat(frames, ignore_index=True)
+    frame = normalize_clean_frame(pd.concat(frames, ignore_index=True))
+    keep = first_occurrences(frame[ROW_KEY].to_numpy()) if ROW_KEY in frame else None
+    if keep is None or keep.all():
+        return frame
+    logger.info("%s: dropped %d rows repeated across parts", directory, int((~keep).sum()))
+    return frame.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+
+
+def first_occurrences(keys: np.ndarray) -> np.ndarray:
+    """Mask of the rows whose key was not seen earlier in `keys`."""
+    keep = np.zeros(len(keys), dtype=bool)
+    keep[np.unique(keys, return_index=True)[1]] = True
+    return keep
 
 
 def hash_files(paths: Iterable[Path], root: Path | None = None) -> dict[str, str]:

@@ -23,6 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from ml_scripts.common.reduction import (
+    BLOCK_COLUMNS,
+    LOCAL,
+    Reducer,
+    column_blocks,
+    nan_extreme,
+)
+
 FORMAT_VERSION = 1
 SKEW_THRESHOLD = 0.75
 HUBER_ITERATIONS = 20
@@ -37,37 +45,120 @@ class _RidgeSystem:
 
     The unweighted cross products are computed once; each solve only subtracts the rows whose
     weight is not 1. Huber weights are 1 for most rows, so an iteration costs a fraction of a
-    full weighted Gram matrix (the fit was most of the training script's own time).
+    full weighted Gram matrix (the fit was most of the training script's own time). Every cross
+    product is a sum over rows, so with rows on several hosts each host adds its own and the
+    reducer sums them: every host then solves the same system.
     """
 
-    def __init__(self, z: np.ndarray, target: np.ndarray) -> None:
-        self.x = np.column_stack([np.ones(len(z)), z])
+    def __init__(self, x: np.ndarray, target: np.ndarray, reducer: Reducer = LOCAL) -> None:
+        # x: the standardised design after a column of ones (the intercept's).
+        self.reducer = reducer
+        self.x = x
         self.y = np.asarray(target, dtype=np.float64)
-        self.gram = self.x.T @ self.x
-        self.rhs = self.x.T @ self.y
+        self.rows = int(reducer.sum(np.asarray([len(self.y)], dtype=np.int64))[0])
+        self.gram = reducer.sum(self.x.T @ self.x).reshape(self.x.shape[1], self.x.shape[1])
+        self.rhs = reducer.sum(self.x.T @ self.y)
 
     def solve(self, alpha: float, weights: np.ndarray) -> tuple[np.ndarray, float]:
         """Coefficients and intercept minimising sum w * resid**2 + alpha * mean(w) * |coef|**2."""
         changed = np.flatnonzero(weights != 1.0)
         rows = self.x[changed]
         deficit = 1.0 - weights[changed]
-        gram = self.gram - rows.T @ (deficit[:, None] * rows)
-        rhs = self.rhs - rows.T @ (deficit * self.y[changed])
-        penalty = np.full(len(gram), alpha * float(weights.mean()))
+        correction = self.reducer.sum(rows.T @ (deficit[:, None] * rows)).reshape(self.gram.shape)
+        gram = self.gram - correction
+        rhs = self.rhs - self.reducer.sum(rows.T @ (deficit * self.y[changed]))
+        weight_sum = float(self.reducer.sum(np.asarray([weights.sum()]))[0])
+        penalty = np.full(len(gram), alpha * (weight_sum / self.rows))
         penalty[0] = 0.0
         gram[np.diag_indices_from(gram)] += penalty
         theta = np.linalg.solve(gram, rhs)
         return theta[1:], float(theta[0])
 
 
-def huber_weights(residuals: np.ndarray, k: float) -> np.ndarray:
+def huber_weights(residuals: np.ndarray, k: float, reducer: Reducer = LOCAL) -> np.ndarray:
     """IRLS weights of the Huber loss, threshold k robust standard deviations (MAD)."""
-    spread = float(np.median(np.abs(residuals - np.median(residuals)))) / _MAD_TO_SD
+    center = float(reducer.nanmedian(residuals[:, None])[0])
+    deviation = np.abs(residuals - center)
+    spread = float(reducer.nanmedian(deviation[:, None])[0]) / _MAD_TO_SD
     limit = k * spread
     if limit <= 0:
         return np.ones(len(residuals))
     size = np.abs(residuals)
     return np.where(size <= limit, 1.0, limit / np.maximum(size, limit))
+
+
+@dataclass(frozen=True)
+class _ColumnShape:
+    """What decides which columns also enter as log1p: range and skewness over all rows."""
+
+    minimum: np.ndarray
+    maximum: np.ndarray
+    skew: np.ndarray
+
+
+def _column_shape(features: np.ndarray, reducer: Reducer) -> _ColumnShape:
+    """nanmin, nanmax and the skewness from nanmean and nanstd, as sums over every host.
+
+    The same arithmetic as numpy's nan-functions (NaN taken as 0 in each sum), a block of
+    columns at a time: a host may hold millions of rows.
+    """
+    blocks = column_blocks(features.shape[1])
+    counts, sums = [], []
+    for columns in blocks:
+        block = np.asarray(features[:, columns], dtype=np.float64)
+        counts.append((~np.isnan(block)).sum(axis=0))
+        sums.append(np.nansum(block, axis=0))
+    present = reducer.sum(np.concatenate(counts).astype(np.int64))
+    squares, cubes = [], []
+    with np.errstate(all="ignore"):
+        mean = reducer.sum(np.concatenate(sums)) / present
+        for columns in blocks:
+            centred = np.asarray(features[:, columns], dtype=np.float64) - mean[columns]
+            missing = np.isnan(centred)
+            power = centred * centred
+            power[missing] = 0.0
+            squares.append(power.sum(axis=0))
+            np.power(centred, 3, out=power)
+            power[missing] = 0.0
+            cubes.append(power.sum(axis=0))
+        spread = np.sqrt(reducer.sum(np.concatenate(squares)) / present)
+        skew = reducer.sum(np.concatenate(cubes)) / present / spread**3
+    return _ColumnShape(
+        minimum=nan_extreme(features, reducer, lowest=True),
+        maximum=nan_extreme(features, reducer, lowest=False),
+        skew=skew,
+    )
+
+
+def _standardise(design: np.ndarray, reducer: Reducer) -> tuple[np.ndarray, np.ndarray]:
+    """Standardise the design in place over every host's rows; return its means and scales."""
+    rows = reducer.sum(np.asarray([len(design)], dtype=np.int64))[0]
+    blocks = column_blocks(design.shape[1])
+    mean = reducer.sum(np.concatenate([design[:, c].sum(axis=0) for c in blocks])) / rows
+    squares = []
+    for columns in blocks:
+        deviation = design[:, columns] - mean[columns]
+        np.square(deviation, out=deviation)
+        squares.append(deviation.sum(axis=0))
+    scale = np.sqrt(reducer.sum(np.concatenate(squares)) / rows)
+    scale[scale == 0] = 1.0
+    for columns in blocks:
+        design[:, columns] -= mean[columns]
+        design[:, columns] /= scale[columns]
+    return mean, scale
+
+
+def _medians(features: np.ndarray, log_columns: np.ndarray, reducer: Reducer) -> np.ndarray:
+    """Median of each feature and of the log1p of each log column, a block at a time."""
+    parts = [
+        reducer.nanmedian(np.asarray(features[:, c], dtype=np.float64))
+        for c in column_blocks(features.shape[1])
+    ]
+    for start in range(0, len(log_columns), BLOCK_COLUMNS):
+        chosen = log_columns[start : start + BLOCK_COLUMNS]
+        values = np.asarray(features[:, chosen], dtype=np.float64)
+        parts.append(reducer.nanmedian(np.log1p(np.clip(values, 0.0, None))))
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 @dataclass
@@ -89,13 +180,27 @@ class RidgeModel:
     huber_k: float = 0.0
 
     def _design(self, features: np.ndarray) -> np.ndarray:
-        values = np.asarray(features, dtype=np.float64)
-        logs = np.log1p(np.clip(values[:, self.log_columns], 0.0, None))
-        design = np.column_stack([values, logs]) if self.log_columns else values
-        filled = np.where(np.isnan(design), np.asarray(self.fill), design)
-        if not self.lower:
-            return filled
-        return np.clip(filled, np.asarray(self.lower), np.asarray(self.upper))
+        """Features, then log1p of the log columns; NaN filled, clipped to the training range."""
+        design = np.empty((len(features), features.shape[1] + len(self.log_columns)))
+        self._write_design(features, design)
+        return design
+
+    def _write_design(self, features: np.ndarray, design: np.ndarray) -> None:
+        """Write the design of `features` into `design`, a block of columns at a time (the
+        fit's rows may be millions: no full-size temporary)."""
+        width = features.shape[1]
+        for columns in column_blocks(width):
+            design[:, columns] = features[:, columns]
+        for position, column in enumerate(self.log_columns):
+            values = np.asarray(features[:, column], dtype=np.float64)
+            design[:, width + position] = np.log1p(np.clip(values, 0.0, None))
+        fill = np.asarray(self.fill)
+        for columns in column_blocks(design.shape[1]):
+            block = design[:, columns]
+            np.copyto(block, fill[columns], where=np.isnan(block))
+            if self.lower:
+                lower, upper = np.asarray(self.lower)[columns], np.asarray(self.upper)[columns]
+                np.clip(block, lower, upper, out=block)
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Predicted log1p(price) for a feature matrix laid out as `feature_names`."""
@@ -116,16 +221,17 @@ class RidgeModel:
         alpha: float,
         blend_weight: float,
         huber_k: float = 0.0,
+        reducer: Reducer = LOCAL,
     ) -> RidgeModel:
-        """Fit on training rows (NaN filled with training medians); Huber loss when huber_k > 0."""
-        values = np.asarray(features, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            minimum = np.nanmin(values, axis=0)
-            maximum = np.nanmax(values, axis=0)
-            centred = values - np.nanmean(values, axis=0)
-            spread = np.nanstd(values, axis=0)
-            skew = np.nanmean(centred**3, axis=0) / spread**3
-        log_columns = np.flatnonzero((minimum >= 0) & (maximum > 1) & (skew > SKEW_THRESHOLD))
+        """Fit on training rows (NaN filled with training medians); Huber loss when huber_k > 0.
+
+        With rows on several hosts, each host passes its own rows and a reducer over all of
+        them: every statistic is then taken over all rows and every host returns the same model.
+        """
+        shape = _column_shape(features, reducer)
+        log_columns = np.flatnonzero(
+            (shape.minimum >= 0) & (shape.maximum > 1) & (shape.skew > SKEW_THRESHOLD)
+        )
         partial = cls(
             feature_names=list(feature_names),
             log_columns=[int(i) for i in log_columns],
@@ -140,22 +246,22 @@ class RidgeModel:
             blend_weight=blend_weight,
             huber_k=huber_k,
         )
-        raw = np.column_stack([values, np.log1p(np.clip(values[:, log_columns], 0.0, None))])
-        with np.errstate(all="ignore"):
-            fill = np.nanmedian(raw, axis=0)
+        fill = _medians(features, log_columns, reducer)
         partial.fill = [float(v) if np.isfinite(v) else 0.0 for v in fill]
-        design = partial._design(values)
-        partial.lower = [float(v) for v in design.min(axis=0)]
-        partial.upper = [float(v) for v in design.max(axis=0)]
-        mean = design.mean(axis=0)
-        scale = design.std(axis=0)
-        scale[scale == 0] = 1.0
-        z = (design - mean) / scale
+        # One matrix holds the intercept's column of ones and the design, standardised in
+        # place into z: the fit keeps one full-size array.
+        x = np.empty((len(features), 1 + features.shape[1] + len(log_columns)))
+        x[:, 0] = 1.0
+        z = x[:, 1:]
+        partial._write_design(features, z)
+        partial.lower = [float(v) for v in nan_extreme(z, reducer, lowest=True)]
+        partial.upper = [float(v) for v in nan_extreme(z, reducer, lowest=False)]
+        mean, scale = _standardise(z, reducer)
         y = np.asarray(target, dtype=np.float64)
-        system = _RidgeSystem(z, y)
+        system = _RidgeSystem(x, y, reducer)
         coef, intercept = system.solve(alpha, np.ones(len(y)))
         for _ in range(HUBER_ITERATIONS if huber_k > 0 else 0):
-            weights = huber_weights(y - z @ coef - intercept, huber_k)
+            weights = huber_weights(y - z @ coef - intercept, huber_k, reducer)
             previous = coef
             coef, intercept = system.solve(alpha, weights)
             # Converged: more solves would change nothing that matters (and the stopping

@@ -8,6 +8,11 @@ the pipeline writes every output below `s3://<bucket>/<area>/<execution id>/<ste
 URIs name the step and the execution each job ran in (an earlier one for a cache hit).
 
 Run by hand, without these arguments, the report says what it was not given.
+
+ProcessData on several instances writes one report per instance (`processing_report-algo-2.json`,
+ml_scripts/processing/cluster.py); the run report shows their sum. A row that was in two
+instances' shards counts in both there: only the splits tell such repeats apart
+(`python -m ml_scripts.processing.combine` does).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import json
 import logging
 import platform
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +132,44 @@ def _read_json(path: Path, what: str) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
+PROCESSING_COUNTS = ("rows_in", "rows_clean", "rows_quarantined", "rows_duplicate")
+
+
+def merge_processing_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Several instances' processing reports added up: rows, reasons, files and splits."""
+    merged = dict(reports[0])
+    for name in PROCESSING_COUNTS:
+        merged[name] = sum(int(report.get(name) or 0) for report in reports)
+    reasons: Counter[str] = Counter()
+    splits: Counter[str] = Counter()
+    for report in reports:
+        reasons.update(report.get("reasons") or {})
+        splits.update(report.get("splits") or {})
+    rows_in = merged["rows_in"]
+    merged.update(
+        reasons=dict(sorted(reasons.items())),
+        splits=dict(splits),
+        files=[item for report in reports for item in report.get("files") or []],
+        quarantine_rate=merged["rows_quarantined"] / rows_in if rows_in else 0.0,
+        invariant_holds=all(bool(report.get("invariant_holds")) for report in reports),
+        status="succeeded" if all(r.get("status") == "succeeded" for r in reports) else "failed",
+        hosts=[report.get("host") for report in reports],
+    )
+    return merged
+
+
+def read_processing_report(folder: Path) -> dict[str, Any] | None:
+    """ProcessData's report in `folder`: one instance's, or every instance's added up."""
+    single = folder / layout.PROCESSING_REPORT_FILE
+    parts = sorted(folder.glob(f"{single.stem}-*{single.suffix}"))
+    if single.is_file() or not parts:
+        return _read_json(single, "ProcessData's report")
+    reports = [_read_json(path, "an instance's processing report") for path in parts]
+    if any(report is None for report in reports):
+        return None
+    return merge_processing_reports([report for report in reports if report is not None])
+
+
 def execution_of(uri: str | None) -> tuple[str | None, str | None]:
     """(execution id, step) of an S3 URI below `s3://<bucket>/<area>/<execution>/<step>/`."""
     if not uri or not uri.startswith("s3://"):
@@ -213,9 +257,7 @@ def run_context(args: argparse.Namespace, model_dir: Path) -> RunContext:
     config = _read_json(args.job_config, "the job's description") if args.job_config else None
     report = None
     if args.processing_report_dir is not None:
-        report = _read_json(
-            args.processing_report_dir / layout.PROCESSING_REPORT_FILE, "ProcessData's report"
-        )
+        report = read_processing_report(args.processing_report_dir)
     jobs = job_logs(args, config)
     return RunContext(
         parameters=_pairs(args.parameter),

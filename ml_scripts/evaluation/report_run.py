@@ -116,6 +116,16 @@ def _reasons(report: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
+def _by_instances(report: Mapping[str, Any]) -> str:
+    hosts = report.get("hosts") or []
+    if len(hosts) < 2:
+        return ""
+    return (
+        f" by {len(hosts)} instances, each its shard (their reports added up: a row in two"
+        " shards counts in both)"
+    )
+
+
 def data(context: RunContext) -> Section:
     """Rows in, quarantined with the top reasons, duplicates, the splits."""
     report = context.processing_report
@@ -148,7 +158,7 @@ def data(context: RunContext) -> Section:
                 Code(str(report.get("input_uri"))),
                 " version ",
                 Code(str(report.get("input_version") or "(none)")),
-                f"; {len(report.get('files') or [])} file(s) read.",
+                f"; {len(report.get('files') or [])} file(s) read{_by_instances(report)}.",
             )
         ),
         table(("rows", "count", ""), counts, (False, True, False)),

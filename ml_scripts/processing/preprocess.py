@@ -1,10 +1,13 @@
-"""Processing step: raw CSV file(s) -> quarantine, clean train/validation/test splits, fitted
-feature transform and a report.
+"""Processing step: raw CSV file(s) -> quarantine, clean train/validation/test splits and a
+report.
 
 Every raw row ends up in exactly one place, so
 ``rows_in == rows_clean + rows_quarantined + rows_duplicate`` always holds (asserted per chunk
 and reported). Files are streamed in chunks, so memory stays bounded whatever the input size
 (the only growing state is 8 bytes per row for duplicate detection).
+
+On several instances each processes its shard and writes its own parts (processing/cluster.py);
+a row's split depends on the row alone, and each clean row carries its key (``row_key``).
 """
 
 from __future__ import annotations
@@ -22,8 +25,7 @@ from ml_scripts import layout
 from ml_scripts.common import contract
 from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.errors import DataContractError
-from ml_scripts.common.features import TransformFitter, exclusion_mask
-from ml_scripts.common.io import configure_logging, write_json
+from ml_scripts.common.io import ROW_KEY, configure_logging, write_json
 from ml_scripts.common.limits import InputLimits
 from ml_scripts.common.parse import parse_csv_records
 from ml_scripts.common.records import (
@@ -33,7 +35,7 @@ from ml_scripts.common.records import (
     open_csv_stream,
 )
 from ml_scripts.common.validate import check_header, validate
-from ml_scripts.processing.inputs import select_inputs
+from ml_scripts.processing.cluster import read_instance, shard_inputs
 from ml_scripts.processing.keys import SPLITS, KeySet, RowLayout, duplicate_mask, record_keys
 from ml_scripts.processing.keys import split_codes as assign_splits
 from ml_scripts.processing.report import FileStats, ProcessingReport
@@ -41,9 +43,6 @@ from ml_scripts.processing.writers import QuarantineWriter, SplitWriters, resolv
 
 DEFAULT_INPUT_DIR = layout.PROCESSING_INPUT_DIR
 DEFAULT_OUTPUT_DIR = layout.PROCESSING_OUTPUT_DIR
-TRANSFORM_FILE = Path(layout.TRANSFORM_OUTPUT) / layout.TRANSFORM_FILE
-REPORT_FILE = Path(layout.REPORT_OUTPUT) / "processing_report.json"
-QUARANTINE_FILE = Path(layout.QUARANTINE_OUTPUT) / "quarantine.csv"
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +66,8 @@ class ProcessingConfig:
     output_format: str = "auto"
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
     limits: InputLimits = field(default_factory=InputLimits)
+    # SageMaker's description of the job's instances; None: one instance (a run by hand).
+    resource_config: Path | None = None
 
 
 def _display_name(path: Path, root: Path) -> str:
@@ -88,7 +89,6 @@ class _Processor:
         self.splits = splits
         self.quarantine = quarantine
         self.seen = KeySet()
-        self.fitter = TransformFitter()
 
     def process_file(self, path: Path, name: str) -> FileStats:
         stats = FileStats(file=name)
@@ -120,10 +120,13 @@ class _Processor:
         line: int,
         reasons: list[str],
         raw: bytes,
+        *,
         kinds: list[str] | None = None,
+        key: int | None = None,
     ) -> None:
-        """Write one bad row with its reasons (values included); count the reasons' kinds."""
-        self.quarantine.write(stats.file, line, "; ".join(reasons), raw)
+        """Write one bad row with its reasons (values included) and its content key (when it
+        has one); count the reasons' kinds."""
+        self.quarantine.write(stats.file, line, "; ".join(reasons), raw, key)
         self.report.reasons.update(kinds if kinds is not None else reasons)
         stats.rows_quarantined += 1
 
@@ -155,7 +158,8 @@ class _Processor:
                 row = int(rows[position])
                 line = int(chunk.line_numbers[row])
                 kinds = outcome.kinds[position]
-                self._quarantine(stats, line, reasons, records[row], kinds)
+                key = int(keys[position])
+                self._quarantine(stats, line, reasons, records[row], kinds=kinds, key=key)
             self._write_clean(outcome.clean, keys[outcome.passed])
             for name, count in outcome.missing_counts.items():
                 self.report.missing[name] = self.report.missing.get(name, 0) + count
@@ -185,12 +189,7 @@ class _Processor:
             validation_fraction=self.config.validation_fraction,
             test_fraction=self.config.test_fraction,
         )
-        self.splits.write(clean, codes)
-        train = clean.iloc[np.flatnonzero(codes == SPLITS.index(layout.TRAIN_SPLIT))]
-        if len(train):
-            excluded = exclusion_mask(train)
-            self.report.excluded_from_fit += int(excluded.sum())
-            self.fitter.update(train.iloc[np.flatnonzero(~excluded)])
+        self.splits.write(clean, codes, keys)
 
 
 def _join(records: list[bytes], rows: np.ndarray) -> bytes:
@@ -200,7 +199,9 @@ def _join(records: list[bytes], rows: np.ndarray) -> bytes:
 def _check_outcome(report: ProcessingReport, config: ProcessingConfig) -> None:
     if not report.invariant_holds:
         raise AssertionError("row invariant broken: rows_in != clean + quarantined + duplicate")
-    if report.rows_clean == 0:
+    # An instance whose shard holds no input has nothing to check: the others have the rows.
+    alone = report.instance.size == 1
+    if report.rows_clean == 0 and (report.rows_in or alone):
         raise DataContractError(
             f"zero valid rows: all {report.rows_in} rows were quarantined or duplicates"
         )
@@ -211,6 +212,8 @@ def _check_outcome(report: ProcessingReport, config: ProcessingConfig) -> None:
             f"{config.max_quarantine_rate:.2%} ({report.rows_quarantined} of {report.rows_in} "
             f"rows; most common: {top})"
         )
+    if alone and report.splits.get("train", 0) == 0:
+        raise DataContractError("no rows landed in the train split: the input is too small")
 
 
 def run_processing(config: ProcessingConfig) -> ProcessingReport:
@@ -218,14 +221,29 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
     _check_fractions(config)
     report = ProcessingReport()
     output = config.output_dir
+    report_name = report.instance.file_name("processing_report", ".json")
     try:
-        files, ignored = select_inputs(config.input_path, config.input_uri, config.input_data_type)
+        report.instance = instance = read_instance(config.resource_config)
+        report_name = instance.file_name("processing_report", ".json")
+        files, ignored = shard_inputs(
+            config.input_path, config.input_uri, instance, config.input_data_type
+        )
         report.warnings.extend(ignored)
         fmt = resolve_format(config.output_format)
         report.output_format = fmt
+        quarantine_file = (
+            output / layout.QUARANTINE_OUTPUT / instance.file_name("quarantine", ".csv")
+        )
         with (
-            SplitWriters(output, SPLITS, contract.CLEAN_COLUMNS, fmt) as splits,
-            QuarantineWriter(output / QUARANTINE_FILE) as quarantine,
+            SplitWriters(
+                output,
+                SPLITS,
+                contract.CLEAN_COLUMNS,
+                fmt,
+                name_suffix=instance.name_suffix,
+                key_column=ROW_KEY,
+            ) as splits,
+            QuarantineWriter(quarantine_file) as quarantine,
         ):
             processor = _Processor(config, report, splits, quarantine)
             for path in files:
@@ -233,9 +251,6 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
             report.splits = dict(splits.counts)
         report.add_up()
         _check_outcome(report, config)
-        if report.splits.get("train", 0) == 0:
-            raise DataContractError("no rows landed in the train split: the input is too small")
-        processor.fitter.finish().save(output / TRANSFORM_FILE)
         report.status = "succeeded"
     except DataContractError as exc:
         report.status = "failed"
@@ -248,7 +263,7 @@ def run_processing(config: ProcessingConfig) -> ProcessingReport:
         raise
     finally:
         report.add_up()
-        write_json(output / REPORT_FILE, report.to_dict(config))
+        write_json(output / layout.REPORT_OUTPUT / report_name, report.to_dict(config))
     _log_summary(report)
     return report
 
@@ -324,6 +339,9 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         help="auto = parquet when pyarrow is installed, else CSV",
     )
     parser.add_argument("--chunk-bytes", type=int, default=DEFAULT_CHUNK_BYTES)
+    parser.add_argument(
+        "--resource-config", type=Path, help="the job's resourceconfig.json; none: one instance"
+    )
     bounds = parser.add_argument_group("input limits, per file (ml_scripts/common/limits.py)")
     bounds.add_argument(
         "--max-input-bytes",
@@ -356,6 +374,7 @@ def parse_args(argv: Sequence[str] | None = None) -> ProcessingConfig:
         test_fraction=args.test_fraction,
         output_format=args.output_format,
         chunk_bytes=args.chunk_bytes,
+        resource_config=args.resource_config,
         limits=InputLimits(
             max_input_bytes=args.max_input_bytes,
             max_line_bytes=args.max_line_bytes,

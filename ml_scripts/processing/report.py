@@ -1,6 +1,7 @@
 """The processing step's report: row counts per file and in all, reasons, splits, limits.
 
-Written to `report/processing_report.json` whatever happens: `succeeded`, or `failed` with the
+Written to `report/processing_report.json` (on several instances, each writes its own:
+`report/processing_report-algo-2.json`) whatever happens: `succeeded`, or `failed` with the
 one-line reason, never left at `running`. The totals are the sums over the files, including a
 file the step stopped in, so `rows_in == rows_clean + rows_quarantined + rows_duplicate` holds
 in every report.
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ml_scripts.common import contract
+from ml_scripts.processing.cluster import Instance
 
 if TYPE_CHECKING:
     from ml_scripts.processing.preprocess import ProcessingConfig
@@ -46,7 +48,7 @@ class ProcessingReport:
     missing: dict[str, int] = field(default_factory=dict)
     none: dict[str, int] = field(default_factory=dict)
     splits: dict[str, int] = field(default_factory=dict)
-    excluded_from_fit: int = 0
+    instance: Instance = field(default_factory=Instance)
     warnings: list[str] = field(default_factory=list)
     output_format: str = ""
 
@@ -78,7 +80,6 @@ class ProcessingReport:
             }
             for name in contract.REQUIRED_COLUMNS
         }
-        exclusions = [f"{e.column} > {e.above:g}: {e.reason}" for e in contract.TRAINING_EXCLUSIONS]
         return {
             "status": self.status,
             "failure": self.failure,
@@ -86,6 +87,8 @@ class ProcessingReport:
             "input_data_type": config.input_data_type,
             "input_version": config.input_version,
             "contract_version": contract.CONTRACT_VERSION,
+            "host": self.instance.current_host,
+            "hosts": list(self.instance.hosts),
             "rows_in": self.rows_in,
             "rows_clean": self.rows_clean,
             "rows_quarantined": self.rows_quarantined,
@@ -103,11 +106,6 @@ class ProcessingReport:
                 "validation_fraction": config.validation_fraction,
                 "test_fraction": config.test_fraction,
                 "method": "BLAKE2b content hash of each row, mixed with the seed",
-            },
-            "transform": {
-                "fitted_on": "train",
-                "rows_excluded_from_fit": self.excluded_from_fit,
-                "exclusions": exclusions,
             },
             "output_format": self.output_format,
             "limits": asdict(config.limits),

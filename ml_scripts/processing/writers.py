@@ -17,7 +17,9 @@ from ml_scripts.common import contract
 from ml_scripts.common.cells import neutralised
 
 OutputFormat = Literal["parquet", "csv"]
-QUARANTINE_COLUMNS = ("source_file", "line_number", "reason", "raw_row")
+# row_key: the row's content key (processing/keys.py), empty for a row of the wrong shape
+# (its key was never taken): the same bad row quarantined by two instances has the same key.
+QUARANTINE_COLUMNS = ("source_file", "line_number", "reason", "raw_row", "row_key")
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +57,31 @@ class SplitWriters(_ClosedOnExit):
     """One table per split under `<output>/<split>/`, written chunk by chunk.
 
     Parquet text columns are dictionary-encoded: smaller, faster to write, and read back by
-    pandas as categoricals.
+    pandas as categoricals. `key_column` names the rows' content keys, passed beside the
+    frame and stored as an unsigned 64-bit last column. `name_suffix` tells the files of one
+    instance from another's (`train-algo-2.parquet`).
     """
 
     def __init__(
-        self, output_dir: Path, splits: Sequence[str], columns: Sequence[str], fmt: OutputFormat
+        self,
+        output_dir: Path,
+        splits: Sequence[str],
+        columns: Sequence[str],
+        fmt: OutputFormat,
+        *,
+        name_suffix: str = "",
+        key_column: str | None = None,
     ) -> None:
         self.format = fmt
         self.splits = tuple(splits)
         self.columns = list(columns)
+        self.key_column = key_column
         self.counts = dict.fromkeys(self.splits, 0)
         self._paths: dict[str, Path] = {}
         for split in self.splits:
             directory = output_dir / split
             directory.mkdir(parents=True, exist_ok=True)
-            self._paths[split] = directory / f"{split}.{fmt}"
+            self._paths[split] = directory / f"{split}{name_suffix}.{fmt}"
         self._writers: dict[str, Any] = {}
         self._schema: Any = None
         # Parquet encoding releases the GIL: one background writer overlaps it with parsing of
@@ -79,8 +91,9 @@ class SplitWriters(_ClosedOnExit):
         if fmt == "parquet":
             self._open_parquet()
         else:
+            header = [*self.columns, *([key_column] if key_column else [])]
             for path in self._paths.values():
-                pd.DataFrame({c: [] for c in self.columns}).to_csv(path, index=False)
+                pd.DataFrame({c: [] for c in header}).to_csv(path, index=False)
 
     def _open_parquet(self) -> None:
         # pyarrow is optional in the container: imported only when parquet was chosen.
@@ -89,19 +102,23 @@ class SplitWriters(_ClosedOnExit):
 
         text = pa.dictionary(pa.int32(), pa.string())
         self._pa = pa
-        self._schema = pa.schema(
-            [
-                pa.field(c, pa.float64() if contract.BY_NAME[c].is_numeric else text)
-                for c in self.columns
-            ]
-        )
+        fields = [
+            pa.field(c, pa.float64() if contract.BY_NAME[c].is_numeric else text)
+            for c in self.columns
+        ]
+        if self.key_column:
+            fields.append(pa.field(self.key_column, pa.uint64()))
+        self._schema = pa.schema(fields)
         for split, path in self._paths.items():
             self._writers[split] = pq.ParquetWriter(str(path), self._schema)
 
-    def write(self, frame: pd.DataFrame, codes: np.ndarray) -> None:
-        """Append rows; codes[i] is the index in `splits` of row i's split."""
+    def write(self, frame: pd.DataFrame, codes: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """Append rows; codes[i] is the index in `splits` of row i's split, keys[i] its key."""
         if self.format == "parquet":
             table = self._pa.Table.from_pandas(frame[self.columns], preserve_index=False)
+            if self.key_column:
+                column = self._pa.array(np.asarray(keys, dtype=np.uint64))
+                table = table.append_column(self.key_column, column)
             table = table.cast(self._schema)
             parts = {}
             for index, split in enumerate(self.splits):
@@ -113,9 +130,12 @@ class SplitWriters(_ClosedOnExit):
             self._pending = self._executor.submit(self._write_parts, parts)
             return
         for index, split in enumerate(self.splits):
-            part = frame.iloc[np.flatnonzero(codes == index)]
+            rows = np.flatnonzero(codes == index)
+            part = frame.iloc[rows][self.columns]
+            if self.key_column:
+                part = part.assign(**{self.key_column: np.asarray(keys)[rows]})
             if len(part):
-                part[self.columns].to_csv(
+                part.to_csv(
                     self._paths[split], mode="a", header=False, index=False, encoding="utf-8"
                 )
                 self.counts[split] += len(part)
@@ -154,12 +174,13 @@ class QuarantineWriter(_ClosedOnExit):
         self._writer.writerow(QUARANTINE_COLUMNS)
         self.rows = 0
 
-    def write(self, source: str, line_number: int, reason: str, raw: bytes) -> None:
-        """Record one quarantined row."""
+    def write(
+        self, source: str, line_number: int, reason: str, raw: bytes, key: int | None = None
+    ) -> None:
+        """Record one quarantined row (with its content key when it has one)."""
         text = raw.decode("utf-8", errors="replace")
-        self._writer.writerow(
-            (neutralised(source), line_number, neutralised(reason), neutralised(text))
-        )
+        cells = (neutralised(source), line_number, neutralised(reason), neutralised(text))
+        self._writer.writerow((*cells, "" if key is None else key))
         self.rows += 1
 
     def close(self) -> None:

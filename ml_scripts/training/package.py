@@ -76,7 +76,11 @@ def _library_versions() -> dict[str, str | None]:
 
 
 def model_card(
-    result: TrainingResult, hp: Hyperparameters, data_sha256: dict[str, dict[str, str]]
+    result: TrainingResult,
+    hp: Hyperparameters,
+    data_sha256: dict[str, dict[str, str]],
+    *,
+    hosts: int = 1,
 ) -> dict[str, Any]:
     """Provenance and quality of the trained model; `data_sha256` fingerprints its inputs."""
     return {
@@ -99,6 +103,9 @@ def model_card(
         "xgboost_params": hp.xgboost_params(),
         "data_sha256": data_sha256,
         "rows": result.rows,
+        # Hosts that trained this model together (TrainingInstanceCount); the transform, the
+        # ridge and the validation figures are taken over all of their rows.
+        "training_hosts": hosts,
         "training_exclusions": [
             {"column": e.column, "above": e.above, "reason": e.reason}
             for e in contract.TRAINING_EXCLUSIONS
@@ -119,6 +126,8 @@ def save_model(
     hp: Hyperparameters,
     model_dir: Path,
     data_sha256: dict[str, dict[str, str]],
+    *,
+    hosts: int = 1,
 ) -> dict[str, Any]:
     """Write model.ubj, transform.json, linear.json, interval.json, training_history.json,
     model_card.json and code/."""
@@ -131,7 +140,7 @@ def save_model(
         result.model.interval.save(model_dir / INTERVAL_FILE)
     if result.history is not None:
         result.history.save(model_dir / TRAINING_HISTORY_FILE)
-    card = model_card(result, hp, data_sha256)
+    card = model_card(result, hp, data_sha256, hosts=hosts)
     card["serving_code"] = copy_serving_code(model_dir / layout.SERVING_CODE_DIR)
     write_json(model_dir / MODEL_CARD_FILE, card)
     return card

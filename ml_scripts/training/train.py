@@ -1,10 +1,17 @@
-"""Training step: fit XGBoost + ridge on log1p(SalePrice) and write the model directory.
+"""Training step: fit the feature transform, XGBoost + ridge on log1p(SalePrice), and write
+the model directory.
 
 Run by the SageMaker ModelTrainer driver as ``python ml_scripts/training/train.py --max_depth 4
 ...`` (PYTHONPATH = the code folder), so imports are absolute. Paths come from the command line,
 else the SageMaker environment (SM_CHANNEL_TRAIN, SM_MODEL_DIR, ...), else the container's
 defaults. Hyperparameters: ``training/hyperparameters.py``; fitting: ``training/fit.py``; what
 lands in the model directory: ``training/package.py``.
+
+On a job with several hosts SageMaker runs this same command on each of them
+(``training/cluster.py``): every host reads its share of the rows (``training/shards.py``),
+they train one model together, and only the first host writes the model directory (SageMaker
+packs the model folders of all hosts into one model.tar.gz, so the others leave theirs empty).
+The transform is fitted here, where every training row is seen, and shipped in the model.
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ from typing import Any
 
 from ml_scripts import layout
 from ml_scripts.common.cli import report_failure
-from ml_scripts.common.features import FeatureTransform
-from ml_scripts.common.io import configure_logging, env_path, read_split, table_files, write_json
+from ml_scripts.common.io import configure_logging, env_path, table_files, write_json
 from ml_scripts.common.io import hash_files as sha256_files
-from ml_scripts.training.fit import train_model
+from ml_scripts.training.cluster import Cluster, joined
+from ml_scripts.training.fit import fit_feature_transform, train_model
 from ml_scripts.training.hyperparameters import (
     FIELD_TYPES,
     Hyperparameters,
@@ -32,6 +39,7 @@ from ml_scripts.training.hyperparameters import (
     merge_hyperparameters,
 )
 from ml_scripts.training.package import save_model
+from ml_scripts.training.shards import read_shard
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +50,6 @@ class TrainingPaths:
 
     train: Path
     validation: Path
-    transform: Path
     model_dir: Path
     output_data_dir: Path
 
@@ -52,17 +59,9 @@ class TrainingPaths:
         return cls(
             train=processed / layout.TRAIN_SPLIT,
             validation=processed / layout.VALIDATION_SPLIT,
-            transform=processed / layout.TRANSFORM_OUTPUT,
             model_dir=work / "model",
             output_data_dir=work / "output",
         )
-
-    @property
-    def transform_file(self) -> Path:
-        """transform.json: `transform` itself, or the file of that name in the folder."""
-        if self.transform.is_dir():
-            return self.transform / layout.TRANSFORM_FILE
-        return self.transform
 
 
 def input_sha256(paths: TrainingPaths) -> dict[str, dict[str, str]]:
@@ -71,24 +70,40 @@ def input_sha256(paths: TrainingPaths) -> dict[str, dict[str, str]]:
     def split(location: Path) -> dict[str, str]:
         return sha256_files(table_files(location), location if location.is_dir() else None)
 
-    transform = paths.transform_file
-    return {
-        "train": split(paths.train),
-        "validation": split(paths.validation),
-        "transform": sha256_files([transform], transform.parent),
-    }
+    return {"train": split(paths.train), "validation": split(paths.validation)}
 
 
 def run_training(
-    paths: TrainingPaths, hp: Hyperparameters, *, verbose_eval: int | bool = 200
+    paths: TrainingPaths,
+    hp: Hyperparameters,
+    *,
+    verbose_eval: int | bool = 200,
+    cluster: Cluster | None = None,
 ) -> dict[str, Any]:
-    """Load the splits and transform, train, write the model directory; return the model card."""
-    transform = FeatureTransform.load(paths.transform_file)
-    train = read_split(paths.train)
-    validation = read_split(paths.validation)
-    result = train_model(train, validation, transform, hp, verbose_eval=verbose_eval)
-    card = save_model(result, hp, paths.model_dir, input_sha256(paths))
-    write_json(paths.output_data_dir / "training_summary.json", card)
+    """Read this host's rows, fit the transform and the model with the other hosts, and (first
+    host only) write the model directory; return the model card (other hosts: what they did)."""
+    cluster = cluster or Cluster.single()
+    with joined(cluster) as reducer:
+        train, train_shard = read_shard(paths.train, cluster.rank, cluster.size)
+        validation, validation_shard = read_shard(paths.validation, cluster.rank, cluster.size)
+        transform = fit_feature_transform(train, reducer)
+        result = train_model(
+            train, validation, transform, hp, verbose_eval=verbose_eval, reducer=reducer
+        )
+        host = {
+            "host": cluster.current_host,
+            "train_rows": len(train),
+            "validation_rows": len(validation),
+            "timing": result.timing,
+        }
+        hosts = reducer.gather(host)
+    result.rows["train_repeated_across_parts"] = train_shard.repeated
+    result.rows["validation_repeated_across_parts"] = validation_shard.repeated
+    if cluster.rank != 0:
+        logger.info("host %s done; the first host writes the model", cluster.current_host)
+        return {**host, "model_written": False}
+    card = save_model(result, hp, paths.model_dir, input_sha256(paths), hosts=cluster.size)
+    write_json(paths.output_data_dir / "training_summary.json", {**card, "hosts": hosts})
     rmse = result.validation_metrics["log1p_price"]["rmse"]
     logger.info(
         "best iteration %d; validation rmse (log1p price) %.5f", result.best_iteration, rmse
@@ -109,7 +124,6 @@ def parse_args(argv: Sequence[str] | None) -> tuple[TrainingPaths, dict[str, Any
     )
     parser.add_argument("--train", type=Path, default=None)
     parser.add_argument("--validation", type=Path, default=None)
-    parser.add_argument("--transform", type=Path, default=None)
     parser.add_argument("--model-dir", "--model_dir", dest="model_dir", type=Path, default=None)
     parser.add_argument(
         "--output-data-dir", "--output_data_dir", dest="output_data_dir", type=Path, default=None
@@ -127,7 +141,6 @@ def parse_args(argv: Sequence[str] | None) -> tuple[TrainingPaths, dict[str, Any
     paths = TrainingPaths(
         train=args.train or _channel(layout.TRAIN_SPLIT),
         validation=args.validation or _channel(layout.VALIDATION_SPLIT),
-        transform=args.transform or _channel(layout.TRANSFORM_OUTPUT),
         model_dir=args.model_dir or env_path("SM_MODEL_DIR", layout.MODEL_DIR),
         output_data_dir=args.output_data_dir
         or env_path("SM_OUTPUT_DATA_DIR", layout.TRAINING_OUTPUT_DATA_DIR),
@@ -146,10 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key in ignored:
             logger.warning("ignored unknown hyperparameter %r", key)
         logger.info("hyperparameters: %s", dataclasses.asdict(hp))
-        run_training(paths, hp)
+        run_training(paths, hp, cluster=Cluster.from_environment(os.environ))
     except (ValueError, FileNotFoundError, KeyError) as exc:
-        return report_failure(logger, "training", exc)
+        return report_failure(logger, "training", ValueError(_without_stack(str(exc))))
     return 0
+
+
+def _without_stack(message: str) -> str:
+    """An XGBoost error without its native stack trace (a host whose peer stopped gets one)."""
+    return message.split("Stack trace:", 1)[0].strip()
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ CheckInstanceLimits --(counts within 1..4)--> ProcessData -> TrainModel -> Evalu
   TrainingInstanceCount is outside the bounds in instance_types.py (gates.py says why a
   Condition step and not allowed values).
 - ProcessData (scikit-learn container) validates the raw CSV against the data contract,
-  quarantines bad rows and writes train/validation/test splits plus the fitted feature transform.
-- TrainModel (XGBoost container, `ModelTrainer` script mode) trains XGBoost blended with a
-  robust ridge on log price (early stopping on validation, then a refit on train + validation)
-  and writes the booster, the transform and the serving code into `model.tar.gz`.
-- EvaluateModel (XGBoost container) scores the test split, and the champion (ChampionModelData:
-  the newest Approved version's model, or a placeholder meaning none) on the same rows, and
-  writes `evaluation.json`, declared as the `EvaluationReport` property file, and the run
+  quarantines bad rows and writes train/validation/test splits (each instance its shard's).
+- TrainModel (XGBoost container, `ModelTrainer` script mode; several hosts train one model)
+  fits the feature transform and XGBoost blended with a robust ridge on log price (early
+  stopping, then a refit on train + validation) into `model.tar.gz`, with the serving code.
+- EvaluateModel (XGBoost container, one instance) scores the test split, and the champion
+  (ChampionModelData: the newest Approved version's model, or a placeholder meaning none) on the
+  same rows, and writes `evaluation.json` (the `EvaluationReport` property file) and the run
   report (run_report.py: what it is given besides ProcessData's report).
 - CheckQuality compares `regression_metrics.rmse.value` with the RMSE threshold and
   `champion.rmse_above_champion` with the tolerance, deploy-time settings written here as
@@ -44,9 +44,6 @@ from sagemaker.core.network import NetworkConfig
 from sagemaker.core.processing import Processor
 from sagemaker.core.shapes import (
     ProcessingInput,
-    ProcessingOutput,
-    ProcessingS3Input,
-    ProcessingS3Output,
     StoppingCondition,
 )
 from sagemaker.core.training.configs import (
@@ -78,6 +75,7 @@ from pipeline_definition.build.config import SKLEARN_VERSION, XGBOOST_VERSION, P
 from pipeline_definition.build.gates import REGISTER_STEP, instance_limits_gate, quality_gate
 from pipeline_definition.build.offline_session import OfflinePipelineSession
 from pipeline_definition.build.parameters import PipelineParameters, pipeline_parameters
+from pipeline_definition.build.processing_io import s3_input, s3_output
 from pipeline_definition.build.run_report import report_arguments
 from pipeline_definition.build.serving import serving_environment
 from project.champion import MODELS_AREA
@@ -156,12 +154,13 @@ def _processor(
     image_uri: str,
     module: str,
     base_job_name: str,
+    instance_count: object,
     env: dict[str, object] | None = None,
 ) -> Processor:
     return Processor(
         role=ctx.config.role_arn,
         image_uri=image_uri,
-        instance_count=ctx.parameters.processing_instance_count,
+        instance_count=instance_count,
         instance_type=ctx.parameters.processing_instance_type,
         entrypoint=["python3", "-m", module],
         volume_size_in_gb=VOLUME_SIZE_GB,
@@ -177,30 +176,8 @@ def _processor(
 
 def _code_input(ctx: _Context, bundle: str) -> ProcessingInput:
     staged = stage_bundle(ctx.session.staging, ctx.config.ml_scripts_dir, bundle)
-    return _s3_input(
+    return s3_input(
         "code", f"s3://{ctx.config.artifact_bucket}/{staged.key}", layout.PROCESSING_CODE_DIR
-    )
-
-
-def _s3_input(
-    name: str, uri: object, local_path: str, data_type: object = "S3Prefix"
-) -> ProcessingInput:
-    return ProcessingInput(
-        input_name=name,
-        s3_input=ProcessingS3Input(
-            s3_uri=uri,
-            local_path=local_path,
-            s3_data_type=data_type,
-            s3_input_mode="File",
-            s3_data_distribution_type="FullyReplicated",
-        ),
-    )
-
-
-def _s3_output(name: str, uri: object, local_path: str) -> ProcessingOutput:
-    return ProcessingOutput(
-        output_name=name,
-        s3_output=ProcessingS3Output(s3_uri=uri, local_path=local_path, s3_upload_mode="EndOfJob"),
     )
 
 
@@ -210,6 +187,7 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         image_uri=image_uris.retrieve("sklearn", region=ctx.region, version=SKLEARN_VERSION),
         module="ml_scripts.processing",
         base_job_name="process-data",
+        instance_count=ctx.parameters.processing_instance_count,
         # SageMaker's cache key for a processing step is its arguments (AppSpecification,
         # Environment, ProcessingInputs), never the data behind InputData: the input's version
         # here makes a new upload of the same key run again instead of reusing the last result.
@@ -217,11 +195,15 @@ def _process_step(ctx: _Context) -> ProcessingStep:
     )
     output_dir, params = layout.PROCESSING_OUTPUT_DIR, ctx.parameters
     # InputDataType: an object or folder (S3Prefix), or the objects a manifest lists (ManifestFile).
-    raw = _s3_input("raw", params.input_data, layout.PROCESSING_INPUT_DIR, params.input_data_type)
+    raw = s3_input(
+        "raw", params.input_data, layout.PROCESSING_INPUT_DIR, params.input_data_type, sharded=True
+    )
     step_args = processor.run(
+        # Each instance gets a share of the raw objects; a row's split depends on the row alone,
+        # so the instances' parts together are what one instance would write.
         inputs=[raw, _code_input(ctx, "processing")],
         outputs=[
-            _s3_output(
+            s3_output(
                 name,
                 _execution_uri(ctx.config.data_bucket, "processed", PROCESS_STEP, name),
                 f"{output_dir}/{name}",
@@ -239,6 +221,8 @@ def _process_step(ctx: _Context) -> ProcessingStep:
             params.input_data_type,
             "--output-dir",
             output_dir,
+            "--resource-config",
+            layout.PROCESSING_RESOURCE_CONFIG,
             # Per-file input limits, stated in the definition (ml_scripts/common/limits.py).
             "--max-input-bytes",
             str(layout.DEFAULT_MAX_INPUT_BYTES),
@@ -253,7 +237,7 @@ def _process_step(ctx: _Context) -> ProcessingStep:
         step_args=step_args,
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Validate the raw data, quarantine bad rows, split and fit the transform",
+        description="Validate the raw data, quarantine bad rows, split (each instance its shard)",
     )
 
 
@@ -307,7 +291,7 @@ def _train_step(ctx: _Context, process: ProcessingStep) -> TrainingStep:
         step_args=step_args,
         cache_config=_cache(),
         retry_policies=_retry_policies(),
-        description="Train XGBoost + ridge on log price; early stopping, then refit on train+val",
+        description="Fit the transform, train XGBoost + ridge on log price, refit on train+val",
     )
 
 
@@ -319,31 +303,33 @@ def _evaluate_step(
         image_uri=image_uris.retrieve("xgboost", region=ctx.region, version=XGBOOST_VERSION),
         module="ml_scripts.evaluation",
         base_job_name="evaluate-model",
+        # Scoring the test split is one small job: more instances would each repeat it.
+        instance_count=1,
     )
     processed = process.properties.ProcessingOutputConfig.Outputs
     step_args = processor.run(
         inputs=[
-            _s3_input(
+            s3_input(
                 "model",
                 train.properties.ModelArtifacts.S3ModelArtifacts,
                 layout.EVALUATION_MODEL_DIR,
             ),
-            _s3_input(
+            s3_input(
                 "test", processed[layout.TEST_SPLIT].S3Output.S3Uri, layout.EVALUATION_TEST_DIR
             ),
-            _s3_input(
+            s3_input(
                 "processing-report",
                 processed[layout.REPORT_OUTPUT].S3Output.S3Uri,
                 layout.EVALUATION_PROCESSING_REPORT_DIR,
             ),
             # Always an object: the champion's model.tar.gz or the no-champion placeholder.
-            _s3_input(
+            s3_input(
                 "champion", ctx.parameters.champion_model_data, layout.EVALUATION_CHAMPION_DIR
             ),
             _code_input(ctx, "evaluation"),
         ],
         outputs=[
-            _s3_output(
+            s3_output(
                 layout.EVALUATION_OUTPUT,
                 _execution_uri(ctx.config.artifact_bucket, "evaluation", EVALUATE_STEP, "report"),
                 layout.EVALUATION_OUTPUT_DIR,

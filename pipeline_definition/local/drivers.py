@@ -71,18 +71,20 @@ def uses_drivers(arguments: Mapping[str, Any]) -> bool:
     return any(isinstance(part, str) and DRIVER_SCRIPT in part for part in parts)
 
 
-def resource_config(instance_type: str) -> dict[str, Any]:
-    """`input/config/resourceconfig.json` of a one-host job."""
+def resource_config(
+    instance_type: str, current_host: str = CURRENT_HOST, hosts: Sequence[str] = (CURRENT_HOST,)
+) -> dict[str, Any]:
+    """`input/config/resourceconfig.json` of one host of the job (all hosts are listed)."""
     return {
-        "current_host": CURRENT_HOST,
+        "current_host": current_host,
         "current_instance_type": instance_type,
         "current_group_name": "homogeneousCluster",
-        "hosts": [CURRENT_HOST],
+        "hosts": list(hosts),
         "instance_groups": [
             {
                 "instance_group_name": "homogeneousCluster",
                 "instance_type": instance_type,
-                "hosts": [CURRENT_HOST],
+                "hosts": list(hosts),
             }
         ],
         "network_interface_name": "eth0",
@@ -114,8 +116,13 @@ def training_environment(
     source_code: Mapping[str, Any] | None,
     distributed: Mapping[str, Any] | None,
     num_cpus: int,
+    master: tuple[str, int] = (CURRENT_HOST, MASTER_PORT),
 ) -> dict[str, str]:
-    """The variables `scripts/environment.py` exports, with container paths, as strings."""
+    """The variables `scripts/environment.py` exports, with container paths, as strings.
+
+    `master` is SM_MASTER_ADDR and SM_MASTER_PORT: `algo-1:7777` in the drivers; a local run
+    of several hosts passes the loopback address and a free port (no `algo-1` resolves here).
+    """
     env: dict[str, Any] = {
         "SM_MODEL_DIR": MODEL_DIR,
         "SM_INPUT_DIR": INPUT_DIR,
@@ -125,8 +132,8 @@ def training_environment(
         "SM_OUTPUT_FAILURE": OUTPUT_FAILURE,
         "SM_OUTPUT_DATA_DIR": OUTPUT_DATA_DIR,
         "SM_LOG_LEVEL": LOG_LEVEL,
-        "SM_MASTER_ADDR": CURRENT_HOST,
-        "SM_MASTER_PORT": MASTER_PORT,
+        "SM_MASTER_ADDR": master[0],
+        "SM_MASTER_PORT": master[1],
     }
     if source_code:
         env["SM_SOURCE_DIR"] = SOURCE_DIR
@@ -164,8 +171,8 @@ def training_environment(
         "current_host": env["SM_CURRENT_HOST"],
         "current_instance_type": env["SM_CURRENT_INSTANCE_TYPE"],
         "hosts": hosts,
-        "master_addr": CURRENT_HOST,
-        "master_port": MASTER_PORT,
+        "master_addr": master[0],
+        "master_port": master[1],
         "hyperparameters": hps,
         "input_data_config": dict(data_config),
         "input_config_dir": INPUT_CONFIG_DIR,

@@ -1,4 +1,10 @@
-"""Run a Processing step the way the container does: inputs in, command, outputs out."""
+"""Run a Processing step the way the container does: inputs in, command, outputs out.
+
+With `InstanceCount` N, N hosts run at once (`hosts.py`): each gets its sandbox, its
+`resourceconfig.json` (`current_host`, `hosts`), every `FullyReplicated` input and its share of
+a `ShardedByS3Key` one; then every host's output folder is uploaded to the output's S3 prefix,
+as SageMaker does, so files of the same name overwrite each other (a note says so).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,15 @@ from typing import Any
 
 from pipeline_definition.local.command import JobCommand
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
-from pipeline_definition.local.jobs import (
-    JobContext,
-    container_path,
-    download_input,
-    run_job_command,
+from pipeline_definition.local.hosts import (
+    Host,
+    HostRun,
+    download_to_hosts,
+    instance_count,
+    job_hosts,
+    run_on_hosts,
 )
+from pipeline_definition.local.jobs import JobContext, container_path
 from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import map_command
 from project.manifests import INPUT_DATA_TYPES, MANIFEST_FILE, S3_PREFIX
@@ -110,62 +119,90 @@ def build_command(
     )
 
 
-def _write_config(ctx: JobContext, arguments: Mapping[str, Any]) -> None:
-    config = ctx.sandbox.host_path("/opt/ml/config")
+def _write_config(host: Host, hosts: list[str], arguments: Mapping[str, Any]) -> None:
+    config = host.ctx.sandbox.host_path("/opt/ml/config")
     config.mkdir(parents=True, exist_ok=True)
-    job = {**arguments, "ProcessingJobName": ctx.job_name}
+    job = {**arguments, "ProcessingJobName": host.ctx.job_name}
     (config / "processingjobconfig.json").write_text(json.dumps(job, indent=2))
-    resources = {"current_host": "algo-1", "hosts": ["algo-1"]}
+    resources = {"current_host": host.name, "hosts": hosts}
     (config / "resourceconfig.json").write_text(json.dumps(resources))
+
+
+def _download_inputs(hosts: list[Host], arguments: Mapping[str, Any]) -> None:
+    for item in arguments.get("ProcessingInputs") or []:
+        what = f"input {item.get('InputName', '?')!r}"
+        s3 = item["S3Input"]
+        data_type = s3.get("S3DataType", S3_PREFIX)
+        if data_type not in INPUT_DATA_TYPES:
+            raise LocalJobError(
+                f"{what}: S3DataType {data_type!r} ({DATA_TYPES_NOTE})", CLIENT_ERROR
+            )
+        destinations = [container_path(host.ctx, s3["LocalPath"], what) for host in hosts]
+        download_to_hosts(
+            hosts,
+            what,
+            s3["S3Uri"],
+            destinations,
+            s3.get("S3DataDistributionType"),
+            manifest=data_type == MANIFEST_FILE,
+        )
+
+
+def _upload_outputs(ctx: JobContext, hosts: list[Host], arguments: Mapping[str, Any]) -> None:
+    outputs = (arguments.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+    for item in outputs:
+        name = item.get("OutputName", "?")
+        uri = item["S3Output"]["S3Uri"]
+        if not isinstance(uri, str):
+            raise LocalJobError(f"output {name!r}: S3Uri evaluated to {uri!r}", CLIENT_ERROR)
+        written: dict[str, str] = {}
+        for host in hosts:
+            folder = container_path(host.ctx, item["S3Output"]["LocalPath"], f"output {name!r}")
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                key = path.relative_to(folder).as_posix()
+                if key in written:
+                    ctx.note(
+                        f"{ctx.step_name}: output {name!r}: {host.name} overwrote {key} of "
+                        f"{written[key]} (every instance uploads to the same S3 prefix)"
+                    )
+                written[key] = host.name
+            ctx.store.upload_dir(folder, uri)
 
 
 def run_processing(
     ctx: JobContext, arguments: Mapping[str, Any], command: CommandBuilder = build_command
 ) -> dict[str, Any]:
-    """Run the job in a fresh sandbox and return its DescribeProcessingJob-like document.
+    """Run the job in fresh sandboxes (one per instance) and return its describe document.
 
-    `command` makes the job's command (parity mode runs it in the image's environment).
+    `command` makes each host's command (parity mode runs it in the image's environment).
     """
     created = ctx.clock()
-    ctx.sandbox.reset()
-    for item in arguments.get("ProcessingInputs") or []:
-        name = item.get("InputName", "?")
-        s3 = item["S3Input"]
-        destination = container_path(ctx, s3["LocalPath"], f"input {name!r}")
-        data_type = s3.get("S3DataType", S3_PREFIX)
-        if data_type not in INPUT_DATA_TYPES:
-            raise LocalJobError(
-                f"input {name!r}: S3DataType {data_type!r} ({DATA_TYPES_NOTE})", CLIENT_ERROR
-            )
-        download_input(
-            ctx, f"input {name!r}", s3["S3Uri"], destination, manifest=data_type == MANIFEST_FILE
-        )
+    cluster = (arguments.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+    count = instance_count(cluster.get("InstanceCount"), "ClusterConfig.InstanceCount")
+    hosts = job_hosts(ctx, count)
+    _download_inputs(hosts, arguments)
     outputs = (arguments.get("ProcessingOutputConfig") or {}).get("Outputs") or []
-    local_outputs = []
-    for item in outputs:
-        name = item.get("OutputName", "?")
-        directory = container_path(ctx, item["S3Output"]["LocalPath"], f"output {name!r}")
-        # The container finds its output folders in place, as on SageMaker.
-        directory.mkdir(parents=True, exist_ok=True)
-        local_outputs.append((name, directory, item["S3Output"]["S3Uri"]))
-    _write_config(ctx, arguments)
-    instances = (arguments.get("ProcessingResources") or {}).get("ClusterConfig", {})
-    if isinstance(instances.get("InstanceCount"), int) and instances["InstanceCount"] > 1:
-        ctx.note(f"{ctx.step_name}: InstanceCount {instances['InstanceCount']} runs as one host")
+    for host in hosts:
+        for item in outputs:
+            name = item.get("OutputName", "?")
+            folder = container_path(host.ctx, item["S3Output"]["LocalPath"], f"output {name!r}")
+            # The container finds its output folders in place, as on SageMaker.
+            folder.mkdir(parents=True, exist_ok=True)
+        _write_config(host, [h.name for h in hosts], arguments)
     started = ctx.clock()
-    run_job_command(
-        ctx,
-        command(ctx, arguments),
-        timeout=_timeout(arguments),
-        failure_files=(
-            ctx.sandbox.host_path("/opt/ml/output/failure"),
-            ctx.sandbox.host_path("/opt/ml/output/message"),
-        ),
-    )
-    for name, directory, uri in local_outputs:
-        if not isinstance(uri, str):
-            raise LocalJobError(f"output {name!r}: S3Uri evaluated to {uri!r}", CLIENT_ERROR)
-        ctx.store.upload_dir(directory, uri)
+    runs = [
+        HostRun(
+            host,
+            command(host.ctx, arguments),
+            (
+                host.ctx.sandbox.host_path("/opt/ml/output/failure"),
+                host.ctx.sandbox.host_path("/opt/ml/output/message"),
+            ),
+        )
+        for host in hosts
+    ]
+    run_on_hosts(ctx, runs, timeout=_timeout(arguments))
+    _upload_outputs(ctx, hosts, arguments)
     ended = ctx.clock()
     message = ctx.sandbox.host_path("/opt/ml/output/message")
     describe: dict[str, Any] = {

@@ -4,6 +4,13 @@ Channels are downloaded into the sandbox, the drivers' environment and config fi
 (`drivers`) are written, the entry command runs, and the model directory is uploaded as
 `model.tar.gz` (as a folder with CompressionType NONE); the output data directory, when not
 empty, as `output.tar.gz`.
+
+With `InstanceCount` N, N hosts run the same command at once (`hosts.py`), each with its own
+`resourceconfig.json` and `SM_CURRENT_HOST`; SM_MASTER_ADDR is the loopback address and
+SM_MASTER_PORT a free port, where the first host's tracker listens. SageMaker packs the model
+folders of all hosts into one `model.tar.gz` and asks that their file names do not clash
+("How Amazon SageMaker AI Processes Training Output"); so do the output data folders. Here the
+folders are merged the same way, and a clash fails the job with the names of both hosts.
 """
 
 from __future__ import annotations
@@ -36,13 +43,18 @@ from pipeline_definition.local.drivers import (
     uses_drivers,
 )
 from pipeline_definition.local.errors import CLIENT_ERROR, LocalJobError
-from pipeline_definition.local.jobs import (
-    FILE_MODES,
-    JobContext,
-    container_path,
-    download_input,
-    run_job_command,
+from pipeline_definition.local.hosts import (
+    LOOPBACK,
+    Host,
+    HostRun,
+    download_to_hosts,
+    free_port,
+    instance_count,
+    job_hosts,
+    merge_folders,
+    run_on_hosts,
 )
+from pipeline_definition.local.jobs import FILE_MODES, JobContext, container_path
 from pipeline_definition.local.names import arn, timestamp
 from pipeline_definition.local.sandbox import map_command
 
@@ -231,32 +243,22 @@ def entry_command(
     )
 
 
-def run_training(
-    ctx: JobContext, arguments: Mapping[str, Any], command: CommandBuilder = entry_command
-) -> dict[str, Any]:
-    """Run the job in a fresh sandbox and return its DescribeTrainingJob-like document.
-
-    `command` makes the job's command from the arguments and the drivers' environment
-    (parity mode runs the image's own entrypoint instead).
-    """
-    created = ctx.clock()
-    ctx.sandbox.reset()
+def _prepare_host(
+    host: Host,
+    hosts: list[str],
+    arguments: Mapping[str, Any],
+    master: tuple[str, int],
+    command: CommandBuilder,
+) -> JobCommand:
+    """Write the host's config files and environment; return its command."""
+    ctx = host.ctx
     spec = arguments.get("AlgorithmSpecification") or {}
     channels = arguments.get("InputDataConfig") or []
-    for channel in channels:
-        name = channel["ChannelName"]
-        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-        destination = container_path(ctx, f"{INPUT_DATA_DIR}/{name}", f"channel {name!r}")
-        download_input(ctx, f"channel {name!r}", uri, destination)
     for directory in (MODEL_DIR, OUTPUT_DATA_DIR, INPUT_CONFIG_DIR):
         ctx.sandbox.host_path(directory).mkdir(parents=True, exist_ok=True)
-    resources_spec = arguments.get("ResourceConfig") or {}
-    if isinstance(resources_spec.get("InstanceCount"), int) and resources_spec["InstanceCount"] > 1:
-        ctx.note(
-            f"{ctx.step_name}: InstanceCount {resources_spec['InstanceCount']} runs as one host"
-        )
     hyperparameters = _hyperparameters(arguments)
-    resources = resource_config(str(resources_spec.get("InstanceType", "local")))
+    instance_type = str((arguments.get("ResourceConfig") or {}).get("InstanceType", "local"))
+    resources = resource_config(instance_type, host.name, hosts)
     data_config = input_data_config(channels, str(spec.get("TrainingInputMode", "File")))
     config_dir = ctx.sandbox.host_path(INPUT_CONFIG_DIR)
     (config_dir / "resourceconfig.json").write_text(json.dumps(resources))
@@ -271,20 +273,53 @@ def run_training(
         source_code=_read_json(drivers / "sourcecode.json", "sourcecode.json") or None,
         distributed=_read_json(drivers / "distributed.json", "distributed.json") or None,
         num_cpus=os.cpu_count() or 1,
+        master=master,
     )
     job_environment = {str(k): str(v) for k, v in (arguments.get("Environment") or {}).items()}
     # The job's Environment is the container's; the drivers' exports are sourced on top.
     environment = ctx.sandbox.map_environment({**job_environment, **sm_environment})
-    job_command = command(ctx, arguments, environment)
+    return command(ctx, arguments, environment)
+
+
+def _download_channels(hosts: list[Host], arguments: Mapping[str, Any]) -> None:
+    for channel in arguments.get("InputDataConfig") or []:
+        name = channel["ChannelName"]
+        what = f"channel {name!r}"
+        s3 = channel["DataSource"]["S3DataSource"]
+        destinations = [
+            container_path(host.ctx, f"{INPUT_DATA_DIR}/{name}", what) for host in hosts
+        ]
+        download_to_hosts(hosts, what, s3["S3Uri"], destinations, s3.get("S3DataDistributionType"))
+
+
+def run_training(
+    ctx: JobContext, arguments: Mapping[str, Any], command: CommandBuilder = entry_command
+) -> dict[str, Any]:
+    """Run the job in fresh sandboxes (one per instance); return its describe document.
+
+    `command` makes each host's command from the arguments and the drivers' environment
+    (parity mode runs the image's own entrypoint instead).
+    """
+    created = ctx.clock()
+    resources_spec = arguments.get("ResourceConfig") or {}
+    count = instance_count(resources_spec.get("InstanceCount"), "ResourceConfig.InstanceCount")
+    hosts = job_hosts(ctx, count)
+    names = [host.name for host in hosts]
+    _download_channels(hosts, arguments)
+    # No `algo-1` resolves on this machine: the hosts meet on the loopback address.
+    master = ("algo-1", 7777) if count == 1 else (LOOPBACK, free_port())
+    runs = [
+        HostRun(
+            host,
+            _prepare_host(host, names, arguments, master, command),
+            (host.ctx.sandbox.host_path(OUTPUT_FAILURE),),
+        )
+        for host in hosts
+    ]
     log_offset = ctx.log_path.stat().st_size if ctx.log_path.exists() else 0
     started = ctx.clock()
-    run_job_command(
-        ctx,
-        job_command,
-        timeout=_timeout(arguments),
-        failure_files=(ctx.sandbox.host_path(OUTPUT_FAILURE),),
-    )
-    artifacts = _upload_outputs(ctx, arguments)
+    run_on_hosts(ctx, runs, timeout=_timeout(arguments))
+    artifacts = _upload_outputs(ctx, hosts, arguments)
     ended = ctx.clock()
     with ctx.log_path.open("rb") as log:
         log.seek(log_offset)
@@ -307,7 +342,18 @@ def run_training(
     }
 
 
-def _upload_outputs(ctx: JobContext, arguments: Mapping[str, Any]) -> str:
+def _merged(ctx: JobContext, hosts: list[Host], container: str, what: str) -> Path:
+    """The folder to upload: the host's own with one host, else every host's merged."""
+    if len(hosts) == 1:
+        return ctx.sandbox.host_path(container)
+    target = ctx.sandbox.root / ".merged" / container.strip("/").replace("/", "-")
+    sources = [(host.name, host.ctx.sandbox.host_path(container)) for host in hosts]
+    merge_folders(sources, target, what)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _upload_outputs(ctx: JobContext, hosts: list[Host], arguments: Mapping[str, Any]) -> str:
     output = arguments.get("OutputDataConfig") or {}
     path = output.get("S3OutputPath")
     if not isinstance(path, str):
@@ -315,8 +361,8 @@ def _upload_outputs(ctx: JobContext, arguments: Mapping[str, Any]) -> str:
             f"OutputDataConfig.S3OutputPath evaluated to {path!r}, not a string", CLIENT_ERROR
         )
     prefix = f"{path.rstrip('/')}/{ctx.job_name}/output"
-    model_dir = ctx.sandbox.host_path(MODEL_DIR)
-    data_dir = ctx.sandbox.host_path(OUTPUT_DATA_DIR)
+    model_dir = _merged(ctx, hosts, MODEL_DIR, "model folder (/opt/ml/model)")
+    data_dir = _merged(ctx, hosts, OUTPUT_DATA_DIR, "output data folder (/opt/ml/output/data)")
     staging = ctx.sandbox.root / ".upload"
     if str(output.get("CompressionType", "GZIP")).upper() == "NONE":
         ctx.store.upload_dir(model_dir, f"{prefix}/model/")

@@ -69,7 +69,6 @@ def test_pipeline_steps_end_to_end_on_the_embedded_data(tmp_path: Path) -> None:
     for split in ("train", "validation", "test"):
         assert (processed / split / f"{split}.parquet").stat().st_size > 0
     assert (processed / "quarantine" / "quarantine.csv").is_file()
-    assert (processed / "transform" / "transform.json").is_file()
 
     # Training: channels and model dir from the environment, hyperparameters as strings.
     model_dir = tmp_path / "training" / "model"
@@ -78,7 +77,6 @@ def test_pipeline_steps_end_to_end_on_the_embedded_data(tmp_path: Path) -> None:
         env={
             "SM_CHANNEL_TRAIN": str(processed / "train"),
             "SM_CHANNEL_VALIDATION": str(processed / "validation"),
-            "SM_CHANNEL_TRANSFORM": str(processed / "transform"),
             "SM_MODEL_DIR": str(model_dir),
             "SM_OUTPUT_DATA_DIR": str(tmp_path / "training" / "output"),
             "SM_HPS": json.dumps({"early_stopping_rounds": "30", "seed": "7"}),
@@ -88,6 +86,9 @@ def test_pipeline_steps_end_to_end_on_the_embedded_data(tmp_path: Path) -> None:
     assert card["hyperparameters"]["num_round"] == 200
     assert card["hyperparameters"]["seed"] == 7
     assert (model_dir / "code" / "inference.py").is_file()
+    # Training fits the transform from every training row and ships it in the model.
+    transform = json.loads((model_dir / "transform.json").read_text())
+    assert transform["fit_rows"] == card["rows"]["train_fitted"]
 
     # The model archive as SageMaker writes it: the model dir's content at the archive root.
     archive_dir = tmp_path / "evaluation" / "model"

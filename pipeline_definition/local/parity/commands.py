@@ -96,6 +96,20 @@ def _check_drivers(ctx: JobContext, arguments: Mapping[str, Any]) -> None:
         )
 
 
+def _check_one_host(arguments: Mapping[str, Any]) -> None:
+    count = (arguments.get("ResourceConfig") or {}).get("InstanceCount")
+    if isinstance(count, int) and count > 1:
+        # The drivers name the first host algo-1:7777, which resolves only in SageMaker's
+        # cluster, and an isolated job has a network namespace of its own.
+        raise LocalJobError(
+            f"InstanceCount {count}: in a namespace, parity mode cannot join training hosts "
+            "(the drivers' algo-1 resolves only on SageMaker); run several hosts with "
+            "--parity --no-namespace (the images' libraries, this machine's loopback) or "
+            "without --parity",
+            CLIENT_ERROR,
+        )
+
+
 def training_command(runtime: ParityRuntime) -> training.CommandBuilder:
     """Makes a training job's command in its image's environment."""
 
@@ -107,6 +121,7 @@ def training_command(runtime: ParityRuntime) -> training.CommandBuilder:
             direct = training.entry_command(ctx, arguments, environment, python=str(env.python))
             mapped = container_environment(ctx, env, direct.environment)
             return replace(direct, environment=mapped, inherit=False)
+        _check_one_host(arguments)
         _check_drivers(ctx, arguments)
         # The container starts with the job's Environment and its name; the drivers compute
         # the SM_* variables themselves.

@@ -62,18 +62,32 @@ report = {"rows": len(rows), "metrics": {"rows": {"value": len(rows)}}}
 """
 
 TRAIN = """
-import argparse, json, os, sys
+import argparse, json, os, sys, time
 from pathlib import Path
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rounds", type=int)
 parser.add_argument("--rate", type=float)
 args = parser.parse_args()
+host = os.environ["SM_CURRENT_HOST"]
+hosts = json.loads(os.environ["SM_HOSTS"])
 train = Path(os.environ["SM_CHANNEL_TRAIN"])
 rows = sum(len(p.read_text().splitlines()) for p in train.rglob("*") if p.is_file())
-if os.environ.get("FAKE_TRAIN_FAIL"):
+failing = os.environ.get("FAKE_FAIL_HOST", host)
+if os.environ.get("FAKE_TRAIN_FAIL") and failing == host:
     Path(os.environ["SM_OUTPUT_DIR"], "failure").write_text(os.environ["FAKE_TRAIN_FAIL"])
     sys.exit(1)
+if os.environ.get("FAKE_TRAIN_FAIL"):
+    time.sleep(60)  # as a host waiting for a peer that stopped would
+config = json.loads(Path(os.environ["SM_INPUT_CONFIG_DIR"], "resourceconfig.json").read_text())
+seen = {
+    "rows": rows,
+    "resourceconfig": config,
+    "master": [os.environ["SM_MASTER_ADDR"], os.environ["SM_MASTER_PORT"]],
+}
+Path(os.environ["SM_OUTPUT_DATA_DIR"], f"host-{host}.json").write_text(json.dumps(seen))
+if host != hosts[0] and not os.environ.get("FAKE_EVERY_HOST_WRITES_MODEL"):
+    sys.exit(0)  # one host writes the model
 model = Path(os.environ["SM_MODEL_DIR"])
 state = {
     "rows": rows,
@@ -91,6 +105,26 @@ state = {
 (model / "code" / "inference.py").write_text("# serving entry\\n")
 Path(os.environ["SM_OUTPUT_DATA_DIR"], "notes.txt").write_text("trained\\n")
 print(f"train:loss={1 / args.rounds}")
+"""
+
+SHARD = """
+import argparse, json, sys
+from pathlib import Path
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--input-dir")
+parser.add_argument("--output-dir")
+parser.add_argument("--resource-config")
+args = parser.parse_args()
+config = json.loads(Path(args.resource_config).read_text())
+host = config["current_host"]
+files = sorted(p.name for p in Path(args.input_dir).rglob("*") if p.is_file())
+out = Path(args.output_dir)
+(out / "train").mkdir(parents=True, exist_ok=True)
+(out / "train" / f"part-{host}.json").write_text(json.dumps({"files": files, **config}))
+(out / "report").mkdir(parents=True, exist_ok=True)
+(out / "report" / "report.json").write_text(json.dumps({"host": host}))
+print(f"{host} read {files}")
 """
 
 EVALUATE = """
@@ -120,6 +154,7 @@ def write_code(code_dir: Path, entry_script: str = "fakejobs/train.py") -> Path:
     (package / "__init__.py").write_text("")
     (package / "split.py").write_text(textwrap.dedent(SPLIT))
     (package / "train.py").write_text(textwrap.dedent(TRAIN))
+    (package / "shard.py").write_text(textwrap.dedent(SHARD))
     (package / "evaluate.py").write_text(textwrap.dedent(EVALUATE))
     drivers = code_dir / "code" / "sm_drivers" / "v1"
     drivers.mkdir(parents=True, exist_ok=True)

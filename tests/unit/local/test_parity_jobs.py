@@ -32,7 +32,14 @@ from pipeline_definition.local.parity.runtime import ParityRuntime
 from pipeline_definition.local.results import StepStatus
 from pipeline_definition.local.steps import JobKind
 
-from .local_fakes import LocalRun, definition, split_step, training_step
+from .local_fakes import (
+    LocalRun,
+    condition_step,
+    definition,
+    evaluate_step,
+    split_step,
+    training_step,
+)
 
 IMAGE = "000000000000.dkr.ecr.us-east-1.amazonaws.com/fake:1"
 LOCK = """# image: fake
@@ -288,6 +295,18 @@ def test_requirements_are_not_installed_into_a_shared_environment(
     result = local_run.run(kinds=parity_kinds(runtime_for(tmp_path, namespace)))
     assert result.failed_step == "Train"
     assert "pin them in the image's lock instead" in (result.step("Train").failure_reason or "")
+
+
+def test_training_hosts_in_namespaces_are_refused_with_the_way_out(
+    local_run: LocalRun, namespace: Namespace, tmp_path: Path
+) -> None:
+    steps = [split_step(), training_step(), evaluate_step(), condition_step()]
+    steps[1]["Arguments"]["ResourceConfig"]["InstanceCount"] = 2
+    result = local_run.run(definition(steps), kinds=parity_kinds(runtime_for(tmp_path, namespace)))
+    assert result.failed_step == "Train"
+    reason = result.step("Train").failure_reason or ""
+    assert "InstanceCount 2: in a namespace, parity mode cannot join training hosts" in reason
+    assert "--parity --no-namespace" in reason
 
 
 def test_an_image_without_an_environment_fails_its_job_with_a_client_error(tmp_path: Path) -> None:

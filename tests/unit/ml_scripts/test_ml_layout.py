@@ -84,7 +84,8 @@ def test_processing_writes_one_folder_per_output_the_definition_collects(
     collected = {o["OutputName"]: o["S3Output"]["LocalPath"] for o in outputs}
     assert collected == {name: f"/opt/ml/processing/output/{name}" for name in collected}
     assert {p.name for p in processed_dir.iterdir()} == set(collected)
-    assert (processed_dir / "transform" / layout.TRANSFORM_FILE).is_file()
+    # The transform needs every training row, so training fits it (and ships it in the model).
+    assert not list(processed_dir.rglob(layout.TRANSFORM_FILE))
 
 
 def test_training_channels_are_processing_outputs_of_the_same_name() -> None:
@@ -97,7 +98,7 @@ def test_training_channels_are_processing_outputs_of_the_same_name() -> None:
     }
     assert sources == {
         name: {"Get": f"Steps.ProcessData.ProcessingOutputConfig.Outputs['{name}'].S3Output.S3Uri"}
-        for name in ("train", "validation", "transform")
+        for name in ("train", "validation")
     }
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from ml_scripts.common import contract
-from ml_scripts.common.features import FeatureTransform, exclusion_mask
+from ml_scripts.common.features import exclusion_mask
 from ml_scripts.common.io import read_split
 from ml_scripts.common.linear import RidgeModel, _RidgeSystem
 from ml_scripts.inference.model import HousePriceModel
-from ml_scripts.training.fit import train_model
+from ml_scripts.training.fit import fit_feature_transform, train_model
 from ml_scripts.training.hyperparameters import (
     FIELD_TYPES,
     Hyperparameters,
@@ -128,10 +128,19 @@ def test_model_card_says_the_model_was_refitted_on_train_and_validation(model_di
     assert "before any refit" in card["validation_metrics"]["model"]
 
 
+def test_training_summary_times_the_boosting_rounds_and_both_ridge_fits(model_dir: Path) -> None:
+    summary = json.loads((model_dir.parent / "output" / "training_summary.json").read_text())
+    timing = summary["hosts"][0]["timing"]
+    assert timing["early_stopping"]["rounds"] >= timing["refit"]["rounds"] > 0
+    assert timing["ridge"]["fits"] == 2  # on train, then on train + validation
+    assert timing["ridge"]["seconds"] > 0
+    assert "timing" not in json.loads((model_dir / "model_card.json").read_text())
+
+
 def _small_training(processed_dir: Path, *, refit: int = 1) -> tuple[HousePriceModel, int]:
     train = read_split(processed_dir / "train")
     validation = read_split(processed_dir / "validation")
-    transform = FeatureTransform.load(processed_dir / "transform" / "transform.json")
+    transform = fit_feature_transform(train)
     hp = Hyperparameters(num_round=60, eta=0.2, refit_on_validation=refit)
     result = train_model(train, validation, transform, hp, verbose_eval=False)
     return result.model, result.best_iteration
@@ -186,7 +195,8 @@ def test_reweighted_solve_matches_a_direct_weighted_ridge() -> None:
     target = z @ np.array([0.5, -1.0, 2.0, 0.0]) + 3.0 + rng.normal(size=120)
     weights = np.where(rng.random(120) < 0.2, rng.random(120), 1.0)
     alpha = 2.5
-    coef, intercept = _RidgeSystem(z, target).solve(alpha, weights)
+    x = np.column_stack([np.ones(len(z)), z])
+    coef, intercept = _RidgeSystem(x, target).solve(alpha, weights)
     # Reference: weighted centring, then the penalised normal equations of the centred problem.
     total = weights.sum()
     centre = weights @ z / total
