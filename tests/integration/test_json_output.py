@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from pipeline_definition import cli
 from project.settings import project_settings
 from testsupport.definitions import shipped_definition_text
+from testsupport.moto_account import reset_moto_account
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -42,22 +42,7 @@ EXECUTION_KEYS = {
 @pytest.fixture
 def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SageMakerClient:
     """A clean moto account holding the shipped pipeline."""
-    with urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10
-    ):
-        pass
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "PIPELINE_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    reset_moto_account(moto_endpoint, monkeypatch, tmp_path, REGION)
     client = boto3.client("sagemaker", region_name=REGION)
     client.create_pipeline(
         PipelineName=PIPELINE,

@@ -25,6 +25,7 @@ from pipeline_definition import cli
 from pipeline_definition.commands import CommandError, execute, logs, status
 from pipeline_definition.operations.logs import Job, log_error_message
 from project.settings import project_settings
+from testsupport.moto_account import reset_moto_account
 
 pytestmark = pytest.mark.integration
 
@@ -50,22 +51,7 @@ def job_arn(kind: str, name: str) -> str:
 @pytest.fixture
 def cloudwatch(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> LogsClient:
     """CloudWatch Logs on the moto server, emptied, with test credentials."""
-    with urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10
-    ):
-        pass
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "PIPELINE_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    reset_moto_account(moto_endpoint, monkeypatch, tmp_path, REGION)
     return boto3.client("logs", region_name=REGION)
 
 

@@ -9,7 +9,6 @@ import re
 import runpy
 import socket
 import sys
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from project.champion import champion_target
 from project.paths import PROJECT_ROOT
 from project.settings import project_settings
 from testsupport.definitions import shipped_definition_text
+from testsupport.moto_account import reset_moto_account
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -51,22 +51,7 @@ ARN_LINE = re.compile(r"Execution ARN: (arn:\S+)")
 @pytest.fixture
 def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SageMakerClient:
     """A clean moto account with the pipeline created from the rendered definition."""
-    with urllib.request.urlopen(  # reset state left by earlier tests
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10
-    ):
-        pass
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "PIPELINE_NAME"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    reset_moto_account(moto_endpoint, monkeypatch, tmp_path, REGION)
     client = boto3.client("sagemaker", region_name=REGION)
     client.create_pipeline(
         PipelineName=PIPELINE,
