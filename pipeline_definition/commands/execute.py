@@ -177,16 +177,7 @@ class Started:
 
 
 def _monitor(args: argparse.Namespace, op: Operation, started: Started) -> int:
-    monitored = monitor_and_report(
-        op.target.client,
-        started.execution_arn,
-        console=op.console,
-        clock=op.clock,
-        schedule=PollSchedule(initial=args.poll_interval),
-        timeout=args.timeout,
-        region=op.target.region,
-        logs=op.logs,
-    )
+    monitored = monitor_from_args(args, op, started.execution_arn)
     if not args.json:
         return monitored.exit_code
     record = started.record(op, monitored.result, failures=monitored.failures)
@@ -241,6 +232,20 @@ class Monitored:
     exit_code: int
     result: MonitorResult
     failures: Sequence[FailedStepLog]
+
+
+def monitor_from_args(args: argparse.Namespace, op: Operation, execution_arn: str) -> Monitored:
+    """`monitor_and_report` with the poll interval and timeout the command line gave."""
+    return monitor_and_report(
+        op.target.client,
+        execution_arn,
+        console=op.console,
+        clock=op.clock,
+        schedule=PollSchedule(initial=args.poll_interval),
+        timeout=args.timeout,
+        region=op.target.region,
+        logs=op.logs,
+    )
 
 
 def monitor_and_report(

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pipeline_definition.commands import add_json_argument, emit_json, operating_command
-from pipeline_definition.commands.execute import monitor_and_report
+from pipeline_definition.commands.execute import monitor_from_args
 from pipeline_definition.operations import OperationError
 from pipeline_definition.operations.client import aws_errors, explain, is_not_found
 from pipeline_definition.operations.display import print_parameters, print_steps, status_text
@@ -29,7 +29,6 @@ from pipeline_definition.operations.executions import (
     region_from_arn,
 )
 from pipeline_definition.operations.failure_logs import failed_step_logs, failure_lines
-from pipeline_definition.operations.monitor import PollSchedule
 from pipeline_definition.operations.records import execution_record
 from pipeline_definition.operations.target import (
     Operation,
@@ -101,16 +100,7 @@ def _show(args: argparse.Namespace, op: Operation) -> int:
 def _watch(
     args: argparse.Namespace, op: Operation, pipeline_name: str, parameters: Mapping[str, str]
 ) -> int:
-    monitored = monitor_and_report(
-        op.target.client,
-        args.execution_arn,
-        console=op.console,
-        clock=op.clock,
-        schedule=PollSchedule(initial=args.poll_interval),
-        timeout=args.timeout,
-        region=op.target.region,
-        logs=op.logs,
-    )
+    monitored = monitor_from_args(args, op, args.execution_arn)
     if not args.json:
         return monitored.exit_code
     result = monitored.result
