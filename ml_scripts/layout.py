@@ -79,6 +79,8 @@ REPORT_HTML_FILE = "report.html"
 REPORT_MARKDOWN_FILE = "report.md"
 # Where the quality gate reads the metric inside EVALUATION_FILE.
 GATE_METRIC_PATH = "regression_metrics.rmse.value"
+# The same figure as text, which its Fail message quotes (expressions cannot round a number).
+GATE_METRIC_TEXT_PATH = "regression_metrics.rmse.text"
 # Where it reads how much higher the new model's RMSE is than the champion's (0 with none), and
 # the sentence with both figures that its Fail step quotes (evaluation/champion.py).
 CHAMPION_GATE_PATH = "champion.rmse_above_champion"

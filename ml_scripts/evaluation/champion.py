@@ -31,6 +31,7 @@ import xgboost as xgb
 from ml_scripts import layout
 from ml_scripts.common.features import model_to_price
 from ml_scripts.common.metrics import log_scale_metrics, price_metrics
+from ml_scripts.common.numbers import readable
 from ml_scripts.inference.model import MODEL_ARCHIVE, HousePriceModel, model_directory
 
 NO_CHAMPION_DESCRIPTION = (
@@ -79,8 +80,10 @@ def champion_report(
     rmse: float,
     *,
     seed: int = 0,
+    tolerance: float | None = None,
 ) -> dict[str, Any]:
-    """The `champion` section of evaluation.json for this model's test `rmse`."""
+    """The `champion` section of evaluation.json for this model's test `rmse`; its sentence
+    shows the difference with enough digits to tell it from the `tolerance`."""
     if not has_champion(champion_dir):
         return {
             "present": False,
@@ -96,6 +99,7 @@ def champion_report(
     metrics = log_scale_metrics(actual, predicted, seed=seed)
     champion_rmse = float(metrics["rmse"]["value"])
     above = rmse - champion_rmse
+    difference = readable(abs(above), *(() if tolerance is None else (tolerance,)))
     return {
         "present": True,
         "model_uri": uri,
@@ -105,7 +109,7 @@ def champion_report(
         "rmse_above_champion": above,
         "description": (
             f"the champion ({uri or 'ChampionModelData'}) scores an RMSE of log price of "
-            f"{champion_rmse!r} on the same {len(test)} test rows, and this model's is "
-            f"{abs(above):.4f} {'higher' if above > 0 else 'lower or equal'}"
+            f"{readable(champion_rmse, rmse)} on the same {len(test)} test rows, and this model's "
+            f"is {difference} {'higher' if above > 0 else 'lower or equal'}"
         ),
     }

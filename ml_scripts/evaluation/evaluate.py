@@ -37,6 +37,7 @@ from ml_scripts.common.cli import report_failure, step_parser
 from ml_scripts.common.features import model_to_price
 from ml_scripts.common.io import configure_logging, read_split, write_json
 from ml_scripts.common.metrics import log_scale_metrics, price_metrics
+from ml_scripts.common.numbers import readable
 from ml_scripts.evaluation.champion import champion_report
 from ml_scripts.evaluation.context import (
     RunContext,
@@ -141,7 +142,17 @@ def run_evaluation(
     report, predicted = evaluate(model, test, seed=SEED)
     actual = test[contract.TARGET].to_numpy(dtype=np.float64)
     rmse = report["regression_metrics"]["rmse"]["value"]
-    report["champion"] = champion_report(champion_dir, champion_uri or None, test, actual, rmse)
+    report["champion"] = champion_report(
+        champion_dir,
+        champion_uri or None,
+        test,
+        actual,
+        rmse,
+        tolerance=context.champion_tolerance,
+    )
+    # The Fail message quotes this: enough digits to tell it from the threshold it is held to.
+    threshold = () if context.rmse_threshold is None else (context.rmse_threshold,)
+    report["regression_metrics"]["rmse"]["text"] = readable(rmse, *threshold)
     figures, errors = _report_and_figures(model, test, report, predicted, context)
     report["plots"] = [f"plots/{name}" for name in figures]
     report["run_report"] = [layout.REPORT_HTML_FILE, layout.REPORT_MARKDOWN_FILE]

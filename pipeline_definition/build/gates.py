@@ -95,7 +95,7 @@ def quality_gate(
             on="",
             values=[
                 "Model quality gate failed: RMSE of log price ",
-                rmse,
+                figure(layout.GATE_METRIC_TEXT_PATH),
                 f" must be at most {threshold:g} (the threshold) and at most {tolerance:g} "
                 "above the champion's (the tolerance); ",
                 champion.description,

@@ -201,8 +201,8 @@ def test_quality_gate_fails_with_the_rendered_message(
     rmse = json.loads(
         (store_path(workdir, outputs[0]["S3Output"]["S3Uri"]) / "evaluation.json").read_text()
     )["regression_metrics"]["rmse"]["value"]
-    assert message.startswith("Model quality gate failed: RMSE of log price ")
-    assert repr(rmse) in message
+    # Four significant digits, not every digit: the message quotes evaluation.json's text.
+    assert message.startswith(f"Model quality gate failed: RMSE of log price {rmse:.4g} must be")
     assert " must be at most 0.0001 (the threshold) and at most " in message
     assert "there is no champion to compare with" in message
     assert message.endswith("; the model was not registered.")

@@ -136,8 +136,11 @@ def test_run_2_with_a_worse_hyperparameter_fails_the_gate_naming_the_champions_r
     assert report["champion"]["rmse_above_champion"] > 0.005
     assert champion_rmse == pytest.approx(DEFAULT_RMSE, abs=1e-6)
     message = worse.record["FailureReason"]
-    assert message.startswith(f"Model quality gate failed: RMSE of log price {rmse!r} must be")
-    assert f"scores an RMSE of log price of {champion_rmse!r} on the same" in message
+    # Figures at four significant digits: SageMaker quotes the text evaluation.json gives.
+    shown = report["regression_metrics"]["rmse"]["text"]
+    assert shown == f"{rmse:.4g}"
+    assert message.startswith(f"Model quality gate failed: RMSE of log price {shown} must be")
+    assert f"scores an RMSE of log price of {champion_rmse:.4g} on the same" in message
     assert message in worse.stdout
     assert worse.record["Registry"] == []
 

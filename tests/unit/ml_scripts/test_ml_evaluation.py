@@ -160,7 +160,7 @@ def test_the_champion_is_scored_on_the_same_test_rows(
     assert section["model_uri"] == "s3://a/models/x/model.tar.gz"
     assert section["rmse"] == section["regression_metrics"]["rmse"]["value"] == rmse
     assert section["rmse_above_champion"] == 0.0
-    assert repr(rmse) in section["description"]
+    assert f"of log price of {rmse:.4g} on the same" in section["description"]
     assert f"on the same {report['rows']} test rows" in section["description"]
 
 
