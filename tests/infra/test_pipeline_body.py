@@ -26,6 +26,8 @@ ABOVE_CHAMPION_GET = {
     "Std:JsonGet": {"Path": "champion.rmse_above_champion", "PropertyFile": REPORT}
 }
 CHAMPION_DESCRIPTION_GET = {"Std:JsonGet": {"Path": "champion.description", "PropertyFile": REPORT}}
+# The message quotes the RMSE as text (expressions cannot round); the condition reads the number.
+RMSE_TEXT_GET = {"Std:JsonGet": {"Path": "regression_metrics.rmse.text", "PropertyFile": REPORT}}
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +126,7 @@ def test_fail_message_states_the_measured_value_the_bounds_and_the_champion(
     values = fail["Arguments"]["ErrorMessage"]["Std:Join"]["Values"]
     assert values == [
         "Model quality gate failed: RMSE of log price ",
-        RMSE_GET,
+        RMSE_TEXT_GET,
         " must be at most 0.15 (the threshold) and at most 0.005 above the champion's "
         "(the tolerance); ",
         CHAMPION_DESCRIPTION_GET,
