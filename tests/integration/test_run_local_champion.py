@@ -11,8 +11,6 @@ same model as version 1. One workdir for the module; the real definition and ml_
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import pytest
 
 from pipeline_definition.local.store import LocalObjectStore
-from project.paths import PROJECT_ROOT
+from testsupport.run_local import Run, run_command
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -29,35 +27,9 @@ GROUP = "house-price-models"
 DEFAULT_RMSE = 0.1196349712961185
 
 
-@dataclass(frozen=True)
-class Run:
-    """One CLI call: exit code, output and, for run-local, its execution.json."""
-
-    code: int
-    stdout: str
-    stderr: str
-    record: dict[str, Any]
-
-    def step(self, name: str) -> dict[str, Any]:
-        """A step's entry in execution.json."""
-        return next(s for s in self.record["Steps"] if s["Name"] == name)
-
-
 def cli(workdir: Path, *args: str) -> Run:
     """`python -m pipeline_definition ARGS --workdir WORKDIR` in a subprocess."""
-    executions = workdir / "executions"
-    before = set(executions.glob("*")) if executions.exists() else set()
-    completed = subprocess.run(
-        [sys.executable, "-m", "pipeline_definition", *args, "--workdir", str(workdir)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=400,
-        check=False,
-    )
-    new = sorted(set(executions.glob("*")) - before) if executions.exists() else []
-    record = json.loads((new[-1] / "execution.json").read_text()) if new else {}
-    return Run(completed.returncode, completed.stdout, completed.stderr, record)
+    return run_command(workdir, *args, timeout=400)
 
 
 def evaluation(workdir: Path, run: Run) -> dict[str, Any]:

@@ -33,24 +33,23 @@ class Run:
 
 def run_cli(workdir: Path, *args: str) -> Run:
     """`python -m pipeline_definition run-local --workdir WORKDIR ...` in a subprocess."""
-    before = set((workdir / "executions").glob("*")) if (workdir / "executions").exists() else set()
+    return run_command(workdir, "run-local", *args)
+
+
+def run_command(workdir: Path, *args: str, timeout: float = 240) -> Run:
+    """`python -m pipeline_definition ARGS --workdir WORKDIR` in a subprocess; the record is the
+    execution.json of the run it started, if any."""
+    executions = workdir / "executions"
+    before = set(executions.glob("*")) if executions.exists() else set()
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipeline_definition",
-            "run-local",
-            "--workdir",
-            str(workdir),
-            *args,
-        ],
+        [sys.executable, "-m", "pipeline_definition", *args, "--workdir", str(workdir)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=timeout,
         check=False,
     )
-    new = sorted(set((workdir / "executions").glob("*")) - before)
+    new = sorted(set(executions.glob("*")) - before) if executions.exists() else []
     record = json.loads((new[-1] / "execution.json").read_text()) if new else {}
     return Run(completed.returncode, completed.stdout, completed.stderr, record)
 
