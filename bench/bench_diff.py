@@ -11,53 +11,31 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_ROOT / "bench" / "results" / "diff.md"
+sys.path.insert(0, str(PROJECT_ROOT))
 
-
-@dataclass(frozen=True)
-class Timing:
-    """One command: wall seconds and CPU seconds of every child process."""
-
-    wall: float
-    cpu: float
-
-
-def _environment() -> dict[str, str]:
-    venv_bin = Path(sys.executable).parent
-    node_bin = PROJECT_ROOT / "node_modules" / ".bin"
-    environ = dict(os.environ)
-    environ["PATH"] = f"{venv_bin}:{node_bin}:{environ.get('PATH', '')}"
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
-        environ.pop(name, None)
-    return environ
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+from bench.bench_synth import Timing, cdk_environment, children_cpu  # noqa: E402
 
 
 def timed(command: list[str], environ: dict[str, str]) -> Timing:
     """Run `command` in the project root; exit codes 0 and 1 (a diff found changes) are fine."""
-    cpu_before = _children_cpu()
+    cpu_before = children_cpu()
     started = time.perf_counter()
     result = subprocess.run(
         command, cwd=PROJECT_ROOT, env=environ, stdout=subprocess.DEVNULL, check=False
     )
     if result.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed with exit code {result.returncode}")
-    return Timing(time.perf_counter() - started, _children_cpu() - cpu_before)
+    return Timing(time.perf_counter() - started, children_cpu() - cpu_before)
 
 
 def _median(timings: list[Timing], field: str) -> float:
@@ -72,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--old", default="HEAD~1", help="the old side (default HEAD~1)")
     parser.add_argument("--new", default="HEAD", help="the new side (default HEAD)")
     args = parser.parse_args(argv)
-    environ = _environment()
+    environ = cdk_environment()
     cdk = str(PROJECT_ROOT / "node_modules" / ".bin" / "cdk")
     diff = [sys.executable, "-m", "pipeline_definition", "diff", args.old, args.new]
     rounds: dict[str, list[Timing]] = {"synth": [], "diff": [], "render-only": []}

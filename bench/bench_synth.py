@@ -54,7 +54,8 @@ app.synth()
 """
 
 
-def _environment() -> dict[str, str]:
+def cdk_environment() -> dict[str, str]:
+    """This environment with the venv's and node_modules' bin first and no AWS credentials."""
     venv_bin = Path(sys.executable).parent
     node_bin = PROJECT_ROOT / "node_modules" / ".bin"
     environ = dict(os.environ)
@@ -74,13 +75,14 @@ def _bare_app(folder: Path) -> Path:
 
 @dataclass(frozen=True)
 class Timing:
-    """One synth: wall seconds and CPU seconds (user + system of every child process)."""
+    """One command: wall seconds and CPU seconds (user + system of every child process)."""
 
     wall: float
     cpu: float
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every child process waited for so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -89,7 +91,7 @@ def time_synth(folder: Path, outdir: Path, environ: dict[str, str]) -> Timing:
     """Wall and CPU time of one `cdk synth --quiet` in `folder`."""
     shutil.rmtree(outdir, ignore_errors=True)
     cdk = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
-    cpu_before = _children_cpu()
+    cpu_before = children_cpu()
     started = time.perf_counter()
     subprocess.run(
         [str(cdk), "synth", "--quiet", "--output", str(outdir)],
@@ -98,7 +100,7 @@ def time_synth(folder: Path, outdir: Path, environ: dict[str, str]) -> Timing:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    return Timing(time.perf_counter() - started, _children_cpu() - cpu_before)
+    return Timing(time.perf_counter() - started, children_cpu() - cpu_before)
 
 
 def _median(timings: list[Timing], field: str) -> float:
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also time the app as it was at this commit, in the same rounds",
     )
     args = parser.parse_args(argv)
-    environ = _environment()
+    environ = cdk_environment()
     rounds: dict[str, list[Timing]] = {}
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         scratch = Path(folder)
